@@ -1,0 +1,123 @@
+"""JSON shapes of the accounts, API key and audit endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from facebank.auth.passwords import PASSWORD_MAX
+from facebank.auth.roles import Permission, Role
+
+
+class RegisterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64, examples=["ada"])
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX, examples=["correct horse battery"])
+
+
+class UserCreate(RegisterIn):
+    role: Role = Role.VIEWER
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role | None = None
+    is_active: bool | None = None
+    password: str | None = Field(default=None, min_length=1, max_length=PASSWORD_MAX)
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+    new_password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    role: Role
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None
+
+
+class UsersPage(BaseModel):
+    items: list[UserOut]
+    total: int
+    page: int
+    page_size: int
+    pages: int
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int = Field(description="seconds until the token expires")
+    expires_at: datetime
+
+
+class MeOut(BaseModel):
+    kind: str = Field(description="user, api_key or scrape_key")
+    id: int | None
+    name: str
+    role: Role | None
+    permissions: list[Permission]
+    user: UserOut | None = Field(default=None, description="the account, for users")
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, examples=["attendance-kiosk"])
+    role: Role = Field(examples=["viewer"])
+    expires_at: datetime | None = Field(default=None, description="with a time zone; none = never")
+
+
+class ApiKeyOut(BaseModel):
+    id: int
+    name: str
+    prefix: str = Field(description="the key's first characters, to tell keys apart")
+    role: Role
+    created_by: int | None
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None = Field(description="updated at most once a minute")
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="send as X-API-Key; shown only this once, store it now")
+
+
+class ApiKeysPage(BaseModel):
+    items: list[ApiKeyOut]
+    total: int
+    page: int
+    page_size: int
+    pages: int
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    actor_kind: str
+    actor_id: int | None
+    actor_name: str
+    action: str
+    target_kind: str
+    target_id: str | None
+    details: dict[str, Any]
+
+
+class AuditPage(BaseModel):
+    items: list[AuditOut]
+    total: int
+    page: int
+    page_size: int
+    pages: int

@@ -1,0 +1,91 @@
+"""Sign-up, login (OAuth2 password form -> bearer token), who am I, change password."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from facebank.api import auth_convert, auth_schemas, schemas
+from facebank.api.deps import ServicesDep
+from facebank.api.security import Account, AccountUser, optional_principal
+from facebank.auth.principal import Principal, PrincipalKind
+from facebank.auth.tokens import IssuedToken
+from facebank.errors import AuthenticationError, PermissionDeniedError
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": schemas.ErrorResponse} for code in (401, 403, 409, 422, 429)
+}
+
+
+def _open(
+    services: ServicesDep, caller: Annotated[Principal | None, Depends(optional_principal)]
+) -> None:
+    """A dependency, so a closed registration answers 401/403 before the body is validated:
+    to anonymous callers it is just another protected route."""
+    if services.auth.accounts.registration_open():
+        return
+    if caller is None:
+        raise AuthenticationError("registration is closed; log in as an admin")
+    raise PermissionDeniedError(
+        "registration is closed: an admin creates accounts (POST /api/v1/users)"
+    )
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=auth_schemas.UserOut,
+    responses=ERRORS,
+    summary="Create an account (the first one becomes admin); open only while allowed",
+)
+def register(
+    body: auth_schemas.RegisterIn, services: ServicesDep, _: Annotated[None, Depends(_open)]
+) -> auth_schemas.UserOut:
+    return auth_convert.user_out(services.auth.accounts.register(body.username, body.password))
+
+
+@router.post(
+    "/login",
+    response_model=auth_schemas.TokenOut,
+    responses=ERRORS,
+    summary="Exchange user name and password (OAuth2 password form) for a bearer token",
+)
+def login(
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    services: ServicesDep,
+) -> auth_schemas.TokenOut:
+    address = request.client.host if request.client else None
+    result = services.auth.accounts.login(form.username, form.password, address)
+    return _token_out(result.token)
+
+
+@router.get("/me", response_model=auth_schemas.MeOut, responses=ERRORS, summary="Who am I")
+def me(principal: Account, services: ServicesDep) -> auth_schemas.MeOut:
+    user = services.auth.accounts.me(principal) if principal.kind is PrincipalKind.USER else None
+    return auth_convert.me_out(principal, user)
+
+
+@router.post(
+    "/password",
+    response_model=auth_schemas.TokenOut,
+    responses=ERRORS,
+    summary="Change my password; ends my other sessions and returns a fresh token",
+)
+def change_password(
+    body: auth_schemas.PasswordChange, principal: AccountUser, services: ServicesDep
+) -> auth_schemas.TokenOut:
+    token = services.auth.accounts.change_password(
+        principal, body.current_password, body.new_password
+    )
+    return _token_out(token)
+
+
+def _token_out(token: IssuedToken) -> auth_schemas.TokenOut:
+    return auth_schemas.TokenOut(
+        access_token=token.token, expires_in=token.expires_in_s, expires_at=token.expires_at
+    )

@@ -1,0 +1,227 @@
+"""People: create (with photos, atomically), search, read, update, delete, their faces."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+from starlette.datastructures import UploadFile as StarletteUpload
+
+from facebank.api import convert, schemas
+from facebank.api.deps import InferenceDep, ServicesDep, read_upload
+from facebank.api.security import Enroller, Reader
+from facebank.errors import ValidationFailedError
+from facebank.services.photos import FaceChoice, Photo
+from facebank.store.records import PersonFields, PersonFilter
+
+router = APIRouter(prefix="/api/v1/people", tags=["people"])
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": schemas.ErrorResponse} for code in (400, 404, 409, 413, 422)
+}
+
+CREATE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/PersonCreate"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["name"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "age": {"type": "integer"},
+                        "gender": {"type": "string"},
+                        "address": {"type": "string"},
+                        "external_id": {"type": "string"},
+                        "metadata": {"type": "string", "description": "a JSON object"},
+                        "face_choice": {"type": "string", "enum": ["auto", "largest"]},
+                        "photos": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                        },
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.PersonWithFaces,
+    responses=ERRORS,
+    openapi_extra=CREATE_BODY,
+    summary="Create a person, optionally with face photos (all or nothing)",
+)
+async def create_person(
+    request: Request, actor: Enroller, services: ServicesDep, inference: InferenceDep
+) -> schemas.PersonWithFaces:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        limit = services.settings.max_photos_per_request
+        async with request.form(max_files=limit, max_fields=50) as form:
+            body, choice, photos = await _person_from_form(form, services.settings.max_upload_bytes)
+    elif content_type.startswith("application/json"):
+        body, choice, photos = _person_from_json(await request.body()), FaceChoice.AUTO, []
+    else:
+        raise ValidationFailedError(
+            "send application/json, or multipart/form-data to include photos"
+        )
+    person, faces = await inference.run(
+        services.audited.create_person, actor, _fields(body), photos, choice
+    )
+    return schemas.PersonWithFaces(
+        **convert.person_out(person).model_dump(), faces=[convert.face_out(f) for f in faces]
+    )
+
+
+@router.get("", response_model=schemas.PeoplePage, responses=ERRORS, summary="Search people")
+def search_people(
+    _: Reader,
+    services: ServicesDep,
+    q: Annotated[str | None, Query(max_length=200, description="name contains (any case)")] = None,
+    name: Annotated[str | None, Query(max_length=200, description="exact name")] = None,
+    age_min: Annotated[int | None, Query(ge=0, le=150)] = None,
+    age_max: Annotated[int | None, Query(ge=0, le=150)] = None,
+    address: Annotated[str | None, Query(max_length=500, description="address contains")] = None,
+    external_id: Annotated[str | None, Query(max_length=128)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> schemas.PeoplePage:
+    filters = PersonFilter(
+        q=q, name=name, age_min=age_min, age_max=age_max, address=address, external_id=external_id
+    )
+    result = services.gallery.search_people(filters, (page - 1) * page_size, page_size)
+    return schemas.PeoplePage(
+        items=[convert.person_out(p) for p in result.items],
+        total=result.total,
+        page=page,
+        page_size=page_size,
+        pages=math.ceil(result.total / page_size),
+    )
+
+
+@router.get("/{person_id}", response_model=schemas.PersonOut, responses=ERRORS)
+def get_person(person_id: int, _: Reader, services: ServicesDep) -> schemas.PersonOut:
+    return convert.person_out(services.gallery.get_person(person_id))
+
+
+@router.patch("/{person_id}", response_model=schemas.PersonOut, responses=ERRORS)
+def update_person(
+    person_id: int, changes: schemas.PersonUpdate, actor: Enroller, services: ServicesDep
+) -> schemas.PersonOut:
+    updated = services.audited.update_person(
+        actor, person_id, changes.model_dump(exclude_unset=True)
+    )
+    return convert.person_out(updated)
+
+
+@router.delete(
+    "/{person_id}",
+    response_model=schemas.Deleted,
+    responses=ERRORS,
+    summary="Delete a person with all their faces, embeddings and photos",
+)
+def delete_person(person_id: int, actor: Enroller, services: ServicesDep) -> schemas.Deleted:
+    removed = services.audited.delete_person(actor, person_id)
+    return schemas.Deleted(deleted=person_id, faces_deleted=removed)
+
+
+@router.post(
+    "/{person_id}/faces",
+    status_code=status.HTTP_201_CREATED,
+    response_model=list[schemas.FaceOut],
+    responses=ERRORS,
+    summary="Enroll more face photos for a person (all or nothing)",
+)
+async def add_faces(
+    person_id: int,
+    actor: Enroller,
+    services: ServicesDep,
+    inference: InferenceDep,
+    photos: Annotated[list[UploadFile], File(description="one or more face photos")],
+    face_choice: Annotated[FaceChoice, Form()] = FaceChoice.AUTO,
+) -> list[schemas.FaceOut]:
+    if len(photos) > services.settings.max_photos_per_request:
+        raise ValidationFailedError(
+            f"at most {services.settings.max_photos_per_request} photos per request"
+        )
+    limit = services.settings.max_upload_bytes
+    data = [
+        Photo(await read_upload(p, limit, f"photos[{i}]"), p.filename) for i, p in enumerate(photos)
+    ]
+    faces = await inference.run(services.audited.add_faces, actor, person_id, data, face_choice)
+    return [convert.face_out(f) for f in faces]
+
+
+@router.get("/{person_id}/faces", response_model=list[schemas.FaceOut], responses=ERRORS)
+def list_faces(person_id: int, _: Reader, services: ServicesDep) -> list[schemas.FaceOut]:
+    return [convert.face_out(f) for f in services.gallery.list_faces(person_id)]
+
+
+def _fields(body: schemas.PersonCreate) -> PersonFields:
+    return PersonFields(
+        name=body.name,
+        age=body.age,
+        gender=body.gender,
+        address=body.address,
+        external_id=body.external_id,
+        metadata=body.metadata,
+    )
+
+
+def _person_from_json(raw: bytes) -> schemas.PersonCreate:
+    try:
+        return schemas.PersonCreate.model_validate_json(raw)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+async def _person_from_form(
+    form: FormData, max_bytes: int
+) -> tuple[schemas.PersonCreate, FaceChoice, list[Photo]]:
+    text = {k: v for k, v in form.multi_items() if isinstance(v, str) and k != "photos"}
+    choice = text.pop("face_choice", FaceChoice.AUTO.value)
+    if choice not in {c.value for c in FaceChoice}:
+        raise ValidationFailedError("face_choice must be 'auto' or 'largest'")
+    fields: dict[str, Any] = {k: v for k, v in text.items() if v != ""}
+    if "metadata" in fields:
+        fields["metadata"] = _json_object(fields["metadata"])
+    try:
+        body = schemas.PersonCreate.model_validate(fields)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    uploads = [v for k, v in form.multi_items() if k == "photos"]
+    files = [u for u in uploads if isinstance(u, StarletteUpload)]
+    if len(files) != len(uploads):
+        raise ValidationFailedError("photos must be files")
+    photos = [
+        Photo(await read_upload(u, max_bytes, f"photos[{i}]"), u.filename)
+        for i, u in enumerate(files)
+    ]
+    return body, FaceChoice(choice), photos
+
+
+def _json_object(raw: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        raise ValidationFailedError("metadata must be a JSON object") from None
+    if not isinstance(value, dict):
+        raise ValidationFailedError("metadata must be a JSON object")
+    return value
+
+
+def _invalid(exc: ValidationError) -> ValidationFailedError:
+    problems = [
+        {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
+    ]
+    return ValidationFailedError("the person is not valid", problems=problems)

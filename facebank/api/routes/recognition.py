@@ -1,0 +1,124 @@
+"""Recognize (1:N), verify (1:1), detect and embed faces in an uploaded photo."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+
+from facebank.api import convert, schemas
+from facebank.api.deps import InferenceDep, ServicesDep, read_upload
+from facebank.api.security import require
+from facebank.auth.roles import Permission
+from facebank.errors import ValidationFailedError
+
+# Reading faces out of a photo never changes anything: viewers may do all of it.
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["recognition"],
+    dependencies=[Depends(require(Permission.RECOGNIZE))],
+)
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": schemas.ErrorResponse} for code in (400, 404, 413, 422)
+}
+
+PhotoFile = Annotated[UploadFile, File(description="a photo: JPEG, PNG, WebP, BMP or GIF")]
+MaxFaces = Annotated[int | None, Query(ge=1, le=200, description="largest faces first")]
+Threshold = Annotated[
+    float | None, Query(ge=-1.0, le=1.0, description="cosine similarity; default from settings")
+]
+
+
+@router.post(
+    "/recognize",
+    response_model=schemas.RecognizeResponse,
+    responses=ERRORS,
+    summary="Identify every face in a photo against the gallery (1:N)",
+)
+async def recognize(
+    services: ServicesDep,
+    inference: InferenceDep,
+    file: PhotoFile,
+    top_k: Annotated[int | None, Query(ge=1, le=100, description="distinct people")] = None,
+    threshold: Threshold = None,
+    max_faces: MaxFaces = None,
+) -> schemas.RecognizeResponse:
+    settings = services.settings
+    data = await read_upload(file, settings.max_upload_bytes, "file")
+    result = await inference.run(
+        services.recognition.recognize,
+        data,
+        top_k or settings.top_k,
+        threshold,
+        max_faces or settings.max_faces,
+    )
+    return convert.recognition(result, services.pipeline.model_id)
+
+
+@router.post(
+    "/verify",
+    response_model=schemas.VerifyResponse,
+    responses=ERRORS,
+    summary="Verify two photos are the same person, or a photo against an enrolled person",
+)
+async def verify(
+    services: ServicesDep,
+    inference: InferenceDep,
+    file_a: PhotoFile,
+    file_b: Annotated[UploadFile | None, File(description="second photo")] = None,
+    person_id: Annotated[int | None, Form(description="enrolled person instead of file_b")] = None,
+    threshold: Threshold = None,
+) -> schemas.VerifyResponse:
+    if (file_b is None) == (person_id is None):
+        raise ValidationFailedError("send exactly one of file_b or person_id")
+    limit = services.settings.max_upload_bytes
+    data_a = await read_upload(file_a, limit, "file_a")
+    if file_b is not None:
+        data_b = await read_upload(file_b, limit, "file_b")
+        result = await inference.run(services.recognition.verify_photos, data_a, data_b, threshold)
+    else:
+        result = await inference.run(
+            services.recognition.verify_person, data_a, person_id, threshold
+        )
+    return convert.verification(result)
+
+
+@router.post(
+    "/detect",
+    response_model=schemas.DetectResponse,
+    responses=ERRORS,
+    summary="Find faces: boxes, landmarks, scores and quality",
+)
+async def detect(
+    services: ServicesDep, inference: InferenceDep, file: PhotoFile, max_faces: MaxFaces = None
+) -> schemas.DetectResponse:
+    data = await read_upload(file, services.settings.max_upload_bytes, "file")
+    result = await inference.run(
+        services.recognition.detect, data, max_faces or services.settings.max_faces
+    )
+    return schemas.DetectResponse(
+        image=schemas.ImageSize(width=result.image.width, height=result.image.height),
+        faces=[convert.geometry(d, q) for d, q in result.faces],
+    )
+
+
+@router.post(
+    "/embeddings",
+    response_model=schemas.EmbeddingsResponse,
+    responses=ERRORS,
+    summary="Raw L2-normalised embeddings of the faces in a photo",
+)
+async def embeddings(
+    services: ServicesDep, inference: InferenceDep, file: PhotoFile, max_faces: MaxFaces = None
+) -> schemas.EmbeddingsResponse:
+    data = await read_upload(file, services.settings.max_upload_bytes, "file")
+    result = await inference.run(
+        services.recognition.embed, data, max_faces or services.settings.max_faces
+    )
+    return schemas.EmbeddingsResponse(
+        image=schemas.ImageSize(width=result.image.width, height=result.image.height),
+        model_id=services.pipeline.model_id,
+        dim=services.pipeline.dim,
+        faces=[convert.embedded_face(f) for f in result.faces],
+    )

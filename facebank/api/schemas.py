@@ -1,0 +1,175 @@
+"""JSON shapes of the v1 API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["no_face"])
+    message: str = Field(examples=["no face was found in the photo"])
+    details: dict[str, Any] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+class PersonCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, examples=["Ada Lovelace"])
+    age: int | None = Field(default=None, ge=0, le=150, examples=[36])
+    gender: str | None = Field(default=None, max_length=32, examples=["female"])
+    address: str | None = Field(default=None, max_length=500, examples=["London"])
+    external_id: str | None = Field(default=None, min_length=1, max_length=128, examples=["S-1815"])
+    metadata: dict[str, Any] = Field(default_factory=dict, examples=[{"class_id": "CS101"}])
+
+
+class PersonUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    age: int | None = Field(default=None, ge=0, le=150)
+    gender: str | None = Field(default=None, max_length=32)
+    address: str | None = Field(default=None, max_length=500)
+    external_id: str | None = Field(default=None, min_length=1, max_length=128)
+    metadata: dict[str, Any] | None = None
+
+
+class PersonOut(BaseModel):
+    id: int
+    external_id: str | None
+    name: str
+    age: int | None
+    gender: str | None
+    address: str | None
+    metadata: dict[str, Any]
+    face_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class Quality(BaseModel):
+    face_px: int = Field(description="shorter side of the face box in pixels")
+    blur: float = Field(description="variance of the Laplacian of the aligned face; low = blurry")
+    yaw: float = Field(description="rough head yaw in degrees from landmarks; 0 = frontal")
+    pitch: float = Field(description="rough head pitch in degrees from landmarks")
+
+
+class FaceGeometry(BaseModel):
+    box: list[float] = Field(description="x1, y1, x2, y2 in image pixels")
+    landmarks: list[list[float]] = Field(description="eyes, nose tip, mouth corners: [[x, y] x 5]")
+    det_score: float
+    quality: Quality
+
+
+class FaceOut(FaceGeometry):
+    id: int
+    person_id: int
+    model_id: str
+    image_width: int
+    image_height: int
+    media_type: str
+    created_at: datetime
+    image_url: str
+
+
+class PersonWithFaces(PersonOut):
+    faces: list[FaceOut]
+
+
+class PeoplePage(BaseModel):
+    items: list[PersonOut]
+    total: int
+    page: int
+    page_size: int
+    pages: int
+
+
+class Deleted(BaseModel):
+    deleted: int
+    faces_deleted: int = 0
+
+
+class Match(BaseModel):
+    person_id: int
+    name: str
+    external_id: str | None
+    score: float = Field(description="cosine similarity of the best enrolled face of this person")
+    face_id: int
+
+
+class RecognizedFaceOut(FaceGeometry):
+    match: Match | None = Field(description="best person at or above the threshold; null = unknown")
+    candidates: list[Match] = Field(description="top-k distinct people, best first")
+
+
+class ImageSize(BaseModel):
+    width: int
+    height: int
+
+
+class RecognizeResponse(BaseModel):
+    image: ImageSize
+    threshold: float
+    model_id: str
+    faces: list[RecognizedFaceOut]
+
+
+class VerifyResponse(BaseModel):
+    match: bool
+    score: float
+    threshold: float
+    face_a: FaceGeometry
+    face_b: FaceGeometry | None = None
+    person: PersonOut | None = None
+    person_face_id: int | None = None
+
+
+class DetectResponse(BaseModel):
+    image: ImageSize
+    faces: list[FaceGeometry]
+
+
+class EmbeddedFace(FaceGeometry):
+    embedding: list[float]
+
+
+class EmbeddingsResponse(BaseModel):
+    image: ImageSize
+    model_id: str
+    dim: int
+    faces: list[EmbeddedFace]
+
+
+class IndexStatusOut(BaseModel):
+    model_id: str
+    dim: int
+    index_size: int
+    person_count: int
+    db_count: int
+    consistent: bool
+    index_checksum: str
+    db_checksum: str
+    other_model_faces: dict[str, int] = Field(
+        description="faces embedded with another model pack; not searchable until re-embedded"
+    )
+    last_sync: str | None
+    last_sync_kind: str | None
+    last_sync_seconds: float | None
+    snapshot_saved_at: str | None
+
+
+class ReembedFailure(BaseModel):
+    face_id: int
+    error: str
+
+
+class ReembedOut(BaseModel):
+    reembedded: int = Field(description="faces moved to the running model pack")
+    failed: list[ReembedFailure] = Field(description="faces whose photo no longer yields the face")
+    index: IndexStatusOut

@@ -1,0 +1,158 @@
+"""The bare pipeline at its best on this machine: no HTTP, no database, no index.
+
+Throughput: one worker process per core, each with single-thread ONNX Runtime sessions,
+all decoding+detecting+aligning+embedding the same photos as the load test (processes,
+not threads, so not even the GIL is shared). Latency: one process whose sessions use every
+core (the server's wide lane), one image at a time.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+from dataclasses import dataclass
+from multiprocessing.synchronize import Barrier
+from pathlib import Path
+from queue import Empty
+from typing import Any
+
+from facebank.bench.photos import load_photo_set
+from facebank.bench.stats import percentiles_ms
+from facebank.config import Settings
+from facebank.pipeline.factory import build_pipeline, default_threads
+from facebank.pipeline.pipeline import FacePipeline
+
+WARMUP_IMAGES = 8
+# Generous: loading models in N fresh processes at once on a busy small machine.
+START_TIMEOUT_S = 300.0
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    photo_set: str
+    processes: int
+    duration_s: float
+    images: int
+    throughput_ips: float  # images per second, all processes together
+    latency_ort_threads: int
+    latency_images: int
+    latency_p50_ms: float
+    latency_p95_ms: float
+    latency_mean_ms: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _pipeline(threads: int) -> FacePipeline:
+    # Same settings as the server (environment / .env) except the session threads.
+    return build_pipeline(Settings(ort_threads=threads), narrow_lanes=0)
+
+
+def _throughput_worker(
+    folder: str, offset: int, duration_s: float, barrier: Barrier, results: Any
+) -> None:
+    pipeline = _pipeline(1)
+    photos = load_photo_set("ceiling", Path(folder)).photos
+    max_faces = pipeline_max_faces()
+    for photo in photos[:WARMUP_IMAGES]:
+        pipeline.analyze(photo.data, max_faces)
+    barrier.wait()
+    started = time.perf_counter()
+    count, i = 0, offset
+    while time.perf_counter() - started < duration_s:
+        pipeline.analyze(photos[i % len(photos)].data, max_faces)
+        count, i = count + 1, i + 1
+    results.put((count, time.perf_counter() - started))
+
+
+def _latency_worker(folder: str, threads: int, rounds: int, results: Any) -> None:
+    pipeline = _pipeline(threads)
+    photos = load_photo_set("ceiling", Path(folder)).photos
+    max_faces = pipeline_max_faces()
+    for photo in photos:  # warm-up: first runs allocate ORT buffers per input size
+        pipeline.analyze(photo.data, max_faces)
+    seconds = []
+    for _ in range(rounds):
+        for photo in photos:
+            started = time.perf_counter()
+            pipeline.analyze(photo.data, max_faces)
+            seconds.append(time.perf_counter() - started)
+    results.put(seconds)
+
+
+def pipeline_max_faces() -> int:
+    return Settings().max_faces  # what /recognize uses when the request gives no max_faces
+
+
+def measure_throughput(folder: Path, processes: int, duration_s: float) -> tuple[int, float]:
+    """(images, images per second) of `processes` single-thread workers running at once."""
+    ctx = mp.get_context("spawn")  # fresh interpreters: no inherited ORT or OpenMP state
+    barrier = ctx.Barrier(processes)
+    results = ctx.Queue()
+    workers = [
+        ctx.Process(
+            target=_throughput_worker,
+            args=(str(folder), i * 7, duration_s, barrier, results),
+            daemon=True,
+        )
+        for i in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        counts = [_get(results, START_TIMEOUT_S + duration_s) for _ in workers]
+    finally:
+        _reap(workers)
+    return sum(c for c, _ in counts), sum(c / s for c, s in counts)
+
+
+def measure_latency(folder: Path, threads: int, rounds: int) -> list[float]:
+    ctx = mp.get_context("spawn")
+    results = ctx.Queue()
+    worker = ctx.Process(
+        target=_latency_worker, args=(str(folder), threads, rounds, results), daemon=True
+    )
+    worker.start()
+    try:
+        seconds: list[float] = _get(results, START_TIMEOUT_S * 2)
+    finally:
+        _reap([worker])
+    return seconds
+
+
+def measure_ceiling(
+    name: str, folder: Path, settings: Settings, duration_s: float, rounds: int
+) -> Ceiling:
+    processes = settings.cpu_count
+    images, rate = measure_throughput(folder, processes, duration_s)
+    threads = settings.ort_threads or default_threads(settings.cpu_count)
+    latency = percentiles_ms(measure_latency(folder, threads, rounds))
+    assert latency is not None
+    p50, p95, _, mean = latency
+    return Ceiling(
+        photo_set=name,
+        processes=processes,
+        duration_s=duration_s,
+        images=images,
+        throughput_ips=round(rate, 2),
+        latency_ort_threads=threads,
+        latency_images=rounds * len(load_photo_set(name, folder).photos),
+        latency_p50_ms=p50,
+        latency_p95_ms=p95,
+        latency_mean_ms=mean,
+    )
+
+
+def _get(results: Any, timeout: float) -> Any:
+    try:
+        return results.get(timeout=timeout)
+    except Empty:
+        raise RuntimeError("a ceiling worker process did not report (crashed or hung)") from None
+
+
+def _reap(workers: list[Any]) -> None:
+    for worker in workers:
+        worker.join(timeout=10)
+        if worker.is_alive():
+            worker.terminate()

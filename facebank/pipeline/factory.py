@@ -1,0 +1,71 @@
+"""Build the one FacePipeline of a process from Settings."""
+
+from __future__ import annotations
+
+from facebank.config import Settings
+from facebank.models.detector import ScrfdDetector
+from facebank.models.embedder import ArcFaceEmbedder
+from facebank.models.pack import ModelPack, locate_model_pack
+from facebank.models.session_factory import OrtSessionFactory
+from facebank.pipeline.lanes import Lane, LanedPipeline
+from facebank.pipeline.observer import ObserverHub
+from facebank.pipeline.pipeline import FacePipeline
+from facebank.pipeline.types import ImageLimits
+
+
+def default_threads(cpu_count: int) -> int:
+    """intra-op threads of the wide lane when settings say 0.
+
+    Measured on 2 cores (tests/pipeline/test_timing.py): one 640x640 detector run takes
+    ~10.5 ms on 1 thread and ~5.6 ms on 2, so using the cores cuts a lone request's
+    latency. These models are small: beyond ~4 threads the split costs more than it
+    saves and only takes cores from concurrent requests.
+    """
+    return max(1, min(cpu_count, 4))
+
+
+def narrow_lane_count(settings: Settings) -> int:
+    """Single-thread lanes: one per core unless FACEBANK_INFERENCE_WORKERS says otherwise."""
+    return settings.inference_workers or settings.cpu_count
+
+
+def build_pipeline(settings: Settings, narrow_lanes: int | None = None) -> LanedPipeline:
+    """The pipeline with its lanes: a wide lane (FACEBANK_ORT_THREADS threads, skipped when
+    that is 1) and `narrow_lanes` single-thread lanes (default from the settings; CLI tools
+    that run one image at a time pass 0). Every lane's sessions are loaded now, so a broken
+    pack fails at start and no request pays for a session's first run."""
+    pack = locate_model_pack(settings.model_dir)
+    observers = ObserverHub()
+    wide_threads = settings.ort_threads or default_threads(settings.cpu_count)
+    narrow = narrow_lane_count(settings) if narrow_lanes is None else narrow_lanes
+    lanes: list[Lane] = []
+    if wide_threads > 1 or narrow == 0:
+        lanes.append(Lane("wide", wide_threads, _lane(settings, pack, wide_threads, observers)))
+    lanes += [
+        Lane(f"narrow-{i}", 1, _lane(settings, pack, 1, observers)) for i in range(narrow)
+    ]
+    return LanedPipeline(lanes)
+
+
+def _lane(
+    settings: Settings, pack: ModelPack, threads: int, observers: ObserverHub
+) -> FacePipeline:
+    factory = OrtSessionFactory(settings.ort_providers, intra_op_threads=threads)
+    detector = ScrfdDetector(pack.detector_path, factory)
+    embedder = ArcFaceEmbedder(pack.embedder_path, factory)
+    detector.load()
+    embedder.load()
+    limits = ImageLimits(
+        max_bytes=settings.max_upload_bytes,
+        max_pixels=settings.max_image_pixels,
+        max_detect_side=settings.max_detect_side,
+    )
+    return FacePipeline(
+        detector,
+        embedder,
+        limits,
+        det_size=settings.det_size,
+        det_threshold=settings.det_threshold,
+        model_id=pack.model_id,
+        observers=observers,
+    )

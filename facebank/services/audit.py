@@ -1,0 +1,80 @@
+"""The audit trail: who created, changed or deleted what, and when; paged reads for admins."""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+from typing import Any
+
+from facebank.auth.clock import Clock
+from facebank.auth.principal import Principal
+from facebank.store.account_records import AuditFilter, AuditRecord, NewAuditEntry
+from facebank.store.audit_repo import AuditRepository
+from facebank.store.records import Page
+
+log = logging.getLogger(__name__)
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    REGISTER = "register"
+    PASSWORD_CHANGE = "password_change"
+    REVOKE = "revoke"
+    REBUILD = "rebuild"
+    REEMBED = "reembed"
+
+
+class Target(StrEnum):
+    PERSON = "person"
+    FACE = "face"
+    USER = "user"
+    API_KEY = "api_key"
+    INDEX = "index"
+
+
+def audit_entry(
+    actor: Principal,
+    action: Action,
+    target: Target,
+    target_id: object | None,
+    details: dict[str, Any] | None = None,
+) -> NewAuditEntry:
+    return NewAuditEntry(
+        actor_kind=actor.kind.value,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        action=action.value,
+        target_kind=target.value,
+        target_id=None if target_id is None else str(target_id),
+        details=details or {},
+    )
+
+
+class AuditService:
+    def __init__(self, repo: AuditRepository, clock: Clock) -> None:
+        self._repo = repo
+        self._clock = clock
+
+    def record(
+        self,
+        actor: Principal,
+        action: Action,
+        target: Target,
+        target_id: object | None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        self.record_many([audit_entry(actor, action, target, target_id, details)])
+
+    def record_many(self, entries: list[NewAuditEntry]) -> None:
+        """Append entries for changes already committed elsewhere. A failure here is logged
+        loudly but not raised: the change stands either way, and an error would make the
+        client retry (and so repeat) it."""
+        try:
+            self._repo.record(entries, self._clock())
+        except Exception:
+            log.exception("AUDIT ENTRIES LOST: %s", entries)
+
+    def page(self, criteria: AuditFilter, offset: int, limit: int) -> Page[AuditRecord]:
+        return self._repo.page(criteria, offset, limit)

@@ -1,0 +1,140 @@
+"""Use cases that read the gallery: recognize (1:N), verify (1:1), detect, embed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from facebank.errors import NoFaceError, NotFoundError
+from facebank.index.gallery_index import PersonHit
+from facebank.pipeline.pipeline import FacePipeline
+from facebank.pipeline.types import DecodedImage, Detection, Face, Quality
+from facebank.services.index_sync import IndexManager
+from facebank.store.faces_repo import FaceRepository
+from facebank.store.people_repo import PeopleRepository
+from facebank.store.records import PersonRecord
+
+
+@dataclass(frozen=True)
+class Candidate:
+    person: PersonRecord
+    face_id: int
+    score: float
+
+
+@dataclass(frozen=True)
+class RecognizedFace:
+    face: Face
+    match: Candidate | None  # None means "unknown": nobody scored above the threshold
+    candidates: list[Candidate]
+
+
+@dataclass(frozen=True)
+class Recognition:
+    width: int
+    height: int
+    threshold: float
+    faces: list[RecognizedFace]
+
+
+@dataclass(frozen=True)
+class Verification:
+    score: float
+    threshold: float
+    match: bool
+    face_a: Face
+    face_b: Face | None  # None when verifying against an enrolled person
+    person: PersonRecord | None
+    person_face_id: int | None
+
+
+@dataclass(frozen=True)
+class Analysis:
+    image: DecodedImage
+    faces: list[Face]
+
+
+@dataclass(frozen=True)
+class Detected:
+    image: DecodedImage
+    faces: list[tuple[Detection, Quality]]
+
+
+class RecognitionService:
+    def __init__(
+        self,
+        pipeline: FacePipeline,
+        index: IndexManager,
+        people: PeopleRepository,
+        faces: FaceRepository,
+        default_threshold: float,
+    ) -> None:
+        self._pipeline = pipeline
+        self._index = index
+        self._people = people
+        self._faces = faces
+        self.default_threshold = default_threshold
+
+    def recognize(
+        self, data: bytes, top_k: int, threshold: float | None, max_faces: int
+    ) -> Recognition:
+        threshold = self.default_threshold if threshold is None else threshold
+        image, faces = self._pipeline.analyze(data, max_faces)
+        hits = self._search([f.embedding for f in faces], top_k)
+        people = self._people.get_many({h.person_id for row in hits for h in row})
+        recognized = []
+        for face, row in zip(faces, hits, strict=True):
+            candidates = [
+                Candidate(people[h.person_id], h.face_id, h.score)
+                for h in row
+                if h.person_id in people  # deleted between search and lookup
+            ]
+            best = candidates[0] if candidates and candidates[0].score >= threshold else None
+            recognized.append(RecognizedFace(face=face, match=best, candidates=candidates))
+        return Recognition(image.width, image.height, threshold, recognized)
+
+    def verify_photos(self, data_a: bytes, data_b: bytes, threshold: float | None) -> Verification:
+        threshold = self.default_threshold if threshold is None else threshold
+        face_a = self._main_face(data_a, "a")
+        face_b = self._main_face(data_b, "b")
+        score = float(np.dot(face_a.embedding, face_b.embedding))
+        return Verification(score, threshold, score >= threshold, face_a, face_b, None, None)
+
+    def verify_person(self, data: bytes, person_id: int, threshold: float | None) -> Verification:
+        threshold = self.default_threshold if threshold is None else threshold
+        person = self._people.get(person_id)
+        face_ids, vectors = self._faces.embeddings_for_person(person_id, self._index.model_id)
+        if face_ids.size == 0:
+            raise NotFoundError(
+                f"person {person_id} has no faces enrolled with the current model",
+                person_id=person_id,
+            )
+        face = self._main_face(data, "a")
+        scores = vectors @ face.embedding
+        best = int(np.argmax(scores))
+        score = float(scores[best])
+        return Verification(
+            score, threshold, score >= threshold, face, None, person, int(face_ids[best])
+        )
+
+    def detect(self, data: bytes, max_faces: int) -> Detected:
+        image = self._pipeline.decode(data)
+        detections = self._pipeline.detect(image, max_faces)
+        return Detected(image, self._pipeline.assess(image, detections))
+
+    def embed(self, data: bytes, max_faces: int) -> Analysis:
+        image, faces = self._pipeline.analyze(data, max_faces)
+        return Analysis(image, faces)
+
+    def _main_face(self, data: bytes, which: str) -> Face:
+        """The largest face of a photo: verification compares one face per photo."""
+        _, faces = self._pipeline.analyze(data, 1)
+        if not faces:
+            raise NoFaceError(f"no face was found in photo {which}", photo=which)
+        return faces[0]
+
+    def _search(self, embeddings: list[np.ndarray], top_k: int) -> list[list[PersonHit]]:
+        if not embeddings:
+            return []
+        return self._index.search(np.stack(embeddings).astype(np.float32), top_k)

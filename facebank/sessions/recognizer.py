@@ -1,0 +1,129 @@
+"""One camera's frames -> tracked faces -> confirmed identities.
+
+Detection runs on every frame (tracking needs it); embedding only where it can change the
+answer: an unconfirmed track on its first few frames, then now and then; a confirmed track
+only for a periodic re-check. A person is confirmed when the same track matched them on
+`confirm_frames` embedded frames, more often than anybody else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from facebank.index.people import PersonHit
+from facebank.pipeline.pipeline import FacePipeline
+from facebank.pipeline.types import DecodedImage, Detection
+from facebank.sessions.frames import Frame
+from facebank.sessions.policy import RecognitionPolicy
+from facebank.sessions.tracker import Track, Tracker, TrackerPolicy
+
+
+class FaceSearcher(Protocol):
+    """The gallery index as the services layer exposes it (IndexManager)."""
+
+    def search(
+        self, queries: NDArray[np.float32], top_k: int, allowed_people: set[int] | None = None
+    ) -> list[list[PersonHit]]: ...
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A confirmed person visible in this frame."""
+
+    track_id: int
+    person_id: int
+    score: float
+    detection: Detection
+    newly_confirmed: bool
+
+
+class FrameRecognizer:
+    def __init__(
+        self,
+        pipeline: FacePipeline,
+        searcher: FaceSearcher,
+        policy: RecognitionPolicy,
+        tracker_policy: TrackerPolicy,
+        threshold: float,
+        roster: Collection[int] | None,
+    ) -> None:
+        self._pipeline = pipeline
+        self._searcher = searcher
+        self._policy = policy
+        self._threshold = threshold
+        self._roster = None if roster is None else set(roster)
+        self._tracker = Tracker(tracker_policy)
+        self.embedded = 0  # faces embedded so far, to show the tracker's saving
+
+    def process(self, frame: Frame) -> list[Seen]:
+        image = DecodedImage(frame.pixels, "raw")
+        detections = self._pipeline.detect(image, self._policy.max_faces)
+        tracks = self._tracker.update([d.box for d in detections])
+        pending = [
+            (track, det)
+            for track, det in zip(tracks, detections, strict=True)
+            if self._wants_embedding(track, det, frame.monotonic)
+        ]
+        confirmed_now = self._embed_and_vote(image, pending, frame.monotonic)
+        seen = []
+        for track, det in zip(tracks, detections, strict=True):
+            if track.person_id is not None:
+                new = track.id in confirmed_now
+                seen.append(Seen(track.id, track.person_id, track.score, det, new))
+        return seen
+
+    def _wants_embedding(self, track: Track, det: Detection, now: float) -> bool:
+        x1, y1, x2, y2 = det.box
+        if min(x2 - x1, y2 - y1) < self._policy.min_face_px:
+            return False
+        since = now - track.last_embed_at
+        if track.person_id is not None:
+            return since >= self._policy.recheck_s
+        return track.embeds < self._policy.max_quick_embeds or since >= self._policy.retry_embed_s
+
+    def _embed_and_vote(
+        self, image: DecodedImage, pending: list[tuple[Track, Detection]], now: float
+    ) -> set[int]:
+        if not pending:
+            return set()
+        faces = self._pipeline.embed(image, [det for _, det in pending])
+        self.embedded += len(faces)
+        queries = np.stack([f.embedding for f in faces]).astype(np.float32)
+        rows = self._searcher.search(queries, 1, self._roster)
+        confirmed = set()
+        for (track, _), row in zip(pending, rows, strict=True):
+            best = row[0] if row and row[0].score >= self._threshold else None
+            if self._vote(track, best, now):
+                confirmed.add(track.id)
+        return confirmed
+
+    def _vote(self, track: Track, best: PersonHit | None, now: float) -> bool:
+        """Count one embedded frame; True when it confirms the track's person."""
+        if track.person_id is not None:
+            if best is None or best.person_id == track.person_id:
+                # A miss (turned head, blur) is no evidence against the confirmed person.
+                track.embeds += 1
+                track.last_embed_at = now
+                return False
+            # Someone else now holds this box (people crossed paths): start over.
+            track.reset_identity()
+        track.embeds += 1
+        track.last_embed_at = now
+        if best is None:
+            return False
+        track.votes[best.person_id] += 1
+        track.best_scores[best.person_id] = max(
+            track.best_scores.get(best.person_id, -1.0), best.score
+        )
+        (leader, count), *rest = track.votes.most_common(2)
+        runner_up = rest[0][1] if rest else 0
+        if count >= self._policy.confirm_frames and count > runner_up:
+            track.person_id = leader
+            track.score = track.best_scores[leader]
+            return True
+        return False

@@ -1,0 +1,253 @@
+"""One running session: its cameras, who it already reported, and the events it writes.
+
+Thread model: recognitions arrive on scheduler threads, camera status changes on reader
+threads; ending the session is only ever done by the manager (supervisor or API thread), so
+no camera thread has to stop itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from facebank.pipeline.pipeline import FacePipeline
+from facebank.sessions import events
+from facebank.sessions.camera import CameraReader, CameraState
+from facebank.sessions.camera_job import CameraJob, CameraStats
+from facebank.sessions.evidence import EvidenceStore
+from facebank.sessions.frames import Frame
+from facebank.sessions.observer import NoObserver, SessionObserver
+from facebank.sessions.policy import SessionPolicies
+from facebank.sessions.recognizer import FaceSearcher, FrameRecognizer, Seen
+from facebank.sessions.scheduler import FrameScheduler
+from facebank.sessions.sightings import SightingBuffer
+from facebank.sessions.sources import parse_source
+from facebank.store.events_repo import EventRepository
+from facebank.store.people_repo import PeopleRepository
+from facebank.store.session_records import (
+    CameraRecord,
+    EventRecord,
+    NewEvent,
+    SessionRecord,
+    SessionStatus,
+)
+from facebank.store.sessions_repo import SessionRepository
+
+log = logging.getLogger(__name__)
+
+TERMINAL_CAMERA = {"failed", "finished"}
+
+
+@dataclass(frozen=True)
+class RuntimeDeps:
+    pipeline: FacePipeline
+    searcher: FaceSearcher
+    people: PeopleRepository
+    sessions: SessionRepository
+    events: EventRepository
+    evidence: EvidenceStore
+    scheduler: FrameScheduler
+    policies: SessionPolicies
+    on_event: Callable[[EventRecord], None]  # after an event is stored (wakes the deliverer)
+    observer: SessionObserver = field(default_factory=NoObserver)
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+class SessionRuntime:
+    def __init__(
+        self, record: SessionRecord, deps: RuntimeDeps, last_reported: dict[int, datetime]
+    ) -> None:
+        self.record = record
+        self._deps = deps
+        self._lock = threading.Lock()
+        # person -> when last reported; rebuilt from stored events on resume.
+        self._reported = dict(last_reported)
+        self._sightings = SightingBuffer()
+        self._camera_status = {c.id: c.status for c in record.cameras}
+        self._jobs: list[CameraJob] = []
+        self._dropped_reported: dict[int, int] = {}
+        self._closed = False
+
+    @property
+    def id(self) -> int:
+        return self.record.id
+
+    def start(self) -> None:
+        for camera in self.record.cameras:
+            if camera.status == "finished":  # a video file that already played out
+                continue
+            job = self._camera_job(camera)
+            self._jobs.append(job)
+            self._deps.scheduler.add(job)
+            assert job.reader is not None
+            job.reader.start()
+
+    def _camera_job(self, camera: CameraRecord) -> CameraJob:
+        policies = self._deps.policies
+        recognizer = FrameRecognizer(
+            self._deps.pipeline,
+            self._deps.searcher,
+            policies.recognition,
+            policies.tracker,
+            self.record.threshold,
+            self.record.roster,
+        )
+        job = CameraJob(camera, recognizer, self)
+        job.reader = CameraReader(
+            f"{self.id}/{camera.name}",
+            parse_source(camera.url),
+            camera.target_fps,
+            camera.loop,
+            policies.camera,
+            job,
+        )
+        return job
+
+    def stop(self) -> None:
+        """Stop cameras and wait for frames in flight, so nothing is reported afterwards."""
+        with self._lock:
+            self._closed = True
+        for job in self._jobs:
+            assert job.reader is not None
+            job.reader.stop()
+        for job in self._jobs:
+            self._deps.scheduler.remove(job)
+        for job in self._jobs:
+            assert job.reader is not None
+            job.reader.join(self._deps.policies.camera.read_timeout_s + 2)
+            self._deps.observer.camera_stopped(self.record.key, job.camera.name)
+        self.flush()
+
+    def cameras(self) -> list[CameraStats]:
+        return [job.stats() for job in self._jobs]
+
+    def publish_metrics(self) -> None:
+        """Measured fps and newly dropped frames of each camera, to the observer."""
+        for stats in self.cameras():
+            key, name = self.record.key, stats.name
+            self._deps.observer.set_fps(key, name, stats.fps)
+            new_drops = stats.frames_dropped - self._dropped_reported.get(stats.id, 0)
+            if new_drops > 0:
+                self._deps.observer.frames_dropped(key, name, new_drops)
+                self._dropped_reported[stats.id] = stats.frames_dropped
+
+    def end_reason(self) -> tuple[SessionStatus, str] | None:
+        """Why the session should end now, if it should (checked by the supervisor)."""
+        ends_at = self.record.ends_at
+        if ends_at is not None and self._deps.now() >= ends_at:
+            return "ended", "end time reached"
+        with self._lock:
+            statuses = dict(self._camera_status)
+        if not statuses or not set(statuses.values()) <= TERMINAL_CAMERA:
+            return None
+        if "finished" in statuses.values():
+            return "ended", "every camera finished"
+        errors = "; ".join(
+            f"{job.camera.name}: {job.reader.state.error or 'failed'}"
+            for job in self._jobs
+            if job.reader is not None
+        )
+        return "failed", f"every camera failed ({errors})"
+
+    def flush(self) -> None:
+        """Write the buffered seen-statistics to the summary."""
+        batch = self._sightings.take_all()
+        try:
+            self._deps.sessions.record_sightings(self.id, batch)
+        except Exception:
+            self._sightings.merge(batch)  # next flush tries again
+            log.exception("session %s: saving sightings failed", self.id)
+
+    # ---- from camera jobs ----------------------------------------------------------------
+
+    def frame_ready(self, job: CameraJob) -> None:
+        self._deps.scheduler.notify(job)
+
+    def frame_done(self, camera: CameraRecord, frame: Frame, seen: list[Seen]) -> None:
+        self._deps.observer.frame_processed(self.record.key, camera.name)
+        best: dict[int, Seen] = {}
+        for s in seen:
+            self._sightings.add(s.person_id, frame.captured_at, s.score, s.newly_confirmed)
+            if s.person_id not in best or s.score > best[s.person_id].score:
+                best[s.person_id] = s
+        for s in best.values():
+            due, previous = self._claim(s.person_id, frame.captured_at)
+            if due:
+                self._report(camera, frame, s, previous)
+
+    def camera_changed(self, camera: CameraRecord, old: CameraState, new: CameraState) -> None:
+        if new.status == "stopped":
+            return  # the session is stopping or the service shutting down: not news
+        with self._lock:
+            self._camera_status[camera.id] = new.status
+        try:
+            self._deps.sessions.set_camera_state(camera.id, new.status, new.failures, new.error)
+        except Exception:
+            log.exception("session %s: saving camera %s state failed", self.id, camera.id)
+        if new.status == "failed" and old.status != "failed":
+            self._emit(events.camera_changed(self.record, camera, True, new.error, self._now()))
+        elif old.status == "failed" and new.status == "running":
+            self._emit(events.camera_changed(self.record, camera, False, None, self._now()))
+
+    # ---- reporting -------------------------------------------------------------------------
+
+    def _claim(self, person_id: int, at: datetime) -> tuple[bool, datetime | None]:
+        """Reserve the right to report this person now: (due, previous report time), the
+        latter to restore should storing the event fail."""
+        with self._lock:
+            last = self._reported.get(person_id)
+            if self._closed or (
+                last is not None
+                and (
+                    self.record.mode == "once"
+                    or (at - last).total_seconds() < self.record.cooldown_s
+                )
+            ):
+                return False, last
+            self._reported[person_id] = at
+            return True, last
+
+    def _report(
+        self, camera: CameraRecord, frame: Frame, seen: Seen, previous: datetime | None
+    ) -> None:
+        event_id = events.new_event_id()
+        with_evidence = self.record.evidence and self._deps.policies.evidence.enabled
+        sightings = self._sightings.take(seen.person_id)
+        try:
+            if with_evidence:
+                self._deps.evidence.save(self.id, event_id, frame.pixels, seen.detection.box)
+            person = self._deps.people.get_many([seen.person_id]).get(seen.person_id)
+            new = events.recognition(
+                self.record, camera, event_id, seen.person_id, person, seen.score,
+                seen.detection, frame.captured_at, with_evidence, self._now(),
+            )
+            stored = self._deps.events.append(self.id, new, sightings)
+        except Exception:
+            log.exception("session %s: storing a recognition failed; will report again", self.id)
+            self._sightings.merge(sightings)
+            with self._lock:
+                if self._reported.get(seen.person_id) == frame.captured_at:
+                    self._restore(seen.person_id, previous)
+            self._deps.evidence.delete(self.id, event_id)
+            return
+        self._deps.on_event(stored)
+
+    def _restore(self, person_id: int, previous: datetime | None) -> None:
+        if previous is None:
+            self._reported.pop(person_id, None)
+        else:
+            self._reported[person_id] = previous
+
+    def _emit(self, new: NewEvent) -> None:
+        try:
+            stored = self._deps.events.append(self.id, new)
+        except Exception:
+            log.exception("session %s: storing a %s event failed", self.id, new.type)
+            return
+        self._deps.on_event(stored)
+
+    def _now(self) -> datetime:
+        return self._deps.now()

@@ -1,0 +1,1 @@
+"""Alembic revisions. Never edit a released revision; add a new one."""

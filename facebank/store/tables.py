@@ -1,0 +1,300 @@
+"""ORM tables. Only the store's repositories touch these; callers get `records` dataclasses.
+
+New tables (users, API keys, sessions, events, webhook deliveries) go into new modules or
+this one plus a new Alembic revision; the naming convention below gives every constraint
+and index a stable name so later migrations can alter them on all three backends.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from facebank.store.coltypes import (
+    ExactString,
+    ExternalIdType,
+    IdType,
+    JsonType,
+    UTCDateTime,
+    utcnow,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# InnoDB for foreign keys and transactions; utf8mb4 so any name or address fits.
+MYSQL_TABLE_OPTIONS = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Person(Base):
+    __tablename__ = "people"
+    __table_args__ = MYSQL_TABLE_OPTIONS
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    external_id: Mapped[str | None] = mapped_column(ExternalIdType, unique=True, nullable=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    age: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    gender: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    address: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # `metadata` is reserved on declarative classes, hence the attribute name.
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JsonType, nullable=False, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Face(Base):
+    __tablename__ = "faces"
+    __table_args__ = (
+        # Serves both "faces of model X" and keyset pagination by id within a model.
+        Index("ix_faces_model_id_id", "model_id", "id"),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("people.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    model_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    # Little-endian float32, `dim` values. BLOB on MySQL holds up to 16384 dimensions.
+    embedding: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    dim: Mapped[int] = mapped_column(Integer, nullable=False)
+    box: Mapped[list[float]] = mapped_column(JsonType, nullable=False)
+    landmarks: Mapped[list[list[float]]] = mapped_column(JsonType, nullable=False)
+    det_score: Mapped[float] = mapped_column(Double, nullable=False)
+    quality: Mapped[dict[str, Any]] = mapped_column(JsonType, nullable=False, default=dict)
+    media_ref: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    media_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    image_width: Mapped[int] = mapped_column(Integer, nullable=False)
+    image_height: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+# --- accounts (issue 3, migration 0002) ----------------------------------------------------
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = MYSQL_TABLE_OPTIONS
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    # Stored lower-cased (see auth.passwords); byte-exact so the unique index means the same
+    # thing on every backend.
+    username: Mapped[str] = mapped_column(ExactString(64), unique=True, nullable=False)
+    # Argon2id PHC string; never the password itself.
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # In every token; bumping it (password change, deactivation) invalidates older tokens.
+    token_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    __table_args__ = MYSQL_TABLE_OPTIONS
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    # The first characters of the key, so people can tell their keys apart in listings.
+    prefix: Mapped[str] = mapped_column(String(16), nullable=False)
+    # Hex HMAC-SHA256 of the key under the server secret; the key itself is never stored.
+    key_hash: Mapped[str] = mapped_column(ExactString(64), unique=True, nullable=False)
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    created_by: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Revoked keys stay as rows so the audit log keeps pointing at something.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_target", "target_kind", "target_id"),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    actor_kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    # No foreign key: the entry must outlive the user or key that acted.
+    actor_id: Mapped[int | None] = mapped_column(IdType, nullable=True)
+    actor_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    target_kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    target_id: Mapped[str | None] = mapped_column(ExactString(128), nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JsonType, nullable=False, default=dict)
+
+
+class LoginThrottle(Base):
+    """Consecutive failed logins per user name or client address, shared by every worker."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = MYSQL_TABLE_OPTIONS
+
+    key: Mapped[str] = mapped_column(ExactString(128), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+# --- Live sessions (issue 5) ----------------------------------------------------------------
+
+
+class LiveSession(Base):
+    """A camera session. Its settings never change after start; status columns do."""
+
+    __tablename__ = "live_sessions"
+    __table_args__ = (Index("ix_live_sessions_status_id", "status", "id"), MYSQL_TABLE_OPTIONS)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(ExactString(128), nullable=False, index=True)
+    # `key` while active, NULL afterwards: the unique index allows one active session per key
+    # on every backend without a check-then-insert race (NULLs never collide).
+    active_key: Mapped[str | None] = mapped_column(ExactString(128), unique=True, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    reason: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    mode: Mapped[str] = mapped_column(String(8), nullable=False)
+    threshold: Mapped[float] = mapped_column(Double, nullable=False)
+    cooldown_s: Mapped[float] = mapped_column(Double, nullable=False)
+    roster: Mapped[list[int] | None] = mapped_column(JsonType, nullable=True)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    webhook_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    # Kept in clear because signing after a restart needs it; never returned or logged.
+    webhook_secret: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    evidence: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SessionCamera(Base):
+    __tablename__ = "session_cameras"
+    __table_args__ = MYSQL_TABLE_OPTIONS
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    session_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("live_sessions.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    url: Mapped[str] = mapped_column(String(2000), nullable=False)
+    target_fps: Mapped[float] = mapped_column(Double, nullable=False)
+    loop: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False)
+    last_error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class SessionEvent(Base):
+    """What a session reported, written before any webhook sees it. `payload` is the body."""
+
+    __tablename__ = "session_events"
+    __table_args__ = (
+        Index("ix_session_events_session_id_id", "session_id", "id"),
+        # Rebuilds who was already reported when a session resumes after a restart.
+        Index("ix_session_events_session_id_person_id", "session_id", "person_id"),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    # Public id ("evt_" + 32 hex) receivers de-duplicate by.
+    event_id: Mapped[str] = mapped_column(ExactString(40), unique=True, nullable=False)
+    session_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("live_sessions.id", ondelete="CASCADE"), nullable=False
+    )
+    type: Mapped[str] = mapped_column(String(32), nullable=False)
+    camera_id: Mapped[int | None] = mapped_column(IdType, nullable=True)
+    # No foreign key: the event stays history when the person is deleted.
+    person_id: Mapped[int | None] = mapped_column(IdType, nullable=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonType, nullable=False)
+    evidence: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class SessionPerson(Base):
+    """Per-session sighting statistics of one person (the summary)."""
+
+    __tablename__ = "session_people"
+    __table_args__ = MYSQL_TABLE_OPTIONS
+
+    session_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("live_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    sightings: Mapped[int] = mapped_column(Integer, nullable=False)
+    best_score: Mapped[float] = mapped_column(Double, nullable=False)
+
+
+class WebhookDelivery(Base):
+    """One event to send to one URL; replays add rows. Claimed by a lease while in flight."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_session_id_id", "session_id", "id"),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    session_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("live_sessions.id", ondelete="CASCADE"), nullable=False
+    )
+    event_row_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("session_events.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    url: Mapped[str] = mapped_column(String(2000), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    replay: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class WebhookAttempt(Base):
+    __tablename__ = "webhook_attempts"
+    __table_args__ = MYSQL_TABLE_OPTIONS
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    duration_ms: Mapped[float] = mapped_column(Double, nullable=False)

@@ -1,0 +1,71 @@
+"""Transactions for the repositories: one unit of work per call, committed or rolled back.
+
+Writes run as `fn(session)` so a deadlock or serialisation failure (which the database
+resolves by aborting one transaction) can be retried from the start.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from facebank.store.db import SQLITE_BEGIN_OPTION
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+WRITE_ATTEMPTS = 4
+# MySQL: 1213 deadlock, 1205 lock wait timeout. PostgreSQL: serialization failure, deadlock.
+_MYSQL_TRANSIENT = {1213, 1205}
+_PG_TRANSIENT = {"40001", "40P01"}
+
+# Bound on IN (...) lists: stays far below every backend's parameter limit.
+IN_CHUNK = 1000
+
+SessionFactory = sessionmaker[Session]
+
+
+def run_write(session_factory: SessionFactory, fn: Callable[[Session], T]) -> T:
+    """Run `fn` in a write transaction and commit; retry on transient lock conflicts."""
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        with session_factory() as session:
+            # Must come before the first statement: it decides how SQLite's BEGIN is issued.
+            session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            try:
+                result = fn(session)
+                session.commit()
+                return result
+            except DBAPIError as exc:
+                session.rollback()
+                if attempt == WRITE_ATTEMPTS or not is_transient(exc):
+                    raise
+                log.info("retrying transaction after %s (attempt %d)", exc.orig, attempt)
+            except BaseException:
+                session.rollback()
+                raise
+        time.sleep(random.uniform(0.01, 0.05) * attempt)
+    raise AssertionError("unreachable")
+
+
+def run_read(session_factory: SessionFactory, fn: Callable[[Session], T]) -> T:
+    """Run `fn` in a short read transaction (ended before returning; nothing is held)."""
+    with session_factory() as session:
+        try:
+            return fn(session)
+        finally:
+            session.rollback()
+
+
+def is_transient(exc: DBAPIError) -> bool:
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate in _PG_TRANSIENT:
+        return True
+    args: tuple[object, ...] = tuple(getattr(orig, "args", ()))
+    return bool(args) and args[0] in _MYSQL_TRANSIENT

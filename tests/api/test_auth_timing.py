@@ -1,0 +1,69 @@
+"""What authenticating one request costs, with a key and with a token (printed, not asserted:
+timings depend on the machine; run with -s to see them)."""
+
+from __future__ import annotations
+
+import timeit
+from pathlib import Path
+
+import pytest
+from starlette.requests import Request
+
+from facebank.api.security import API_KEY_HEADER, authenticate
+from facebank.auth.principal import system_principal
+from facebank.auth.roles import Role
+from facebank.pipeline.pipeline import FacePipeline
+from facebank.services.container import Services
+from tests.api.conftest import BACKENDS, running_services
+
+RUNS = 2000
+
+
+def _request(headers: dict[str, str]) -> Request:
+    raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    return Request({"type": "http", "method": "GET", "path": "/", "headers": raw})
+
+
+def _per_call_us(fn: object, runs: int = RUNS) -> float:
+    return min(timeit.repeat(fn, number=runs, repeat=3)) / runs * 1e6  # type: ignore[arg-type]
+
+
+def _measure(services: Services, label: str) -> dict[str, float]:
+    root = system_principal("bench")
+    services.auth.accounts.create_user(root, "ada", "correct horse battery", Role.ADMIN)
+    token = services.auth.accounts.login("ada", "correct horse battery", None).token.token
+    key = services.auth.api_keys.create(root, "bench", Role.VIEWER).key
+    key_request = _request({API_KEY_HEADER: key})
+    token_request = _request({"Authorization": f"Bearer {token}"})
+    authenticator = services.auth.authenticator
+
+    def with_key() -> None:
+        authenticate(key_request, services, None, key)
+
+    def with_token() -> None:
+        authenticate(token_request, services, token, None)
+
+    def key_uncached() -> None:
+        authenticator.forget()
+        authenticate(key_request, services, None, key)
+
+    def token_uncached() -> None:
+        authenticator.forget()
+        authenticate(token_request, services, token, None)
+
+    results = {
+        "key (cached)": _per_call_us(with_key),
+        "token (cached)": _per_call_us(with_token),
+        "key (cache miss: DB read)": _per_call_us(key_uncached, 200),
+        "token (cache miss: DB read)": _per_call_us(token_uncached, 200),
+    }
+    for name, micros in results.items():
+        print(f"[auth cost, {label}] {name}: {micros:.1f} us per request")
+    return results
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_authentication_cost(kind: str, tmp_path: Path, face_pipeline: FacePipeline) -> None:
+    with running_services(kind, tmp_path, face_pipeline) as services:
+        results = _measure(services, kind)
+    assert all(value > 0 for value in results.values())

@@ -1,0 +1,140 @@
+"""People CRUD, search and pagination through HTTP, on every database backend."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import photo_file
+from tests.conftest import identity_photos
+
+
+def _create(client: TestClient, **fields: object) -> dict:
+    response = client.post("/api/v1/people", json=fields)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_create_read_update_delete(client: TestClient) -> None:
+    person = _create(
+        client,
+        name="Ada Lovelace",
+        age=36,
+        gender="female",
+        address="12 St James's Square, London",
+        external_id="S-1815",
+        metadata={"class_id": "CS101"},
+    )
+    assert person["face_count"] == 0 and person["faces"] == []
+    fetched = client.get(f"/api/v1/people/{person['id']}").json()
+    assert fetched["metadata"] == {"class_id": "CS101"}
+    assert fetched["external_id"] == "S-1815"
+
+    updated = client.patch(f"/api/v1/people/{person['id']}", json={"age": 37, "address": None})
+    assert updated.status_code == 200
+    assert updated.json()["age"] == 37 and updated.json()["address"] is None
+    assert updated.json()["name"] == "Ada Lovelace"
+
+    deleted = client.delete(f"/api/v1/people/{person['id']}")
+    assert deleted.status_code == 200
+    assert client.get(f"/api/v1/people/{person['id']}").json()["error"]["code"] == "not_found"
+
+
+def test_duplicate_external_id_is_a_conflict(client: TestClient) -> None:
+    _create(client, name="One", external_id="dup-1")
+    response = client.post("/api/v1/people", json={"name": "Two", "external_id": "dup-1"})
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "conflict"
+
+
+def test_search_filters_and_pagination(client: TestClient) -> None:
+    for i in range(7):
+        _create(client, name=f"Student {i}", age=18 + i, address="Hanoi" if i % 2 else "Hue")
+    _create(client, name="Teacher Nguyen", age=45, address="Hanoi")
+
+    page = client.get("/api/v1/people", params={"q": "student", "page": 2, "page_size": 3}).json()
+    assert page["total"] == 7 and page["pages"] == 3 and len(page["items"]) == 3
+    assert [p["name"] for p in page["items"]] == ["Student 3", "Student 4", "Student 5"]
+
+    aged = client.get("/api/v1/people", params={"age_min": 20, "age_max": 22}).json()
+    assert sorted(p["age"] for p in aged["items"]) == [20, 21, 22]
+
+    hanoi = client.get("/api/v1/people", params={"address": "hanoi"}).json()
+    assert hanoi["total"] == 4
+
+    exact = client.get("/api/v1/people", params={"name": "Teacher Nguyen"}).json()
+    assert exact["total"] == 1
+
+
+def test_create_with_photos_is_atomic(client: TestClient) -> None:
+    photos = identity_photos()["fr_obama"]
+    blank = ("photos", ("blank.png", _blank_png(), "image/png"))
+    response = client.post(
+        "/api/v1/people",
+        data={"name": "Barack Obama", "external_id": "obama"},
+        files=[photo_file(photos[0], "photos"), blank],
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "no_face" and error["details"]["photo_index"] == 1
+    assert client.get("/api/v1/people", params={"external_id": "obama"}).json()["total"] == 0
+    assert client.get("/api/v1/index").json()["index_size"] == 0
+
+    response = client.post(
+        "/api/v1/people",
+        data={"name": "Barack Obama", "age": "61", "metadata": json.dumps({"role": "president"})},
+        files=[photo_file(p, "photos") for p in photos[:2]],
+    )
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["face_count"] == 2 and len(created["faces"]) == 2
+    assert created["age"] == 61 and created["metadata"] == {"role": "president"}
+    status = client.get("/api/v1/index").json()
+    assert status["index_size"] == 2 and status["consistent"]
+
+
+def test_faces_add_list_download_delete(client: TestClient) -> None:
+    photos = identity_photos()["fr_biden"]
+    person = _create(client, name="Joe Biden")
+    added = client.post(
+        f"/api/v1/people/{person['id']}/faces", files=[photo_file(photos[0], "photos")]
+    )
+    assert added.status_code == 201, added.text
+    face = added.json()[0]
+    assert face["person_id"] == person["id"] and len(face["landmarks"]) == 5
+    assert face["quality"]["face_px"] > 20
+
+    listed = client.get(f"/api/v1/people/{person['id']}/faces").json()
+    assert [f["id"] for f in listed] == [face["id"]]
+
+    image = client.get(face["image_url"])
+    assert image.status_code == 200 and image.content == photos[0].read_bytes()
+
+    assert client.delete(f"/api/v1/faces/{face['id']}").status_code == 200
+    assert client.get(face["image_url"]).status_code == 404
+    assert client.get(f"/api/v1/people/{person['id']}").json()["face_count"] == 0
+    assert client.get("/api/v1/index").json()["index_size"] == 0
+
+
+def test_deleting_a_person_removes_photos_and_embeddings(client: TestClient) -> None:
+    photos = identity_photos()["fr_kit_harington"]
+    response = client.post(
+        "/api/v1/people", data={"name": "Kit"}, files=[photo_file(p, "photos") for p in photos[:2]]
+    )
+    person = response.json()
+    urls = [f["image_url"] for f in person["faces"]]
+    assert client.delete(f"/api/v1/people/{person['id']}").json()["faces_deleted"] == 2
+    assert all(client.get(url).status_code == 404 for url in urls)
+    recognized = client.post("/api/v1/recognize", files=[photo_file(photos[-1])]).json()
+    assert recognized["faces"][0]["candidates"] == []
+
+
+def _blank_png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 240), (200, 200, 200)).save(buffer, format="PNG")
+    return buffer.getvalue()
