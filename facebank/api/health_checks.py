@@ -5,10 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import anyio
-import anyio.to_thread
-
 from facebank import __version__
+from facebank.observability.probe import CheckTimeout, SingleFlightCheck
 from facebank.observability.request_stats import RequestStats
 from facebank.observability.system import SystemProbe
 from facebank.pipeline.lanes import LanedPipeline
@@ -19,19 +17,46 @@ Checks = dict[str, dict[str, Any]]
 INDEX_TYPE = "faiss IndexIDMap2(IndexFlatIP): exact cosine search"
 
 
-async def run_checks(services: Services) -> Checks:
-    """models, database and index, within `health_db_timeout_s` even if the database hangs."""
-    checks: Checks = {"models": _models_check(services)}
-    timeout = services.settings.health_db_timeout_s
-    # A dead server behind a live TCP endpoint can stall a connect for minutes: give up on
-    # the thread (it finishes or fails on its own) rather than on the probe's deadline.
-    with anyio.move_on_after(timeout) as scope:
-        checks.update(
-            await anyio.to_thread.run_sync(_database_checks, services, abandon_on_cancel=True)
+# An enroll commits its rows a moment before it adds them to the index: a mismatch seen
+# once may be that moment, so it is looked at again after this pause before it counts.
+INDEX_RECHECK_S = 0.25
+
+
+class ReadinessChecks:
+    """The checks behind /health/ready, /health and /health/detailed, for one app.
+
+    The database-touching part runs through a SingleFlightCheck: probes share one
+    round trip, answer within `health_db_timeout_s`, and a hung database cannot pile
+    up threads (see facebank.observability.probe)."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._database: SingleFlightCheck[Checks] = SingleFlightCheck(
+            lambda: _database_checks(services), name="health-db"
         )
-    if scope.cancelled_caught:
-        checks["database"] = {"ok": False, "error": f"no answer within {timeout:g} s"}
-        checks["index"] = {"ok": False, "error": "database unreachable"}
+
+    @property
+    def stuck_checks(self) -> int:
+        """Database checks still running (stuck ones included): bounded by design."""
+        return self._database.running
+
+    async def run(self) -> Checks:
+        services = self._services
+        checks: Checks = {"models": _models_check(services)}
+        timeout = services.settings.health_db_timeout_s
+        try:
+            checks.update(await self._database.run(timeout))
+        except CheckTimeout as exc:
+            checks["database"] = {"ok": False, "error": str(exc)}
+            checks["index"] = {"ok": False, "error": "database unreachable"}
+        return checks
+
+
+def readiness(app_state: Any, services: Services) -> ReadinessChecks:
+    """The app's ReadinessChecks, made on first use (one per app, so probes share it)."""
+    checks: ReadinessChecks | None = getattr(app_state, "readiness", None)
+    if checks is None:
+        checks = app_state.readiness = ReadinessChecks(services)
     return checks
 
 
@@ -47,12 +72,15 @@ def _models_check(services: Services) -> dict[str, Any]:
 def _database_checks(services: Services) -> Checks:
     try:
         check_connection(services.engine)
+        status = services.index.status()
+        if not status.consistent:
+            time.sleep(INDEX_RECHECK_S)
+            status = services.index.status()
     except Exception as exc:  # any driver error means "not reachable"
         return {
-            "database": {"ok": False, "error": type(exc).__name__},
+            "database": {"ok": False, "error": f"{type(exc).__name__}: {_first_line(exc)}"},
             "index": {"ok": False, "error": "database unreachable"},
         }
-    status = services.index.status()
     return {
         "database": {"ok": True},
         "index": {
@@ -61,6 +89,12 @@ def _database_checks(services: Services) -> Checks:
             "db_count": status.db_count,
         },
     }
+
+
+def _first_line(exc: Exception) -> str:
+    # Driver messages run to several lines (SQL, background links); the first says what.
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.splitlines()[0][:200] if text else ""
 
 
 def detailed_report(

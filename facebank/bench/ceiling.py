@@ -2,7 +2,8 @@
 
 Throughput: one worker process per core, each with single-thread ONNX Runtime sessions,
 all decoding+detecting+aligning+embedding the same photos as the load test (processes,
-not threads, so not even the GIL is shared). Latency: one process whose sessions use every
+not threads, so not even the GIL is shared), each for at least the given time and always
+whole passes over the photos. Latency: one process whose sessions use every
 core (the server's wide lane), one image at a time.
 """
 
@@ -60,7 +61,9 @@ def _throughput_worker(
     barrier.wait()
     started = time.perf_counter()
     count, i = 0, offset
-    while time.perf_counter() - started < duration_s:
+    # Whole passes only: photos differ ~10x in cost, and a pass cut short would weigh the
+    # cheap or the dear ones more than the load test's even cycle over the same photos.
+    while time.perf_counter() - started < duration_s or count % len(photos):
         pipeline.analyze(photos[i % len(photos)].data, max_faces)
         count, i = count + 1, i + 1
     results.put((count, time.perf_counter() - started))

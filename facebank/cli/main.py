@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from facebank.cli import bench, user
+from facebank.cli import bench, sessions_bench, user
 from facebank.config import Settings
 from facebank.observability.logging import configure_logging
 
@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", type=Path, help="also write the full report here")
     evaluate.set_defaults(handler=_eval)
     bench.register(commands)
+    sessions_bench.register(commands)
     user.register(commands)
     return parser
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from facebank.observability.context import request_id
 
 LogFormat = Literal["json", "text"]
+QUIET_LIBRARIES = ("httpx", "httpcore", "alembic.runtime.plugins", "matplotlib")
 
 # Attributes every LogRecord has; anything else was passed through `extra=` and is logged.
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
@@ -75,3 +76,7 @@ def configure_logging(fmt: LogFormat = "json", level: str = "INFO") -> None:
         # uvicorn's own handlers would print a second, unstructured copy.
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+    for name in QUIET_LIBRARIES:
+        # One INFO line per outgoing HTTP request (webhooks, the bench) or per migration
+        # plugin says nothing an operator needs; their warnings still come through.
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

@@ -114,6 +114,10 @@ class SessionMetrics:
 
     def set_fps(self, session: str, camera: str, fps: float) -> None:
         self.fps.labels(session, camera).set(fps)
+        # Touch the counters too: a camera that never dropped a frame still exports 0, so
+        # dashboards and alerts see the series from the camera's first report.
+        self.frames.labels(session, camera)
+        self.dropped.labels(session, camera)
 
     def camera_stopped(self, session: str, camera: str) -> None:
         """Forget a camera's series so ended sessions do not linger in every scrape."""

@@ -19,6 +19,7 @@ from facebank.sessions.manager import SessionManager
 from facebank.sessions.observer import SessionObserver
 from facebank.sessions.policy import SessionPolicies
 from facebank.sessions.recognizer import FaceSearcher
+from facebank.sessions.runner_lock import RunnerLock
 from facebank.sessions.runtime import RuntimeDeps
 from facebank.sessions.scheduler import FrameScheduler
 from facebank.sessions.sources import check_file_exists, parse_source
@@ -295,7 +296,7 @@ def build_session_service(
         on_event=lambda _event: deliverer.wake(),
         observer=observer,
     )
-    manager = SessionManager(deps, deliverer)
+    manager = SessionManager(deps, deliverer, RunnerLock(settings.data_dir / "sessions.lock"))
     return SessionService(
         settings, manager, sessions, events_repo, deliveries, people, evidence
     )

@@ -2,7 +2,10 @@
 
 It owns the shared parts: one frame scheduler for every camera of every session, one
 webhook deliverer, the evidence store, and a supervisor thread that ends sessions (end
-time, all cameras gone), flushes statistics and applies evidence retention.
+time, all cameras gone), flushes statistics, applies evidence retention, and keeps the
+running sessions in step with the database (sessions started or stopped by the API of
+another process). Only the process holding the runner lock does any of this; the others
+stand by and take over when it dies.
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from facebank.sessions import events
 from facebank.sessions.camera_job import CameraStats
 from facebank.sessions.evidence import EvidenceStore
+from facebank.sessions.runner_lock import RunnerLock
 from facebank.sessions.runtime import RuntimeDeps, SessionRuntime
 from facebank.sessions.webhooks import DeliveryCounters, WebhookDeliverer
 from facebank.store.session_records import (
@@ -30,6 +35,11 @@ log = logging.getLogger(__name__)
 SUPERVISE_EVERY_S = 0.5
 FLUSH_EVERY_S = 2.0
 SWEEP_EVERY_S = 3600.0
+SYNC_EVERY_S = 1.0
+STANDBY_RETRY_S = 2.0
+# Camera numbers of sessions that ended in this process, for their final summary; older ones
+# are forgotten (the counters are not stored: they are about this process's run).
+FINAL_STATS_KEPT = 256
 
 
 @dataclass(frozen=True)
@@ -42,13 +52,23 @@ class ManagerSnapshot:
 
 
 class SessionManager:
-    def __init__(self, deps: RuntimeDeps, deliverer: WebhookDeliverer) -> None:
-        """`deps.on_event` should wake `deliverer` (see facebank.services.sessions)."""
+    def __init__(
+        self, deps: RuntimeDeps, deliverer: WebhookDeliverer, lock: RunnerLock | None = None
+    ) -> None:
+        """`deps.on_event` should wake `deliverer` (see facebank.services.sessions). Without
+        a `lock` this manager always runs the sessions."""
         self._deps = deps
         self._scheduler = deps.scheduler
         self.deliverer = deliverer
         self._evidence: EvidenceStore = deps.evidence
         self._runtimes: dict[int, SessionRuntime] = {}
+        self._final: OrderedDict[int, list[CameraStats]] = OrderedDict()
+        # Sessions ended by this process: never relaunched by a sync that read the database
+        # just before their end was committed.
+        self._ended: set[int] = set()
+        self._lock_file = lock
+        self._running = False
+        self._standby: threading.Thread | None = None
         # Sessions whose cameras are stopped but whose end could not be stored yet (database
         # down): the supervisor retries until it is.
         self._unfinished: dict[int, tuple[SessionStatus, str]] = {}
@@ -59,9 +79,28 @@ class SessionManager:
     # ---- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
+        """Run the sessions if this process gets the runner lock, else stand by for it."""
+        if self._lock_file is None or self._lock_file.try_acquire():
+            self._begin()
+            return
+        log.info("another process runs the live sessions of this data directory; standing by")
+        self._standby = threading.Thread(target=self._wait_for_lock, name="session-standby",
+                                         daemon=True)
+        self._standby.start()
+
+    def _wait_for_lock(self) -> None:
+        assert self._lock_file is not None
+        while not self._stop.wait(STANDBY_RETRY_S):
+            if self._lock_file.try_acquire():
+                log.info("taking over the live sessions")
+                self._begin()
+                return
+
+    def _begin(self) -> None:
         """Start the shared workers, then resume every session the database says is active."""
         self._scheduler.start()
         self.deliverer.start()
+        self._running = True
         for record in self._deps.sessions.active():
             self.launch(record)
         if self._runtimes:
@@ -74,21 +113,29 @@ class SessionManager:
     def close(self) -> None:
         """Stop this process's work without ending sessions: they resume on the next start."""
         self._stop.set()
+        if self._standby is not None:
+            self._standby.join(timeout=30)
         if self._supervisor is not None:
             self._supervisor.join(timeout=30)
         with self._lock:
             runtimes, self._runtimes = list(self._runtimes.values()), {}
         for runtime in runtimes:
             runtime.stop()
-        self._scheduler.close()
-        self.deliverer.close()
+        if self._running:
+            self._scheduler.close()
+            self.deliverer.close()
+        if self._lock_file is not None:
+            self._lock_file.release()
 
     # ---- sessions --------------------------------------------------------------------------
 
     def launch(self, record: SessionRecord) -> None:
+        """Run a session here (in a standby process: nothing, the runner's sync picks it up)."""
+        if not self._running:
+            return
         runtime = SessionRuntime(record, self._deps, self._deps.events.last_reported(record.id))
         with self._lock:
-            if record.id in self._runtimes:
+            if record.id in self._runtimes or record.id in self._ended:
                 return
             self._runtimes[record.id] = runtime
         runtime.start()
@@ -100,8 +147,13 @@ class SessionManager:
         with self._lock:
             runtime = self._runtimes.pop(session_id, None)
             self._unfinished[session_id] = (status, reason)
+            self._ended.add(session_id)
         if runtime is not None:
             runtime.stop()
+            with self._lock:
+                self._final[session_id] = runtime.cameras()
+                while len(self._final) > FINAL_STATS_KEPT:
+                    self._final.popitem(last=False)
         seen = self._deps.sessions.people(session_id)
         names = self._deps.people.get_many(p.person_id for p in seen)
 
@@ -116,10 +168,12 @@ class SessionManager:
         return record
 
     def cameras(self, session_id: int) -> list[CameraStats] | None:
-        """Live camera statistics; None when the session is not running here."""
+        """Live camera statistics (the last ones for a session that ended in this process);
+        None when the session neither runs nor ended here."""
         with self._lock:
             runtime = self._runtimes.get(session_id)
-        return runtime.cameras() if runtime else None
+            final = self._final.get(session_id)
+        return runtime.cameras() if runtime else final
 
     def on_event(self, _: EventRecord) -> None:
         self.deliverer.wake()
@@ -136,8 +190,11 @@ class SessionManager:
     # ---- supervisor ------------------------------------------------------------------------
 
     def _supervise(self) -> None:
-        next_flush = next_sweep = time.monotonic()
+        next_flush = next_sweep = next_sync = time.monotonic()
         while True:
+            if time.monotonic() >= next_sync:
+                next_sync = time.monotonic() + SYNC_EVERY_S
+                self._sync()
             with self._lock:
                 runtimes = list(self._runtimes.values())
                 unfinished = dict(self._unfinished)
@@ -156,6 +213,26 @@ class SessionManager:
                 self._sweep()
             if self._stop.wait(SUPERVISE_EVERY_S):
                 return
+
+    def _sync(self) -> None:
+        """Run what the database says is active: launch sessions started by another process,
+        stop those another process ended."""
+        try:
+            active = {r.id: r for r in self._deps.sessions.active()}
+        except Exception:
+            log.exception("reading the active sessions failed; will try again")
+            return
+        with self._lock:
+            gone = [r for sid, r in self._runtimes.items() if sid not in active]
+            for runtime in gone:
+                del self._runtimes[runtime.id]
+            new = [r for sid, r in active.items()
+                   if sid not in self._runtimes and sid not in self._unfinished]
+        for runtime in gone:
+            log.info("session %s was ended by another process; stopping its cameras", runtime.id)
+            runtime.stop()
+        for record in new:
+            self.launch(record)
 
     def _maybe_end(self, session_id: int, reason: tuple[SessionStatus, str] | None) -> None:
         if reason is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from facebank.errors import NotFoundError, ValidationFailedError
@@ -80,16 +80,21 @@ class DeliveryRepository:
     def next_due_at(self) -> datetime | None:
         """When the earliest pending delivery becomes due (its lease included)."""
 
+        # Per row, the later of its due time and its lease: the minimum of each column
+        # separately could pair one row's due time with another row's lease.
+        ready_at = type_coerce(
+            case(
+                (_Delivery.lease_until > _Delivery.next_attempt_at, _Delivery.lease_until),
+                else_=_Delivery.next_attempt_at,
+            ),
+            _Delivery.next_attempt_at.type,
+        )
+
         def work(session: Session) -> datetime | None:
-            row = session.execute(
-                select(func.min(_Delivery.next_attempt_at), func.min(_Delivery.lease_until)).where(
-                    _Delivery.status == "pending"
-                )
-            ).one()
-            due, lease = row
-            if due is None:
-                return None
-            return max(due, lease) if lease is not None else due
+            due: datetime | None = session.scalar(
+                select(func.min(ready_at)).where(_Delivery.status == "pending")
+            )
+            return due
 
         return run_read(self._sessions, work)
 

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from facebank import __version__
 from facebank.api.deps import ServicesDep
-from facebank.api.health_checks import all_ok, detailed_report, run_checks
+from facebank.api.health_checks import all_ok, detailed_report, readiness
 from facebank.api.security import require_admin_or_scrape_key
 
 router = APIRouter(tags=["health"])
@@ -25,8 +25,8 @@ async def live() -> dict[str, str]:
     "/health/ready",
     summary="Models loaded, database reachable, index consistent (503 names what failed)",
 )
-async def ready(services: ServicesDep) -> JSONResponse:
-    checks = await run_checks(services)
+async def ready(request: Request, services: ServicesDep) -> JSONResponse:
+    checks = await readiness(request.app.state, services).run()
     ok = all_ok(checks)
     failing = [name for name, check in checks.items() if not check["ok"]]
     body = {"status": "ready" if ok else "not_ready", "checks": checks, "failing": failing}
@@ -35,7 +35,7 @@ async def ready(services: ServicesDep) -> JSONResponse:
 
 @router.get("/health", summary="Short summary")
 async def summary(request: Request, services: ServicesDep) -> JSONResponse:
-    checks = await run_checks(services)
+    checks = await readiness(request.app.state, services).run()
     ok = all_ok(checks)
     return JSONResponse(
         {
@@ -56,7 +56,7 @@ async def summary(request: Request, services: ServicesDep) -> JSONResponse:
     dependencies=[Depends(require_admin_or_scrape_key)],
 )
 async def detailed(request: Request, services: ServicesDep) -> JSONResponse:
-    checks = await run_checks(services)
+    checks = await readiness(request.app.state, services).run()
     state = request.app.state
     report = await anyio.to_thread.run_sync(
         detailed_report, services, checks, state.started_at, state.request_stats, state.system
