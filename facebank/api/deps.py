@@ -18,7 +18,9 @@ T = TypeVar("T")
 READ_CHUNK = 1024 * 1024
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async although it does no I/O: FastAPI runs a plain `def` dependency on the thread
+    # pool: a thread hop per request for nothing, on the path of every recognise.
     services: Services = request.app.state.services
     return services
 
@@ -39,8 +41,9 @@ class Inference:
         return await asyncio.wrap_future(self._executor.submit(func, *args))
 
 
-def get_inference(request: Request) -> Inference:
-    return Inference(get_services(request).executor)
+async def get_inference(request: Request) -> Inference:
+    services: Services = request.app.state.services  # async for the same reason
+    return Inference(services.executor)
 
 
 InferenceDep = Annotated[Inference, Depends(get_inference)]

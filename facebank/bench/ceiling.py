@@ -104,7 +104,7 @@ def measure_throughput(folder: Path, processes: int, duration_s: float) -> tuple
     for worker in workers:
         worker.start()
     try:
-        counts = [_get(results, START_TIMEOUT_S + duration_s) for _ in workers]
+        counts = [_get(results, START_TIMEOUT_S + duration_s * 3, workers) for _ in workers]
     finally:
         _reap(workers)
     return sum(c for c, _ in counts), sum(c / s for c, s in counts)
@@ -118,7 +118,7 @@ def measure_latency(folder: Path, threads: int, rounds: int) -> list[float]:
     )
     worker.start()
     try:
-        seconds: list[float] = _get(results, START_TIMEOUT_S * 2)
+        seconds: list[float] = _get(results, START_TIMEOUT_S * 2, [worker])
     finally:
         _reap([worker])
     return seconds
@@ -147,11 +147,19 @@ def measure_ceiling(
     )
 
 
-def _get(results: Any, timeout: float) -> Any:
-    try:
-        return results.get(timeout=timeout)
-    except Empty:
-        raise RuntimeError("a ceiling worker process did not report (crashed or hung)") from None
+def _get(results: Any, timeout: float, workers: list[Any]) -> Any:
+    """The next result; fails as soon as a worker died without one, not after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            return results.get(timeout=0.5)
+        except Empty:
+            dead = [w for w in workers if w.exitcode not in (None, 0)]
+            if dead:
+                raise RuntimeError(
+                    f"a ceiling worker process exited with code {dead[0].exitcode}"
+                ) from None
+    raise RuntimeError("a ceiling worker process did not report in time (hung?)")
 
 
 def _reap(workers: list[Any]) -> None:

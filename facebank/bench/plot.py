@@ -27,8 +27,9 @@ def draw(report: BenchReport, path: Path) -> None:
                        label=f"bare pipeline ceiling ({name})")  # fmt: skip
         lat_ax.axhline(ceiling.latency_p50_ms, color="grey", linestyle="--",
                        label=f"bare single-image p50 ({name})")  # fmt: skip
-    _style(thr_ax, "throughput (requests/s)", "Throughput")
-    _style(lat_ax, "latency (ms)", "Latency")
+    levels = sorted({r.concurrency for r in report.levels})
+    _style(thr_ax, "throughput (requests/s)", "Throughput", levels)
+    _style(lat_ax, "latency (ms)", "Latency", levels)
     cpu = report.as_dict()["machine"]
     fig.suptitle(
         f"facebank bench — {cpu['cpu_count']} x {cpu['cpu_model']}, {report.url}", fontsize=10
@@ -39,11 +40,15 @@ def draw(report: BenchReport, path: Path) -> None:
     plt.close(fig)
 
 
-def _style(ax: object, ylabel: str, title: str) -> None:
+def _style(ax: object, ylabel: str, title: str, levels: list[int]) -> None:
     from matplotlib.axes import Axes
+    from matplotlib.ticker import ScalarFormatter
 
     assert isinstance(ax, Axes)
     ax.set_xscale("log", base=2)
+    if levels:  # label the measured levels as plain numbers, not powers of two
+        ax.set_xticks(levels)
+        ax.xaxis.set_major_formatter(ScalarFormatter())
     ax.set_xlabel("concurrent clients")
     ax.set_ylabel(ylabel)
     ax.set_title(title)

@@ -91,9 +91,11 @@ def _measure_ceilings(
 
 async def _server_info(client: httpx.AsyncClient) -> dict[str, object]:
     response = await client.get("/health")
-    body = response.json() if response.headers.get("content-type", "").startswith(
-        "application/json"
-    ) else {}
+    body = (
+        response.json()
+        if response.headers.get("content-type", "").startswith("application/json")
+        else {}
+    )
     return {"health_status": response.status_code, **body}
 
 

@@ -86,7 +86,8 @@ class LiveStateCollector:
     def _sessions(self) -> Iterable[Metric]:
         snapshot = self._state.sessions()
         yield GaugeMetricFamily(
-            "facebank_sessions_active", "Live camera sessions running",
+            "facebank_sessions_active",
+            "Live camera sessions running",
             value=snapshot.active_sessions,
         )
         yield GaugeMetricFamily(

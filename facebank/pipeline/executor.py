@@ -1,6 +1,6 @@
 """Runs CPU-bound jobs (model inference and the work around it) on the pipeline's lanes.
 
-Dispatch rule, chosen by measurement on a 2-core machine (see README, "Performance"):
+Dispatch rule, chosen by measurement on a 2-core machine (see docs/bench.md):
 - a job that finds nothing else in flight runs on the wide lane: all cores on one image,
   the lowest latency for a lone request;
 - otherwise it runs on an idle narrow (single-thread) lane: one image per core is the
@@ -120,15 +120,24 @@ class InferenceExecutor:
         worker.pool.submit(self._run, worker, job)
 
     def _run(self, worker: _LaneWorker, job: _Job) -> None:
+        ok, value = False, None
         try:
             # False when the caller gave up (cancelled) while the job was waiting.
-            if job.future.set_running_or_notify_cancel():
-                try:
-                    job.future.set_result(job.call())
-                except BaseException as exc:  # handed to the caller, who re-raises it
-                    job.future.set_exception(exc)
+            if not job.future.set_running_or_notify_cancel():
+                return
+            try:
+                value, ok = job.call(), True
+            except BaseException as exc:  # handed to the caller, who re-raises it
+                value = exc
         finally:
             self._finish(worker)
+        # The lane is free before the caller hears back: a client that sends its next
+        # request at once finds nothing in flight and gets the wide lane again.
+        if ok:
+            job.future.set_result(value)
+        else:
+            assert isinstance(value, BaseException)
+            job.future.set_exception(value)
 
     def _finish(self, worker: _LaneWorker) -> None:
         with self._lock:
