@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     stats_window_s: float = Field(300.0, ge=10.0, le=3600.0)
     # /health/ready reports the database down when a round trip takes longer than this.
     health_db_timeout_s: float = Field(2.0, gt=0.0, le=30.0)
+    # How often each process compares its index with the database and takes in faces that
+    # other processes (`serve --workers N`, other machines) enrolled or deleted. 0 = never.
+    index_follow_interval_s: float = Field(2.0, ge=0.0)
     # --- end observability --------------------------------------------------------------------
 
     @property

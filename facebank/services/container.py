@@ -58,6 +58,7 @@ class Services:
     sessions_probe: SessionsProbe = field(default_factory=NoSessions)
     _stop: threading.Event = field(default_factory=threading.Event)
     _snapshotter: threading.Thread | None = None
+    _follower: threading.Thread | None = None
 
     def start(self) -> None:
         """Bring derived state in line with the database, then keep snapshots fresh."""
@@ -71,6 +72,11 @@ class Services:
             target=self._snapshot_loop, name="index-snapshot", daemon=True
         )
         self._snapshotter.start()
+        if self.settings.index_follow_interval_s > 0:
+            self._follower = threading.Thread(
+                target=self._follow_loop, name="index-follow", daemon=True
+            )
+            self._follower.start()
         self.sessions.resume()  # after the index: resumed cameras recognise at once
 
     def close(self) -> None:
@@ -78,10 +84,18 @@ class Services:
         self.sessions.close()  # before the executor: camera frames run on it
         self.executor.close()
         self.pipeline.observers.detach(self.metrics.pipeline)
-        if self._snapshotter is not None:
-            self._snapshotter.join(timeout=10)
+        for thread in (self._snapshotter, self._follower):
+            if thread is not None:
+                thread.join(timeout=10)
         self.index.save_if_dirty()
         self.engine.dispose()
+
+    def _follow_loop(self) -> None:
+        while not self._stop.wait(self.settings.index_follow_interval_s):
+            try:
+                self.index.follow()
+            except Exception as exc:  # database away: /health/ready says so; retry later
+                log.warning("index follow failed: %s", exc)
 
     def _snapshot_loop(self) -> None:
         while not self._stop.wait(SNAPSHOT_INTERVAL_S):

@@ -80,7 +80,10 @@ class IndexManager:
                 kind = "snapshot"
             elif loaded is not None:
                 self._index = loaded[0]
-                self._reconcile(db_ids)
+                removed, added = self._reconcile(db_ids)
+                log.warning(
+                    "stale index snapshot repaired from the database: -%d +%d faces", removed, added
+                )
                 kind = "snapshot+repair"
             else:
                 self._rebuild_locked()
@@ -122,6 +125,24 @@ class IndexManager:
     ) -> list[list[PersonHit]]:
         return self._index.search(queries, top_k, allowed_people)
 
+    def follow(self) -> bool:
+        """Take in gallery changes committed by other processes sharing the database.
+
+        The database is read under the write lock: an enroll or delete of this process
+        commits before it takes that lock, so it is either already in what is read here or
+        applied after, never undone. Returns whether the index changed.
+        """
+        with self._write_lock:
+            db_ids = self._faces.face_ids(self._model_id)
+            if _same_ids(self._index.face_ids(), db_ids):
+                return False
+            started = time.perf_counter()
+            removed, added = self._reconcile(db_ids)
+            self._mark_sync("follow", started)
+            log.info("index followed the database: -%d +%d faces", removed, added)
+            self._dirty = True
+            return True
+
     def save_if_dirty(self) -> bool:
         with self._write_lock:
             if not self._dirty:
@@ -156,8 +177,9 @@ class IndexManager:
             fresh.add(face_ids, person_ids, vectors)
         self._index = fresh
 
-    def _reconcile(self, db_ids: NDArray[np.int64]) -> None:
-        """Bring a stale snapshot to the database's state: drop extras, fetch what is missing."""
+    def _reconcile(self, db_ids: NDArray[np.int64]) -> tuple[int, int]:
+        """Bring the index to the database's state: drop extras, fetch what is missing.
+        Returns (removed, added)."""
         index_ids = self._index.face_ids()
         extra = np.setdiff1d(index_ids, db_ids, assume_unique=True)
         missing = np.setdiff1d(db_ids, index_ids, assume_unique=True)
@@ -166,7 +188,7 @@ class IndexManager:
         if missing.size:
             face_ids, person_ids, vectors = self._faces.fetch_embeddings(missing.tolist())
             self._index.add(face_ids, person_ids, vectors)
-        log.warning("index repaired from database: -%d +%d faces", extra.size, missing.size)
+        return int(extra.size), int(missing.size)
 
     def _save_locked(self) -> None:
         ids = self._index.face_ids()

@@ -107,7 +107,7 @@ def test_detailed_report_has_what_an_operator_needs(anonymous: TestClient) -> No
     assert {"size", "checked_out"} <= set(body["database"]["pool"])
     index = body["index"]
     assert index["size"] == 1 and index["consistent"] is True and "IndexFlatIP" in index["type"]
-    assert index["last_sync_kind"] in ("rebuild", "snapshot", "snapshot+repair")
+    assert index["last_sync_kind"] in ("rebuild", "snapshot", "snapshot+repair", "follow")
     assert index["last_sync"]
     system = body["system"]
     assert system["process"]["rss_mb"] > 0 and system["process"]["cpu_percent"] >= 0
@@ -125,7 +125,8 @@ def test_ready_turns_503_naming_the_index_when_it_drifts(
     tmp_path: Path, face_pipeline: FacePipeline
 ) -> None:
     """A face in the database but not in the index: not ready, until a rebuild."""
-    with running_app("sqlite", tmp_path, face_pipeline) as client:
+    # Following off: it would take the face back from the database on its own.
+    with running_app("sqlite", tmp_path, face_pipeline, index_follow_interval_s=0) as client:
         photo = PEOPLE / "fr_obama" / "obama.jpg"
         created = client.post(
             "/api/v1/people", data={"name": "Barack"}, files=[photo_file(photo, "photos")]
