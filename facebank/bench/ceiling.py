@@ -45,7 +45,7 @@ class Ceiling:
         return dict(self.__dict__)
 
 
-def _pipeline(threads: int) -> FacePipeline:
+def bare_pipeline(threads: int) -> FacePipeline:
     # Same settings as the server (environment / .env) except the session threads.
     return build_pipeline(Settings(ort_threads=threads), narrow_lanes=0)
 
@@ -53,7 +53,7 @@ def _pipeline(threads: int) -> FacePipeline:
 def _throughput_worker(
     folder: str, offset: int, duration_s: float, barrier: Barrier, results: Any
 ) -> None:
-    pipeline = _pipeline(1)
+    pipeline = bare_pipeline(1)
     photos = load_photo_set("ceiling", Path(folder)).photos
     max_faces = pipeline_max_faces()
     for photo in photos[:WARMUP_IMAGES]:
@@ -70,7 +70,7 @@ def _throughput_worker(
 
 
 def _latency_worker(folder: str, threads: int, rounds: int, results: Any) -> None:
-    pipeline = _pipeline(threads)
+    pipeline = bare_pipeline(threads)
     photos = load_photo_set("ceiling", Path(folder)).photos
     max_faces = pipeline_max_faces()
     for photo in photos:  # warm-up: first runs allocate ORT buffers per input size

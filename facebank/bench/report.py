@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from facebank.bench.ceiling import Ceiling
+from facebank.bench.paired import PairedLatency
 from facebank.bench.stats import LevelResult
 
 
@@ -21,6 +22,7 @@ class BenchReport:
     settings: dict[str, Any]
     ceilings: dict[str, Ceiling] = field(default_factory=dict)
     levels: list[LevelResult] = field(default_factory=list)
+    paired: PairedLatency | None = None  # server vs bare single-image latency, interleaved
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
     def compare(self, result: LevelResult, photo_set: str) -> None:
@@ -41,6 +43,7 @@ class BenchReport:
             "settings": self.settings,
             "ceilings": {name: c.as_dict() for name, c in self.ceilings.items()},
             "levels": [level.as_dict() for level in self.levels],
+            "paired": self.paired.as_dict() if self.paired else None,
         }
 
     def write_json(self, path: Path) -> None:
@@ -74,6 +77,13 @@ def format_table(report: BenchReport) -> str:
             f"bare pipeline on '{name}' ({c.processes} single-thread processes): "
             f"{c.throughput_ips:.1f} images/s; one image with {c.latency_ort_threads} threads: "
             f"p50 {c.latency_p50_ms:.1f} ms, p95 {c.latency_p95_ms:.1f} ms"
+        )
+    if report.paired is not None:
+        p = report.paired
+        lines.append(
+            f"paired single-image latency ({p.photos} photos x {p.passes}, bare and server "
+            f"alternately): bare p50 {p.bare_p50_ms:.1f} ms, server p50 {p.server_p50_ms:.1f} ms "
+            f"at concurrency 1 = {p.ratio:.2f}x, errors {p.errors}"
         )
     header = (
         f"{'scenario':<16}{'c':>4}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"

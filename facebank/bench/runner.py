@@ -9,12 +9,14 @@ import httpx
 
 from facebank.bench.ceiling import measure_ceiling
 from facebank.bench.loadgen import LoadGenerator
+from facebank.bench.paired import PairedLatency, measure_paired
 from facebank.bench.photos import PhotoSet, load_photo_set
 from facebank.bench.progress import Progress
 from facebank.bench.report import BenchReport
-from facebank.bench.scenarios import build_scenarios
+from facebank.bench.scenarios import build_scenarios, recognize_calls
 from facebank.bench.seed import delete_people, seed_identities, sweep_enrolled
 from facebank.config import Settings
+from facebank.pipeline.factory import default_threads
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ async def run_bench(options: BenchOptions, settings: Settings, progress: Progres
         progress.done("seeding: one enrolled person per identity ...")
         person_ids = await seed_identities(client, single)
         scenarios = build_scenarios(single, groups, person_ids, options.scenarios)
+        if options.ceiling and 1 in options.concurrency:
+            report.paired = await _measure_paired(client, options, settings, single, progress)
         generator = LoadGenerator(client, progress)
         try:
             for scenario in scenarios:
@@ -87,6 +91,22 @@ def _measure_ceilings(
         report.ceilings[name] = measure_ceiling(
             name, photo_set.folder, settings, options.ceiling_duration_s, options.latency_rounds
         )
+
+
+async def _measure_paired(
+    client: httpx.AsyncClient,
+    options: BenchOptions,
+    settings: Settings,
+    single: PhotoSet,
+    progress: Progress,
+) -> PairedLatency:
+    threads = settings.ort_threads or default_threads(settings.cpu_count)
+    passes = max(options.latency_rounds - 1, 1)
+    progress.done(
+        f"paired latency: bare pipeline and server alternately, {len(single.photos)} photos "
+        f"x {passes} passes after a warm-up pass ..."
+    )
+    return await measure_paired(client, single.photos, recognize_calls(single), threads, passes)
 
 
 async def _server_info(client: httpx.AsyncClient) -> dict[str, object]:

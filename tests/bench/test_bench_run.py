@@ -83,6 +83,11 @@ def test_bench_with_ceiling(
         assert level["ceiling_fraction"] > 0 and level["latency_vs_bare"] > 0
     assert set(levels[("mixed", 2)]["by_kind"]) >= {"recognize"}
     assert report["machine"]["cpu_count"] >= 1 and report["server"]["health_status"] == 200
+    paired = report["paired"]  # bare and server alternately, on the same 4 photos
+    assert (paired["photos"], paired["passes"], paired["errors"]) == (4, 1, 0)
+    assert paired["bare_p50_ms"] > 0 and paired["server_p50_ms"] > 0
+    assert paired["ratio"] == pytest.approx(paired["server_p50_ms"] / paired["bare_p50_ms"], 0.01)
+    assert "paired single-image latency" in run.stdout
     assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     # Seeded people stay (reruns reuse them); people the enroll scenarios made are gone.
