@@ -55,21 +55,10 @@ class LoadGenerator:
             samples.append((await self._send(call), call.kind))
 
     async def _send(self, call: Call) -> Sample:
-        started = time.perf_counter()
-        try:
-            response = await self._client.request(
-                call.method,
-                call.path,
-                content=call.body.content if call.body else None,
-                headers=call.body.headers if call.body else None,
-                params=call.params or None,
-            )
-            outcome = "ok" if response.is_success else str(response.status_code)
-            if call.kind == "enroll" and response.status_code == 201:
-                self.created_people.append(int(response.json()["id"]))
-        except httpx.HTTPError as exc:
-            outcome = type(exc).__name__
-        return Sample(started, time.perf_counter(), outcome)
+        sample, response = await send(self._client, call)
+        if call.kind == "enroll" and response is not None and response.status_code == 201:
+            self.created_people.append(int(response.json()["id"]))
+        return sample
 
     async def _watch(
         self,
@@ -92,3 +81,20 @@ class LoadGenerator:
                 f"{scenario.name:>15} c={concurrency:<3} {phase}  {len(done)} done  "
                 f"{errors} errors  {rate:.1f} req/s"
             )
+
+
+async def send(client: httpx.AsyncClient, call: Call) -> tuple[Sample, httpx.Response | None]:
+    """One timed request; the outcome is "ok", the status code, or the exception's name."""
+    started = time.perf_counter()
+    try:
+        response = await client.request(
+            call.method,
+            call.path,
+            content=call.body.content if call.body else None,
+            headers=call.body.headers if call.body else None,
+            params=call.params or None,
+        )
+    except httpx.HTTPError as exc:
+        return Sample(started, time.perf_counter(), type(exc).__name__), None
+    outcome = "ok" if response.is_success else str(response.status_code)
+    return Sample(started, time.perf_counter(), outcome), response

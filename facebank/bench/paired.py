@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from facebank.bench.ceiling import START_TIMEOUT_S, bare_pipeline, pipeline_max_faces
+from facebank.bench.loadgen import send
 from facebank.bench.photos import BenchPhoto
 from facebank.bench.scenarios import Call
 from facebank.bench.stats import percentiles_ms
@@ -100,12 +101,12 @@ async def measure_paired(
         for n in range(passes + 1):
             for photo, call in zip(photos, calls, strict=True):
                 bare_time = bare.seconds(photo.data)
-                server_time, ok = await _timed(client, call)
+                sample, _ = await send(client, call)
                 if n == 0:
                     continue  # warm-up: both sides size their buffers for every photo
-                errors += not ok
+                errors += sample.outcome != "ok"
                 bare_s.append(bare_time)
-                server_s.append(server_time)
+                server_s.append(sample.seconds)
     bare_p = percentiles_ms(bare_s)
     server_p = percentiles_ms(server_s)
     assert bare_p is not None and server_p is not None
@@ -117,18 +118,3 @@ async def measure_paired(
         ratio=round(server_p[0] / bare_p[0], 3),
         errors=errors,
     )
-
-
-async def _timed(client: httpx.AsyncClient, call: Call) -> tuple[float, bool]:
-    started = time.perf_counter()
-    try:
-        response = await client.request(
-            call.method,
-            call.path,
-            content=call.body.content if call.body else None,
-            headers=call.body.headers if call.body else None,
-        )
-        ok = response.is_success
-    except httpx.HTTPError:
-        ok = False
-    return time.perf_counter() - started, ok

@@ -133,8 +133,12 @@ class IndexManager:
         applied after, never undone. Returns whether the index changed.
         """
         with self._write_lock:
+            index_ids = self._index.face_ids()
+            summary = (int(index_ids.size), int(index_ids.sum()))
+            if self._faces.id_summary(self._model_id) == summary:
+                return False  # the usual case, without reading every id
             db_ids = self._faces.face_ids(self._model_id)
-            if _same_ids(self._index.face_ids(), db_ids):
+            if _same_ids(index_ids, db_ids):
                 return False
             started = time.perf_counter()
             removed, added = self._reconcile(db_ids)

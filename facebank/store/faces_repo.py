@@ -167,6 +167,19 @@ class FaceRepository:
 
         return run_read(self._sessions, work)
 
+    def id_summary(self, model_id: str) -> tuple[int, int]:
+        """(count, sum) of the face ids of a model: a cheap first look for a changed gallery.
+        New ids are above every existing one, so adds and deletes change one of the two."""
+
+        def work(session: Session) -> tuple[int, int]:
+            query = select(func.count(Face.id), func.coalesce(func.sum(Face.id), 0)).where(
+                Face.model_id == model_id
+            )
+            count, total = session.execute(query).one()
+            return int(count), int(total)
+
+        return run_read(self._sessions, work)
+
     def count_by_model(self) -> dict[str, int]:
         def work(session: Session) -> dict[str, int]:
             query = select(Face.model_id, func.count(Face.id)).group_by(Face.model_id)
