@@ -7,15 +7,14 @@ import itertools
 import time
 from collections.abc import Iterator
 
-import httpx
-
+from facebank.bench.client import TRANSPORT_ERRORS, BenchClient, Reply
 from facebank.bench.progress import Progress
 from facebank.bench.scenarios import Call, Scenario
 from facebank.bench.stats import LevelResult, Sample, summarise
 
 
 class LoadGenerator:
-    def __init__(self, client: httpx.AsyncClient, progress: Progress) -> None:
+    def __init__(self, client: BenchClient, progress: Progress) -> None:
         self._client = client
         self._progress = progress
         self.created_people: list[int] = []  # by enroll calls, for the cleanup
@@ -56,7 +55,7 @@ class LoadGenerator:
 
     async def _send(self, call: Call) -> Sample:
         sample, response = await send(self._client, call)
-        if call.kind == "enroll" and response is not None and response.status_code == 201:
+        if call.kind == "enroll" and response is not None and response.status == 201:
             self.created_people.append(int(response.json()["id"]))
         return sample
 
@@ -83,18 +82,12 @@ class LoadGenerator:
             )
 
 
-async def send(client: httpx.AsyncClient, call: Call) -> tuple[Sample, httpx.Response | None]:
+async def send(client: BenchClient, call: Call) -> tuple[Sample, Reply | None]:
     """One timed request; the outcome is "ok", the status code, or the exception's name."""
     started = time.perf_counter()
     try:
-        response = await client.request(
-            call.method,
-            call.path,
-            content=call.body.content if call.body else None,
-            headers=call.body.headers if call.body else None,
-            params=call.params or None,
-        )
-    except httpx.HTTPError as exc:
+        response = await client.request(call.method, call.path, call.body, call.params)
+    except TRANSPORT_ERRORS as exc:
         return Sample(started, time.perf_counter(), type(exc).__name__), None
-    outcome = "ok" if response.is_success else str(response.status_code)
+    outcome = "ok" if response.ok else str(response.status)
     return Sample(started, time.perf_counter(), outcome), response

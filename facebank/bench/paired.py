@@ -17,9 +17,8 @@ from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any
 
-import httpx
-
 from facebank.bench.ceiling import START_TIMEOUT_S, bare_pipeline, pipeline_max_faces
+from facebank.bench.client import BenchClient
 from facebank.bench.loadgen import send
 from facebank.bench.photos import BenchPhoto
 from facebank.bench.scenarios import Call
@@ -87,7 +86,7 @@ class BareWorker:
 
 
 async def measure_paired(
-    client: httpx.AsyncClient,
+    client: BenchClient,
     photos: Sequence[BenchPhoto],
     calls: Sequence[Call],
     threads: int,

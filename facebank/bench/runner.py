@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from facebank.bench.ceiling import measure_ceiling
+from facebank.bench.client import BenchClient
 from facebank.bench.loadgen import LoadGenerator
 from facebank.bench.paired import PairedLatency, measure_paired
 from facebank.bench.photos import PhotoSet, load_photo_set
@@ -39,10 +38,7 @@ async def run_bench(options: BenchOptions, settings: Settings, progress: Progres
     groups = _group_set(options)
     headers = {"X-API-Key": options.api_key} if options.api_key else {}
     top = max(options.concurrency)
-    limits = httpx.Limits(max_connections=top, max_keepalive_connections=top)
-    async with httpx.AsyncClient(
-        base_url=options.url, headers=headers, limits=limits, timeout=120.0
-    ) as client:
+    async with BenchClient(options.url, headers, connections=top, timeout_s=120.0) as client:
         report = BenchReport(options.url, await _server_info(client), _settings(options, single))
         if options.ceiling:
             _measure_ceilings(report, options, settings, single, groups, progress)
@@ -94,7 +90,7 @@ def _measure_ceilings(
 
 
 async def _measure_paired(
-    client: httpx.AsyncClient,
+    client: BenchClient,
     options: BenchOptions,
     settings: Settings,
     single: PhotoSet,
@@ -109,14 +105,10 @@ async def _measure_paired(
     return await measure_paired(client, single.photos, recognize_calls(single), threads, passes)
 
 
-async def _server_info(client: httpx.AsyncClient) -> dict[str, object]:
+async def _server_info(client: BenchClient) -> dict[str, object]:
     response = await client.get("/health")
-    body = (
-        response.json()
-        if response.headers.get("content-type", "").startswith("application/json")
-        else {}
-    )
-    return {"health_status": response.status_code, **body}
+    body = response.json() if response.content_type.startswith("application/json") else {}
+    return {"health_status": response.status, **body}
 
 
 def _settings(options: BenchOptions, single: PhotoSet) -> dict[str, object]:

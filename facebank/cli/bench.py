@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,7 @@ def register(commands: Any) -> None:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    from facebank.bench.client import FAILURES
     from facebank.bench.plot import draw
     from facebank.bench.progress import Progress
     from facebank.bench.report import format_table
@@ -75,7 +77,11 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         ceiling_duration_s=args.ceiling_duration,
         latency_rounds=args.latency_rounds,
     )
-    report = asyncio.run(run_bench(options, settings, Progress()))
+    try:
+        report = asyncio.run(run_bench(options, settings, Progress()))
+    except FAILURES as exc:
+        print(f"bench: {options.url}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
     print(format_table(report))
     report.write_json(args.json)
     draw(report, args.png)

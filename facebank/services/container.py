@@ -6,7 +6,6 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-import faiss
 from sqlalchemy import Engine
 
 from facebank.auth.clock import Clock, system_clock
@@ -108,9 +107,6 @@ class Services:
 def build_services(
     settings: Settings, pipeline: FacePipeline | None = None, clock: Clock = system_clock
 ) -> Services:
-    # A single query is far below faiss's threading break-even; its OpenMP threads only
-    # fight the inference threads for cores (measured: <1 ms alone, 8-40 ms under load).
-    faiss.omp_set_num_threads(1)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(
         settings.effective_database_url, settings.db_pool_size, settings.db_max_overflow
@@ -132,7 +128,12 @@ def build_services(
     executor = InferenceExecutor(pipeline)
     metrics = Metrics()
     live_sessions = build_session_service(
-        settings, sessions, pipeline, index, people, lambda work: executor.submit(work).result(),
+        settings,
+        sessions,
+        pipeline,
+        index,
+        people,
+        lambda work: executor.submit(work).result(),
         metrics.sessions,
     )
     services = Services(

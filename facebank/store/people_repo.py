@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from facebank.errors import ConflictError, NotFoundError, ValidationFailedError
 from facebank.store.coltypes import utcnow
 from facebank.store.mapping import face_counts, face_record, insert_faces, person_record, person_row
+from facebank.store.people_reads import people_select, read_people, read_person
 from facebank.store.records import (
     AGE_MAX,
     FaceRecord,
@@ -54,11 +55,13 @@ class PeopleRepository:
             raise
 
     def get(self, person_id: int) -> PersonRecord:
-        def work(session: Session) -> PersonRecord:
-            row = _get_person(session, person_id)
-            return person_record(row, face_counts(session, [row.id]).get(row.id, 0))
+        def work(session: Session) -> PersonRecord | None:
+            return read_person(session, Person.id == person_id)
 
-        return run_read(self._sessions, work)
+        found = run_read(self._sessions, work) if is_storable_id(person_id) else None
+        if found is None:
+            raise NotFoundError(f"person {person_id} not found", person_id=person_id)
+        return found
 
     def get_many(self, person_ids: Iterable[int]) -> dict[int, PersonRecord]:
         """People by id; ids that do not exist (e.g. just deleted) are simply absent."""
@@ -68,23 +71,22 @@ class PeopleRepository:
             found: dict[int, PersonRecord] = {}
             for start in range(0, len(wanted), IN_CHUNK):
                 chunk = wanted[start : start + IN_CHUNK]
-                rows = list(session.scalars(select(Person).where(Person.id.in_(chunk))))
-                counts = face_counts(session, chunk)
-                found.update({row.id: person_record(row, counts.get(row.id, 0)) for row in rows})
+                query = people_select(Person.id.in_(chunk))
+                found.update({person.id: person for person in read_people(session, query)})
             return found
 
         return run_read(self._sessions, work) if wanted else {}
 
     def get_by_external_id(self, external_id: str) -> PersonRecord:
-        def work(session: Session) -> PersonRecord:
-            row = session.scalars(select(Person).where(Person.external_id == external_id)).first()
-            if row is None:
-                raise NotFoundError(
-                    f"no person with external id {external_id!r}", external_id=external_id
-                )
-            return person_record(row, face_counts(session, [row.id]).get(row.id, 0))
+        def work(session: Session) -> PersonRecord | None:
+            return read_person(session, Person.external_id == external_id)
 
-        return run_read(self._sessions, work)
+        found = run_read(self._sessions, work)
+        if found is None:
+            raise NotFoundError(
+                f"no person with external id {external_id!r}", external_id=external_id
+            )
+        return found
 
     def search(
         self, criteria: PersonFilter, offset: int = 0, limit: int = 50
@@ -96,17 +98,8 @@ class PeopleRepository:
 
         def work(session: Session) -> Page[PersonRecord]:
             total = session.scalar(select(func.count(Person.id)).where(*conditions)) or 0
-            rows = list(
-                session.scalars(
-                    select(Person)
-                    .where(*conditions)
-                    .order_by(Person.id)
-                    .offset(offset)
-                    .limit(limit)
-                )
-            )
-            counts = face_counts(session, (row.id for row in rows))
-            items = [person_record(row, counts.get(row.id, 0)) for row in rows]
+            query = people_select(*conditions).order_by(Person.id).offset(offset).limit(limit)
+            items = read_people(session, query)
             return Page(items=items, total=int(total), offset=offset, limit=limit)
 
         return run_read(self._sessions, work)

@@ -95,3 +95,23 @@ def test_bench_with_ceiling(
         f"{server.url}/api/v1/people", headers=server.headers, params={"page_size": 100}
     ).json()
     assert sorted(p["name"] for p in listed["items"]) == ["fr_biden", "fr_obama"]
+
+
+def test_bench_refused_key_exits_2_naming_the_status(
+    server: ServerProcess, photos: tuple[Path, Path], tmp_path: Path
+) -> None:
+    people, _ = photos
+    run = subprocess.run(
+        [
+            sys.executable, "-m", "facebank.cli.main", "bench",
+            "--url", server.url, "--api-key", "fbk_not-a-key", "--photos", str(people),
+            "--concurrency", "1", "--duration", "1",
+            "--json", str(tmp_path / "b.json"), "--png", str(tmp_path / "b.png"),
+        ],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 2
+    assert "HTTP 401" in run.stderr and "Traceback" not in run.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import faiss
 import numpy as np
 
 from facebank.index import GalleryIndex
@@ -104,3 +105,21 @@ def test_searches_during_writes() -> None:
         )
         top = [row[0].face_id for row in index.search(vecs, top_k=1)]
         assert top == mine.tolist()
+
+
+def test_search_runs_single_threaded_openmp_in_any_thread() -> None:
+    """OpenMP's thread count belongs to the calling thread: a search from a fresh thread
+    (an inference lane, a camera) must not start a team that spins on the cores."""
+    index = GalleryIndex(DIM, "m")
+    index.add(np.arange(1, 51), np.arange(1, 51) // 5, unit_vectors(50, DIM, seed=3))
+    seen: list[int] = []
+
+    def search_then_look() -> None:
+        faiss.omp_set_num_threads(4)  # whatever the thread had before
+        index.search(unit_vectors(1, DIM, seed=4), 3)
+        seen.append(faiss.omp_get_max_threads())
+
+    worker = threading.Thread(target=search_then_look)
+    worker.start()
+    worker.join()
+    assert seen == [1]
