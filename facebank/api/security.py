@@ -20,7 +20,7 @@ from facebank.api.deps import ServicesDep
 from facebank.auth.principal import Principal
 from facebank.auth.roles import Permission, Role
 from facebank.errors import AuthenticationError, PermissionDeniedError
-from facebank.services.authenticator import Credentials
+from facebank.services.authenticator import Authenticator, Credentials
 
 API_KEY_HEADER = "X-API-Key"
 LOGIN_PATH = "/api/v1/auth/login"
@@ -52,14 +52,24 @@ def has_credentials(request: Request) -> bool:
     return "authorization" in request.headers or API_KEY_HEADER in request.headers
 
 
-def authenticate(
+async def authenticate(
     request: Request,
     services: ServicesDep,
     _bearer: Annotated[str | None, Depends(_bearer_scheme)],
     _key: Annotated[str | None, Depends(_api_key_scheme)],
 ) -> Principal:
-    """The caller, or 401. Sync: a cache miss reads the database (FastAPI runs it off-loop)."""
-    return services.auth.authenticator.authenticate(credentials_of(request))
+    """The caller, or 401."""
+    return await _principal(services.auth.authenticator, credentials_of(request))
+
+
+async def _principal(authenticator: Authenticator, credentials: Credentials) -> Principal:
+    # A cached answer is a few microseconds: checked on the event loop, since a thread hop
+    # costs ~1 ms on a busy 2-core machine (docs/bench.md). A miss reads the database, in a
+    # worker thread.
+    principal = authenticator.authenticate_cached(credentials)
+    if principal is None:
+        principal = await anyio.to_thread.run_sync(authenticator.authenticate, credentials)
+    return principal
 
 
 class Requirement:
@@ -116,11 +126,11 @@ async def require_user(principal: Account) -> Principal:
 AccountUser = Annotated[Principal, Depends(require_user)]
 
 
-def optional_principal(request: Request, services: ServicesDep) -> Principal | None:
+async def optional_principal(request: Request, services: ServicesDep) -> Principal | None:
     """The caller if they sent credentials (which must then be valid), else None."""
     if not has_credentials(request):
         return None
-    return services.auth.authenticator.authenticate(credentials_of(request))
+    return await _principal(services.auth.authenticator, credentials_of(request))
 
 
 async def enforce_declared_access(request: Request, services: ServicesDep) -> None:
@@ -130,11 +140,7 @@ async def enforce_declared_access(request: Request, services: ServicesDep) -> No
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or route.path in PUBLIC_PATHS or declares_access(route):
         return
-    credentials = credentials_of(request)
-    # Off the event loop: a cache miss reads the database.
-    principal = await anyio.to_thread.run_sync(
-        services.auth.authenticator.authenticate, credentials
-    )
+    principal = await _principal(services.auth.authenticator, credentials_of(request))
     if principal.role is not Role.ADMIN:
         raise PermissionDeniedError("this route has no declared access rule: admins only")
 

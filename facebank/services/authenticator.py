@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 CACHE_ENTRIES = 10_000
 
 
+class _NeedsDatabase(Exception):
+    """Raised inside an offline check: the answer needs the database."""
+
+
 @dataclass(frozen=True)
 class Credentials:
     """What a request presented; at most one of the two may be set."""
@@ -63,6 +67,19 @@ class Authenticator:
         self._touch_lock = threading.Lock()
 
     def authenticate(self, credentials: Credentials) -> Principal:
+        """The caller, or AuthenticationError; may read (and write) the database."""
+        return self._authenticate(credentials, offline=False)
+
+    def authenticate_cached(self, credentials: Credentials) -> Principal | None:
+        """The caller when no database access is needed (the usual case: cached key or user
+        and no last-used time due), AuthenticationError when refused without one, else None:
+        then `authenticate` has to run, off the event loop."""
+        try:
+            return self._authenticate(credentials, offline=True)
+        except _NeedsDatabase:
+            return None
+
+    def _authenticate(self, credentials: Credentials, offline: bool) -> Principal:
         if credentials.bearer is not None and credentials.api_key is not None:
             raise AuthenticationError("send either a bearer token or an X-API-Key, not both")
         presented = credentials.api_key if credentials.api_key is not None else credentials.bearer
@@ -71,26 +88,34 @@ class Authenticator:
         if self._is_scrape_key(presented):
             return scrape_principal()
         if credentials.api_key is not None:
-            return self.authenticate_key(credentials.api_key)
-        return self.authenticate_token(presented)
+            return self._authenticate_key(credentials.api_key, offline)
+        return self._authenticate_token(presented, offline)
 
     def authenticate_token(self, token: str) -> Principal:
+        return self._authenticate_token(token, offline=False)
+
+    def authenticate_key(self, key: str) -> Principal:
+        return self._authenticate_key(key, offline=False)
+
+    def _authenticate_token(self, token: str, offline: bool) -> Principal:
         now = self._clock()
         try:
             claims = self._signer.verify(token, now)
         except InvalidTokenError:
             raise AuthenticationError("the token is invalid or has expired") from None
-        user = self._user(claims.user_id)
+        user = self._user(claims.user_id, offline)
         if user is None or not user.is_active or user.token_version != claims.version:
             raise AuthenticationError("the token is no longer valid; log in again")
         return user_principal(user.id, user.username, parse_role(user.role))
 
-    def authenticate_key(self, key: str) -> Principal:
+    def _authenticate_key(self, key: str, offline: bool) -> Principal:
         if not plausible_key(key):
             raise AuthenticationError("the API key is not valid")
         digest = self._key_hasher.digest(key)
         record = self._key_cache.get(digest)
         if record is None:
+            if offline:
+                raise _NeedsDatabase
             record = self._keys.find_by_hash(digest)
             if record is None:
                 raise AuthenticationError("the API key is not valid")
@@ -98,7 +123,7 @@ class Authenticator:
         now = self._clock()
         if not record.usable_at(now):
             raise AuthenticationError("the API key is revoked or expired")
-        self._maybe_touch(record, now)
+        self._maybe_touch(record, now, offline)
         return key_principal(record.id, record.name, parse_role(record.role))
 
     def forget(self) -> None:
@@ -106,9 +131,11 @@ class Authenticator:
         self._user_cache.clear()
         self._key_cache.clear()
 
-    def _user(self, user_id: int) -> UserRecord | None:
+    def _user(self, user_id: int, offline: bool) -> UserRecord | None:
         user = self._user_cache.get(user_id)
         if user is None:
+            if offline:
+                raise _NeedsDatabase
             try:
                 user = self._users.get(user_id)
             except NotFoundError:
@@ -121,11 +148,13 @@ class Authenticator:
             presented.encode("utf-8", "replace"), self._scrape_key
         )
 
-    def _maybe_touch(self, record: ApiKeyRecord, now: datetime) -> None:
+    def _maybe_touch(self, record: ApiKeyRecord, now: datetime, offline: bool) -> None:
         with self._touch_lock:
             last = self._touched.get(record.id) or record.last_used_at
             if last is not None and now - last < self._touch_interval:
                 return
+            if offline:
+                raise _NeedsDatabase
             # Claimed before writing, so concurrent requests do not all write.
             self._touched[record.id] = now
         try:

@@ -8,8 +8,9 @@ statement with a correlated count it takes ~0.5 ms (see docs/bench.md).
 from __future__ import annotations
 
 import copy
+from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, func, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from facebank.store.records import PersonRecord
@@ -26,13 +27,19 @@ _FACE_COUNT = (
 )
 
 
+# Built once: the statement's cache key is then computed once, not per call.
+PEOPLE_BY_IDS = select(_PEOPLE, _FACE_COUNT).where(
+    _PEOPLE.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
 def people_select(*conditions: ColumnElement[bool]) -> Select[tuple[object, ...]]:
     """People matching `conditions`, each row with its face count; add order and limits."""
     return select(_PEOPLE, _FACE_COUNT).where(*conditions)
 
 
 def read_people(session: Session, query: Select[tuple[object, ...]]) -> list[PersonRecord]:
-    return [_record(row) for row in session.execute(query)]
+    return [person_from_row(row) for row in session.execute(query)]
 
 
 def read_person(session: Session, *conditions: ColumnElement[bool]) -> PersonRecord | None:
@@ -40,7 +47,7 @@ def read_person(session: Session, *conditions: ColumnElement[bool]) -> PersonRec
     return found[0] if found else None
 
 
-def _record(row: Row[tuple[object, ...]]) -> PersonRecord:
+def person_from_row(row: Row[Any]) -> PersonRecord:
     values = row._mapping
     return PersonRecord(
         id=int(values["id"]),

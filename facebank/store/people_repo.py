@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session
 from facebank.errors import ConflictError, NotFoundError, ValidationFailedError
 from facebank.store.coltypes import utcnow
 from facebank.store.mapping import face_counts, face_record, insert_faces, person_record, person_row
-from facebank.store.people_reads import people_select, read_people, read_person
+from facebank.store.people_reads import (
+    PEOPLE_BY_IDS,
+    people_select,
+    person_from_row,
+    read_people,
+    read_person,
+)
 from facebank.store.records import (
     AGE_MAX,
     FaceRecord,
@@ -23,7 +29,7 @@ from facebank.store.records import (
     PersonRecord,
 )
 from facebank.store.tables import Face, Person
-from facebank.store.tx import IN_CHUNK, SessionFactory, run_read, run_write
+from facebank.store.tx import IN_CHUNK, SessionFactory, run_read, run_read_rows, run_write
 from facebank.store.validation import MAX_ID, is_storable_id
 
 # Keys `update` accepts; each maps onto the PersonFields attribute of the same name.
@@ -64,18 +70,17 @@ class PeopleRepository:
         return found
 
     def get_many(self, person_ids: Iterable[int]) -> dict[int, PersonRecord]:
-        """People by id; ids that do not exist (e.g. just deleted) are simply absent."""
+        """People by id; ids that do not exist (e.g. just deleted) are simply absent.
+
+        On every recognition's path, so one prepared statement per chunk on a bare
+        connection (a single statement needs no session to be consistent)."""
         wanted = sorted({int(i) for i in person_ids if is_storable_id(int(i))})
-
-        def work(session: Session) -> dict[int, PersonRecord]:
-            found: dict[int, PersonRecord] = {}
-            for start in range(0, len(wanted), IN_CHUNK):
-                chunk = wanted[start : start + IN_CHUNK]
-                query = people_select(Person.id.in_(chunk))
-                found.update({person.id: person for person in read_people(session, query)})
-            return found
-
-        return run_read(self._sessions, work) if wanted else {}
+        found: dict[int, PersonRecord] = {}
+        for start in range(0, len(wanted), IN_CHUNK):
+            chunk = wanted[start : start + IN_CHUNK]
+            rows = run_read_rows(self._sessions, PEOPLE_BY_IDS, {"ids": chunk})
+            found.update((person.id, person) for person in map(person_from_row, rows))
+        return found
 
     def get_by_external_id(self, external_id: str) -> PersonRecord:
         def work(session: Session) -> PersonRecord | None:

@@ -151,3 +151,44 @@ def test_the_database_holds_no_plain_secret(stack: tuple[AuthServices, Engine]) 
     for secret in (password, key, key[12:], token):
         assert secret not in dump
     assert "$argon2id$" in dump
+
+
+def test_cached_check_needs_no_database_and_defers_otherwise(
+    stack: tuple[AuthServices, Engine], clock: FakeClock
+) -> None:
+    """authenticate_cached answers from memory (the API checks it on the event loop) and
+    says None whenever the database has to be read or written."""
+    auth, engine = stack
+    created = auth.api_keys.create(ROOT, "kiosk", Role.VIEWER)
+    credentials = Credentials(api_key=created.key)
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert auth.authenticator.authenticate_cached(credentials) is None  # not cached yet
+        assert statements == []
+        auth.authenticator.authenticate(credentials)  # reads the key, writes its last use
+        statements.clear()
+        principal = auth.authenticator.authenticate_cached(credentials)
+        assert principal is not None and principal.name == "kiosk"
+        with pytest.raises(AuthenticationError):  # refused without the database
+            auth.authenticator.authenticate_cached(Credentials(api_key="not-a-key"))
+        assert statements == []
+        clock.advance(120)  # a last-use write is due: that is the full path's job
+        assert auth.authenticator.authenticate_cached(credentials) is None
+        assert statements == []
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    token = auth.accounts.login(
+        auth.accounts.register("ada", "correct horse battery").username,
+        "correct horse battery",
+        None,
+    ).token.token
+    auth.authenticator.forget()
+    assert auth.authenticator.authenticate_cached(Credentials(bearer=token)) is None
+    auth.authenticator.authenticate_token(token)
+    user = auth.authenticator.authenticate_cached(Credentials(bearer=token))
+    assert user is not None and user.name == "ada"
