@@ -21,6 +21,7 @@ _FORMATS = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp", "BMP": 
 _OPENERS = ["JPEG", "PNG", "WEBP", "BMP", "GIF"]
 _SIXTEEN_BIT = {"I", "I;16", "I;16B", "I;16L", "I;16N"}
 _ALPHA = {"RGBA", "RGBa", "LA", "La", "PA"}
+_JPEG_END = b"\xff\xd9"  # EOI marker
 
 
 def _open(data: bytes, limits: ImageLimits) -> Image.Image:
@@ -92,6 +93,23 @@ def _to_bgr(img: Image.Image) -> NDArray[np.uint8]:
     return np.ascontiguousarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
 
 
+def _plain_jpeg(data: bytes, img: Image.Image) -> NDArray[np.uint8] | None:
+    """Colour or grey JPEG straight to upright BGR through OpenCV's libjpeg-turbo, or None.
+
+    Measured on the 77 people photos: 1.3 s against Pillow's 2.2 s with the same pixels
+    (one copy instead of three, the GIL released throughout; docs/bench.md). Only for
+    streams that end in an EOI marker: OpenCV only warns about a truncated stream and pads
+    it with grey, so those take Pillow's path, which refuses them. Orientation: OpenCV
+    applies the EXIF tag itself (IMREAD_COLOR).
+    """
+    if img.format != "JPEG" or img.mode not in ("RGB", "L") or not data.endswith(_JPEG_END):
+        return None
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if pixels is None or pixels.ndim != 3 or sorted(pixels.shape[:2]) != sorted(img.size):
+        return None
+    return np.ascontiguousarray(pixels, dtype=np.uint8)
+
+
 def decode_image(data: bytes, limits: ImageLimits) -> DecodedImage:
     """Decode an upload with size limits, EXIF orientation and any colour mode -> BGR."""
     if not data:
@@ -104,5 +122,7 @@ def decode_image(data: bytes, limits: ImageLimits) -> DecodedImage:
         )
     img = _open(data, limits)
     fmt = _FORMATS.get(img.format or "", "unknown")
-    pixels = _to_bgr(_load(img))
+    pixels = _plain_jpeg(data, img)
+    if pixels is None:
+        pixels = _to_bgr(_load(img))
     return DecodedImage(pixels=pixels, format=fmt)

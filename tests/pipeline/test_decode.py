@@ -14,11 +14,12 @@ import pytest
 from PIL import Image
 
 from facebank.errors import ImageInvalidError, ImageTooLargeError
+from facebank.pipeline import decode as decode_module
 from facebank.pipeline.decode import decode_image
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.pipeline.types import ImageLimits
 
-from .conftest import SINGLE_FACE, YALE, photos
+from .conftest import HUGE_PHOTO, PEOPLE, SINGLE_FACE, YALE, photos
 
 LIMITS = ImageLimits(max_bytes=20 * 1024 * 1024, max_pixels=60_000_000, max_detect_side=1920)
 
@@ -184,3 +185,33 @@ def test_pixel_limit_is_configurable(photo: Image.Image) -> None:
     with pytest.raises(ImageTooLargeError):
         decode_image(data, ImageLimits(LIMITS.max_bytes, 9_999, 1920))
     assert decode_image(data, ImageLimits(LIMITS.max_bytes, 10_000, 1920)).width == 100
+
+
+def _pillow_pixels(data: bytes) -> np.ndarray:
+    return decode_module._to_bgr(decode_module._load(decode_module._open(data, LIMITS)))
+
+
+def test_plain_jpegs_take_opencv_with_pillows_pixels() -> None:
+    """The fast JPEG path must give exactly what the Pillow path gives, on real photos."""
+    jpegs = [p for p in photos(PEOPLE) if p.suffix.lower() in (".jpg", ".jpeg")]
+    assert len(jpegs) >= 70
+    for path in [*jpegs[::6], HUGE_PHOTO]:
+        data = path.read_bytes()
+        fast = decode_module._plain_jpeg(data, decode_module._open(data, LIMITS))
+        assert fast is not None, path
+        assert fast.flags["C_CONTIGUOUS"] and fast.dtype == np.uint8
+        assert np.array_equal(fast, _pillow_pixels(data)), path
+
+
+def test_jpegs_the_fast_path_must_not_take(photo: Image.Image) -> None:
+    data = SINGLE_FACE.read_bytes()
+    truncated = data[:-100]
+    trailing = data + b"camera maker's trailer"
+    cmyk = _encode(photo.resize((120, 150)).convert("CMYK"), "JPEG")
+    for refused in (truncated, trailing, cmyk):
+        assert decode_module._plain_jpeg(refused, decode_module._open(refused, LIMITS)) is None
+    # ...and the Pillow path still answers each as before.
+    with pytest.raises(ImageInvalidError, match="truncated"):
+        decode_image(truncated, LIMITS)
+    assert np.array_equal(decode_image(trailing, LIMITS).pixels, _bgr(photo))
+    assert decode_image(cmyk, LIMITS).pixels.shape == (150, 120, 3)
