@@ -82,8 +82,9 @@ def format_table(report: BenchReport) -> str:
         p = report.paired
         lines.append(
             f"paired single-image latency ({p.photos} photos x {p.passes}, bare and server "
-            f"alternately): bare p50 {p.bare_p50_ms:.1f} ms, server p50 {p.server_p50_ms:.1f} ms "
-            f"at concurrency 1 = {p.ratio:.2f}x, errors {p.errors}"
+            f"alternately, so host drift cancels): bare p50 {p.bare_p50_ms:.1f} ms, "
+            f"server p50 {p.server_p50_ms:.1f} ms at concurrency 1 = {p.ratio:.2f}x, "
+            f"errors {p.errors}"
         )
     header = (
         f"{'scenario':<16}{'c':>4}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
@@ -95,6 +96,11 @@ def format_table(report: BenchReport) -> str:
             f"{r.scenario:<16}{r.concurrency:>4}{r.throughput_rps:>9.1f}{_ms(r.p50_ms)}"
             f"{_ms(r.p95_ms)}{_ms(r.p99_ms)}{sum(r.errors.values()):>8}"
             f"{_pct(r.ceiling_fraction):>12}{_ratio(r.latency_vs_bare):>10}"
+        )
+    if report.ceilings and report.levels:
+        lines.append(
+            "of ceiling and p50/bare compare with the bare pipeline measured before the load "
+            "test;\na host whose speed drifts moves them (the paired line does not drift)."
         )
     return "\n".join(lines)
 
