@@ -12,6 +12,7 @@ from typing import Any
 
 from facebank.bench.ceiling import Ceiling
 from facebank.bench.paired import PairedLatency
+from facebank.bench.paired_throughput import PairedThroughput
 from facebank.bench.stats import LevelResult
 
 
@@ -23,6 +24,7 @@ class BenchReport:
     ceilings: dict[str, Ceiling] = field(default_factory=dict)
     levels: list[LevelResult] = field(default_factory=list)
     paired: PairedLatency | None = None  # server vs bare single-image latency, interleaved
+    paired_throughput: PairedThroughput | None = None  # server vs bare throughput, interleaved
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
     def compare(self, result: LevelResult, photo_set: str) -> None:
@@ -44,6 +46,9 @@ class BenchReport:
             "ceilings": {name: c.as_dict() for name, c in self.ceilings.items()},
             "levels": [level.as_dict() for level in self.levels],
             "paired": self.paired.as_dict() if self.paired else None,
+            "paired_throughput": (
+                self.paired_throughput.as_dict() if self.paired_throughput else None
+            ),
         }
 
     def write_json(self, path: Path) -> None:
@@ -100,9 +105,23 @@ def format_table(report: BenchReport) -> str:
     if report.ceilings and report.levels:
         lines.append(
             "of ceiling and p50/bare compare with the bare pipeline measured before the load "
-            "test;\na host whose speed drifts moves them (the paired line does not drift)."
+            "test;\na host whose speed drifts moves them (the paired lines do not drift)."
         )
+    if report.paired_throughput is not None:
+        lines += ["", _paired_throughput_line(report.paired_throughput)]
     return "\n".join(lines)
+
+
+def _paired_throughput_line(p: PairedThroughput) -> str:
+    rounds = ", ".join(
+        f"{s / b * 100:.0f}%" if b else "-" for s, b in zip(p.server_rps, p.bare_ips, strict=True)
+    )
+    return (
+        f"paired throughput at concurrency {p.concurrency} ({p.rounds} rounds, bare pipeline "
+        f"and server alternately): bare {sum(p.bare_ips) / p.rounds:.1f} images/s, server "
+        f"{sum(p.server_rps) / p.rounds:.1f} req/s = {_pct(p.fraction)} of ceiling "
+        f"(rounds {rounds}), errors {p.errors}"
+    )
 
 
 def _ms(value: float | None) -> str:

@@ -9,10 +9,11 @@ from facebank.bench.ceiling import measure_ceiling
 from facebank.bench.client import BenchClient
 from facebank.bench.loadgen import LoadGenerator
 from facebank.bench.paired import PairedLatency, measure_paired
+from facebank.bench.paired_throughput import PairedThroughput, measure_paired_throughput
 from facebank.bench.photos import PhotoSet, load_photo_set
 from facebank.bench.progress import Progress
 from facebank.bench.report import BenchReport
-from facebank.bench.scenarios import build_scenarios, recognize_calls
+from facebank.bench.scenarios import Scenario, build_scenarios, recognize_calls
 from facebank.bench.seed import delete_people, seed_identities, sweep_enrolled
 from facebank.config import Settings
 from facebank.pipeline.factory import default_threads
@@ -31,6 +32,8 @@ class BenchOptions:
     ceiling: bool
     ceiling_duration_s: float
     latency_rounds: int
+    paired_concurrency: int = 8
+    paired_rounds: int = 3  # 0: no paired throughput
 
 
 async def run_bench(options: BenchOptions, settings: Settings, progress: Progress) -> BenchReport:
@@ -57,6 +60,11 @@ async def run_bench(options: BenchOptions, settings: Settings, progress: Progres
                     report.compare(result, scenario.photo_set)
                     report.levels.append(result)
                     await delete_people(client, generator.created_people)
+            recognize = next((s for s in scenarios if s.name == "recognize"), None)
+            if options.ceiling and options.paired_rounds > 0 and recognize is not None:
+                report.paired_throughput = await _measure_paired_throughput(
+                    generator, recognize, options, settings, single, progress
+                )
         finally:
             await sweep_enrolled(client)
     return report
@@ -103,6 +111,31 @@ async def _measure_paired(
         f"x {passes} passes after a warm-up pass ..."
     )
     return await measure_paired(client, single.photos, recognize_calls(single), threads, passes)
+
+
+async def _measure_paired_throughput(
+    generator: LoadGenerator,
+    recognize: Scenario,
+    options: BenchOptions,
+    settings: Settings,
+    single: PhotoSet,
+    progress: Progress,
+) -> PairedThroughput:
+    progress.done(
+        f"paired throughput: bare pipeline and server at concurrency "
+        f"{options.paired_concurrency} alternately, {options.paired_rounds} rounds ..."
+    )
+    return await measure_paired_throughput(
+        generator,
+        recognize,
+        single.folder,
+        settings.cpu_count,
+        options.paired_concurrency,
+        options.paired_rounds,
+        options.ceiling_duration_s,
+        options.warmup_s,
+        progress,
+    )
 
 
 async def _server_info(client: BenchClient) -> dict[str, object]:

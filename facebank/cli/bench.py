@@ -51,6 +51,16 @@ def register(commands: Any) -> None:
     bench.add_argument(
         "--latency-rounds", type=int, default=3, help="passes over the photos for bare latency"
     )
+    bench.add_argument(
+        "--paired-concurrency",
+        type=int,
+        default=8,
+        help="with --ceiling: the level whose throughput is also measured alternately with "
+        "the bare pipeline (default 8)",
+    )
+    bench.add_argument(
+        "--paired-rounds", type=int, default=3, help="rounds of that (default 3; 0: skip)"
+    )
     bench.add_argument("--json", type=Path, default=Path("bench.json"), help="results file")
     bench.add_argument("--png", type=Path, default=Path("bench.png"), help="chart file")
     bench.set_defaults(handler=run)
@@ -76,6 +86,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         ceiling=args.ceiling,
         ceiling_duration_s=args.ceiling_duration,
         latency_rounds=args.latency_rounds,
+        paired_concurrency=args.paired_concurrency,
+        paired_rounds=args.paired_rounds,
     )
     try:
         report = asyncio.run(run_bench(options, settings, Progress()))

@@ -58,6 +58,7 @@ def test_bench_with_ceiling(
             "--scenarios", ",".join(SCENARIOS), "--concurrency", "1,2",
             "--duration", "1", "--warmup", "0.3",
             "--ceiling", "--ceiling-duration", "1", "--latency-rounds", "1",
+            "--paired-concurrency", "2", "--paired-rounds", "2",
             "--json", str(out_json), "--png", str(out_png),
         ],
         env=server.env,
@@ -88,6 +89,14 @@ def test_bench_with_ceiling(
     assert paired["bare_p50_ms"] > 0 and paired["server_p50_ms"] > 0
     assert paired["ratio"] == pytest.approx(paired["server_p50_ms"] / paired["bare_p50_ms"], 0.01)
     assert "paired single-image latency" in run.stdout
+    throughput = report["paired_throughput"]  # bare and server at c=2, two rounds each
+    assert (throughput["concurrency"], throughput["rounds"], throughput["errors"]) == (2, 2, 0)
+    assert len(throughput["bare_ips"]) == len(throughput["server_rps"]) == 2
+    assert min(throughput["bare_ips"]) > 0 and min(throughput["server_rps"]) > 0
+    assert throughput["fraction"] == pytest.approx(
+        sum(throughput["server_rps"]) / sum(throughput["bare_ips"]), 0.01
+    )
+    assert "paired throughput at concurrency 2 (2 rounds" in run.stdout
     assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     # Seeded people stay (reruns reuse them); people the enroll scenarios made are gone.
