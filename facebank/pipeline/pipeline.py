@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
-from numpy.typing import NDArray
 
 from facebank.models.detector import ScrfdDetector
 from facebank.models.embedder import ArcFaceEmbedder
@@ -12,6 +10,7 @@ from facebank.pipeline.align import norm_crop
 from facebank.pipeline.decode import decode_image
 from facebank.pipeline.observer import ObserverHub
 from facebank.pipeline.quality import face_quality
+from facebank.pipeline.shrink import shrink_to
 from facebank.pipeline.types import DecodedImage, Detection, Face, ImageLimits, Quality
 
 
@@ -69,19 +68,11 @@ class FacePipeline:
         return found if max_faces is None else found[: max(0, max_faces)]
 
     def _detect_all(self, image: DecodedImage) -> list[Detection]:
-        pixels: NDArray[np.uint8] = image.pixels
-        h, w = pixels.shape[:2]
-        longest = max(h, w)
-        sx = sy = 1.0
-        if longest > self.limits.max_detect_side:
+        pixels, sx, sy = image.pixels, 1.0, 1.0
+        if max(image.pixels.shape[:2]) > self.limits.max_detect_side:
             # The detector letterboxes to det_size anyway; shrinking huge photos first
-            # with area averaging is faster and avoids aliasing in its bilinear resize.
-            ratio = self.limits.max_detect_side / longest
-            new_w, new_h = max(1, round(w * ratio)), max(1, round(h * ratio))
-            pixels = np.asarray(
-                cv2.resize(pixels, (new_w, new_h), interpolation=cv2.INTER_AREA), np.uint8
-            )
-            sx, sy = new_w / w, new_h / h
+            # keeps its bilinear resize from aliasing, and is faster.
+            pixels, sx, sy = shrink_to(image.pixels, self.limits.max_detect_side)
         found = self.detector.detect(
             pixels, (self.det_size, self.det_size), self.det_threshold
         )
