@@ -4,7 +4,8 @@ The ceiling is measured before the load test, minutes before the higher concurre
 run; on a host whose speed drifts (a shared VM) that alone moved "of ceiling" at 8 clients
 between 72% and 99% on unchanged code. Here the bare pipeline (one single-thread process
 per core, as for the ceiling) and the server at a fixed concurrency take turns, window by
-window, so both see the same stretch of the machine's speed.
+window, so both see the same stretch of the machine's speed; every other round the server
+goes first (bare-server, server-bare, ...), so a steady drift within rounds cancels too.
 """
 
 from __future__ import annotations
@@ -47,14 +48,17 @@ async def measure_paired_throughput(
     bare: list[float] = []
     server: list[float] = []
     errors = 0
-    for n in range(1, rounds + 1):
-        progress.update(f"paired throughput round {n}/{rounds}: bare pipeline ...")
-        # In a thread: the spawned processes take seconds to load, the loop stays free.
-        _, rate = await asyncio.to_thread(measure_throughput, folder, processes, duration_s)
-        bare.append(round(rate, 2))
-        level = await generator.run_level(scenario, concurrency, warmup_s, duration_s)
-        server.append(level.throughput_rps)
-        errors += sum(level.errors.values())
+    for n in range(rounds):
+        for side in ("bare", "server") if n % 2 == 0 else ("server", "bare"):
+            progress.update(f"paired throughput round {n + 1}/{rounds}: {side} ...")
+            if side == "bare":
+                # In a thread: the spawned processes take seconds to load; the loop stays free.
+                _, rate = await asyncio.to_thread(measure_throughput, folder, processes, duration_s)
+                bare.append(round(rate, 2))
+            else:
+                level = await generator.run_level(scenario, concurrency, warmup_s, duration_s)
+                server.append(level.throughput_rps)
+                errors += sum(level.errors.values())
     return PairedThroughput(
         concurrency=concurrency,
         rounds=rounds,

@@ -33,7 +33,7 @@ class BenchOptions:
     ceiling_duration_s: float
     latency_rounds: int
     paired_concurrency: int = 8
-    paired_rounds: int = 3  # 0: no paired throughput
+    paired_rounds: int = 4  # 0: no paired throughput
 
 
 async def run_bench(options: BenchOptions, settings: Settings, progress: Progress) -> BenchReport:

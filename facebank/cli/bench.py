@@ -59,7 +59,7 @@ def register(commands: Any) -> None:
         "the bare pipeline (default 8)",
     )
     bench.add_argument(
-        "--paired-rounds", type=int, default=3, help="rounds of that (default 3; 0: skip)"
+        "--paired-rounds", type=int, default=4, help="rounds of that (default 4; 0: skip)"
     )
     bench.add_argument("--json", type=Path, default=Path("bench.json"), help="results file")
     bench.add_argument("--png", type=Path, default=Path("bench.png"), help="chart file")
