@@ -6,26 +6,10 @@ import copy
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from facebank.store.records import FaceRecord, NewFace, PersonFields, PersonRecord
+from facebank.store.records import FaceRecord, NewFace, PersonFields
 from facebank.store.tables import Face, Person
-
-
-def person_record(row: Person, face_count: int) -> PersonRecord:
-    return PersonRecord(
-        id=row.id,
-        external_id=row.external_id,
-        name=row.name,
-        age=row.age,
-        gender=row.gender,
-        address=row.address,
-        metadata=copy.deepcopy(row.meta),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        face_count=face_count,
-    )
 
 
 def face_record(row: Face) -> FaceRecord:
@@ -85,14 +69,3 @@ def insert_faces(
     session.flush()
     return [face_record(row) for row in rows]
 
-
-def face_counts(session: Session, person_ids: Iterable[int]) -> dict[int, int]:
-    ids = list(person_ids)
-    if not ids:
-        return {}
-    query = (
-        select(Face.person_id, func.count(Face.id))
-        .where(Face.person_id.in_(ids))
-        .group_by(Face.person_id)
-    )
-    return {int(pid): int(n) for pid, n in session.execute(query).all()}

@@ -27,15 +27,13 @@ _FACE_COUNT = (
 )
 
 
-# Built once: the statement's cache key is then computed once, not per call.
-PEOPLE_BY_IDS = select(_PEOPLE, _FACE_COUNT).where(
-    _PEOPLE.c.id.in_(bindparam("ids", expanding=True))
-)
-
-
 def people_select(*conditions: ColumnElement[bool]) -> Select[tuple[object, ...]]:
     """People matching `conditions`, each row with its face count; add order and limits."""
     return select(_PEOPLE, _FACE_COUNT).where(*conditions)
+
+
+# Built once: the statement's cache key is then computed once, not per call.
+PEOPLE_BY_IDS = people_select(_PEOPLE.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def read_people(session: Session, query: Select[tuple[object, ...]]) -> list[PersonRecord]:

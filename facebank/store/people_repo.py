@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from facebank.errors import ConflictError, NotFoundError, ValidationFailedError
 from facebank.store.coltypes import utcnow
-from facebank.store.mapping import face_counts, face_record, insert_faces, person_record, person_row
+from facebank.store.mapping import face_record, insert_faces, person_row
 from facebank.store.people_reads import (
     PEOPLE_BY_IDS,
     people_select,
@@ -52,7 +52,7 @@ class PeopleRepository:
             session.add(row)
             session.flush()
             stored = insert_faces(session, row.id, faces, now)
-            return person_record(row, len(stored)), stored
+            return _reread(session, row.id), stored
 
         try:
             return run_write(self._sessions, work)
@@ -139,7 +139,7 @@ class PeopleRepository:
             row.meta = dict(merged.metadata)
             row.updated_at = utcnow()
             session.flush()
-            return person_record(row, face_counts(session, [row.id]).get(row.id, 0))
+            return _reread(session, row.id)
 
         try:
             return run_write(self._sessions, work)
@@ -168,6 +168,13 @@ class PeopleRepository:
             return faces
 
         return run_write(self._sessions, work)
+
+
+def _reread(session: Session, person_id: int) -> PersonRecord:
+    """The person as just written in this transaction, read the way every read does."""
+    person = read_person(session, Person.id == person_id)
+    assert person is not None  # flushed in this same transaction
+    return person
 
 
 def _get_person(session: Session, person_id: int, lock: bool = False) -> Person:
