@@ -20,7 +20,7 @@ from typing import Any
 from facebank.bench.photos import load_photo_set
 from facebank.bench.stats import percentiles_ms
 from facebank.config import Settings
-from facebank.pipeline.factory import build_pipeline, default_threads
+from facebank.pipeline.factory import build_pipeline, wide_lane_threads
 from facebank.pipeline.pipeline import FacePipeline
 
 WARMUP_IMAGES = 8
@@ -129,7 +129,7 @@ def measure_ceiling(
 ) -> Ceiling:
     processes = settings.cpu_count
     images, rate = measure_throughput(folder, processes, duration_s)
-    threads = settings.ort_threads or default_threads(settings.cpu_count)
+    threads = wide_lane_threads(settings)
     latency = percentiles_ms(measure_latency(folder, threads, rounds))
     assert latency is not None
     p50, p95, _, mean = latency

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,10 +14,10 @@ from facebank.bench.paired_throughput import PairedThroughput, measure_paired_th
 from facebank.bench.photos import PhotoSet, load_photo_set
 from facebank.bench.progress import Progress
 from facebank.bench.report import BenchReport
-from facebank.bench.scenarios import Scenario, build_scenarios, recognize_calls
+from facebank.bench.scenarios import Call, Scenario, build_scenarios, recognize_calls
 from facebank.bench.seed import delete_people, seed_identities, sweep_enrolled
 from facebank.config import Settings
-from facebank.pipeline.factory import default_threads
+from facebank.pipeline.factory import wide_lane_threads
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,12 @@ async def run_bench(options: BenchOptions, settings: Settings, progress: Progres
         progress.done("seeding: one enrolled person per identity ...")
         person_ids = await seed_identities(client, single)
         scenarios = build_scenarios(single, groups, person_ids, options.scenarios)
+        recognize = next((s for s in scenarios if s.name == "recognize"), None)
         if options.ceiling and 1 in options.concurrency:
-            report.paired = await _measure_paired(client, options, settings, single, progress)
+            calls = recognize.calls["recognize"] if recognize else recognize_calls(single)
+            report.paired = await _measure_paired(
+                client, options, settings, single, calls, progress
+            )
         generator = LoadGenerator(client, progress)
         try:
             for scenario in scenarios:
@@ -60,7 +65,6 @@ async def run_bench(options: BenchOptions, settings: Settings, progress: Progres
                     report.compare(result, scenario.photo_set)
                     report.levels.append(result)
                     await delete_people(client, generator.created_people)
-            recognize = next((s for s in scenarios if s.name == "recognize"), None)
             if options.ceiling and options.paired_rounds > 0 and recognize is not None:
                 report.paired_throughput = await _measure_paired_throughput(
                     generator, recognize, options, settings, single, progress
@@ -102,15 +106,16 @@ async def _measure_paired(
     options: BenchOptions,
     settings: Settings,
     single: PhotoSet,
+    calls: Sequence[Call],
     progress: Progress,
 ) -> PairedLatency:
-    threads = settings.ort_threads or default_threads(settings.cpu_count)
+    threads = wide_lane_threads(settings)
     passes = max(options.latency_rounds - 1, 1)
     progress.done(
         f"paired latency: bare pipeline and server alternately, {len(single.photos)} photos "
         f"x {passes} passes after a warm-up pass ..."
     )
-    return await measure_paired(client, single.photos, recognize_calls(single), threads, passes)
+    return await measure_paired(client, single.photos, calls, threads, passes)
 
 
 async def _measure_paired_throughput(

@@ -24,6 +24,11 @@ def default_threads(cpu_count: int) -> int:
     return max(1, min(cpu_count, 4))
 
 
+def wide_lane_threads(settings: Settings) -> int:
+    """Threads of the wide lane: FACEBANK_ORT_THREADS, or default_threads when that is 0."""
+    return settings.ort_threads or default_threads(settings.cpu_count)
+
+
 def narrow_lane_count(settings: Settings) -> int:
     """Single-thread lanes: one per core unless FACEBANK_INFERENCE_WORKERS says otherwise."""
     return settings.inference_workers or settings.cpu_count
@@ -36,14 +41,12 @@ def build_pipeline(settings: Settings, narrow_lanes: int | None = None) -> Laned
     pack fails at start and no request pays for a session's first run."""
     pack = locate_model_pack(settings.model_dir)
     observers = ObserverHub()
-    wide_threads = settings.ort_threads or default_threads(settings.cpu_count)
+    wide_threads = wide_lane_threads(settings)
     narrow = narrow_lane_count(settings) if narrow_lanes is None else narrow_lanes
     lanes: list[Lane] = []
     if wide_threads > 1 or narrow == 0:
         lanes.append(Lane("wide", wide_threads, _lane(settings, pack, wide_threads, observers)))
-    lanes += [
-        Lane(f"narrow-{i}", 1, _lane(settings, pack, 1, observers)) for i in range(narrow)
-    ]
+    lanes += [Lane(f"narrow-{i}", 1, _lane(settings, pack, 1, observers)) for i in range(narrow)]
     return LanedPipeline(lanes)
 
 
