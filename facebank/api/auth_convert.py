@@ -7,7 +7,8 @@ import math
 from facebank.api import auth_schemas as s
 from facebank.auth.principal import Principal
 from facebank.auth.roles import parse_role
-from facebank.store.account_records import ApiKeyRecord, AuditRecord, UserRecord
+from facebank.store.accounts import ApiKeyRecord, UserRecord
+from facebank.store.audit import AuditRecord
 
 
 def user_out(user: UserRecord) -> s.UserOut:

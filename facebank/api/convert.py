@@ -8,7 +8,7 @@ from facebank.api import schemas
 from facebank.pipeline.types import Detection, Face
 from facebank.pipeline.types import Quality as QualityRecord
 from facebank.services.recognition import Candidate, Recognition, Verification
-from facebank.store.records import FaceRecord, PersonRecord
+from facebank.store.people import FaceRecord, PersonRecord
 
 
 def person_out(person: PersonRecord) -> schemas.PersonOut:

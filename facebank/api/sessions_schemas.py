@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from facebank.services.sessions import CameraInput, SeenPerson, SessionView, StartSession
 from facebank.sessions.camera_job import CameraStats
 from facebank.sessions.sources import redact
-from facebank.store.session_records import (
+from facebank.store.sessions import (
     AttemptRecord,
     CameraRecord,
     DeliveryRecord,

@@ -23,9 +23,8 @@ from facebank.errors import (
 )
 from facebank.services.audit import Action, Target, audit_entry
 from facebank.services.login_guard import LoginGuard
-from facebank.store.account_records import UserChanges, UserRecord
-from facebank.store.records import Page
-from facebank.store.users_repo import UsersRepository
+from facebank.store.accounts import UserChanges, UserRecord, UsersRepository
+from facebank.store.paging import Page
 
 log = logging.getLogger(__name__)
 

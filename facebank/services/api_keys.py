@@ -12,9 +12,8 @@ from facebank.auth.principal import Principal, PrincipalKind
 from facebank.auth.roles import Role
 from facebank.errors import ValidationFailedError
 from facebank.services.audit import Action, Target, audit_entry
-from facebank.store.account_records import ApiKeyRecord, NewApiKey
-from facebank.store.api_keys_repo import ApiKeysRepository
-from facebank.store.records import Page
+from facebank.store.accounts import ApiKeyRecord, ApiKeysRepository, NewApiKey
+from facebank.store.paging import Page
 
 NAME_MAX = 100
 

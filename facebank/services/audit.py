@@ -8,9 +8,8 @@ from typing import Any
 
 from facebank.auth.clock import Clock
 from facebank.auth.principal import Principal
-from facebank.store.account_records import AuditFilter, AuditRecord, NewAuditEntry
-from facebank.store.audit_repo import AuditRepository
-from facebank.store.records import Page
+from facebank.store.audit import AuditFilter, AuditRecord, AuditRepository, NewAuditEntry
+from facebank.store.paging import Page
 
 log = logging.getLogger(__name__)
 

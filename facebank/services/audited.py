@@ -15,8 +15,8 @@ from facebank.services.gallery import GalleryService
 from facebank.services.index_sync import IndexManager, IndexStatus
 from facebank.services.photos import FaceChoice, Photo
 from facebank.services.reembed import Reembedder, ReembedReport
-from facebank.store.account_records import NewAuditEntry
-from facebank.store.records import FaceRecord, PersonFields, PersonRecord
+from facebank.store.audit import NewAuditEntry
+from facebank.store.people import FaceRecord, PersonFields, PersonRecord
 
 
 class AuditedGallery:

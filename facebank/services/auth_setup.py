@@ -23,10 +23,8 @@ from facebank.services.api_keys import ApiKeyService
 from facebank.services.audit import AuditService
 from facebank.services.authenticator import Authenticator
 from facebank.services.login_guard import LoginGuard
-from facebank.store.api_keys_repo import ApiKeysRepository
-from facebank.store.audit_repo import AuditRepository
-from facebank.store.login_throttle_repo import LoginThrottleRepository
-from facebank.store.users_repo import UsersRepository
+from facebank.store.accounts import ApiKeysRepository, LoginThrottleRepository, UsersRepository
+from facebank.store.audit import AuditRepository
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,7 @@ from facebank.auth.roles import parse_role
 from facebank.auth.tokens import InvalidTokenError, TokenSigner
 from facebank.auth.ttl_cache import TTLCache
 from facebank.errors import AuthenticationError, NotFoundError
-from facebank.store.account_records import ApiKeyRecord, UserRecord
-from facebank.store.api_keys_repo import ApiKeysRepository
-from facebank.store.users_repo import UsersRepository
+from facebank.store.accounts import ApiKeyRecord, ApiKeysRepository, UserRecord, UsersRepository
 
 log = logging.getLogger(__name__)
 

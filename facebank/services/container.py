@@ -26,9 +26,8 @@ from facebank.services.recognition import RecognitionService
 from facebank.services.reembed import Reembedder
 from facebank.services.sessions import ManagerProbe, SessionService, build_session_service
 from facebank.store.db import make_engine, make_session_factory, migrate, pool_status
-from facebank.store.faces_repo import FaceRepository
 from facebank.store.media import MediaStore
-from facebank.store.people_repo import PeopleRepository
+from facebank.store.people import FaceRepository, PeopleRepository
 
 log = logging.getLogger(__name__)
 

@@ -18,13 +18,13 @@ from facebank.services.photos import (
     new_face_record,
     prepare_photos,
 )
-from facebank.store.faces_repo import FaceRepository
 from facebank.store.media import MediaStore
-from facebank.store.people_repo import PeopleRepository
-from facebank.store.records import (
+from facebank.store.paging import Page
+from facebank.store.people import (
     FaceRecord,
+    FaceRepository,
     NewFace,
-    Page,
+    PeopleRepository,
     PersonFields,
     PersonFilter,
     PersonRecord,

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from facebank.index.checksum import ids_checksum
 from facebank.index.gallery_index import GalleryIndex, PersonHit
 from facebank.index.snapshot import load_snapshot, save_snapshot
-from facebank.store.faces_repo import FaceRepository
+from facebank.store.people import FaceRepository
 
 log = logging.getLogger(__name__)
 

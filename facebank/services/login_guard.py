@@ -9,7 +9,7 @@ from facebank.auth.clock import Clock
 from facebank.auth.lockout import LockoutPolicy, ThrottleState, after_failure
 from facebank.config import Settings
 from facebank.errors import RateLimitedError
-from facebank.store.login_throttle_repo import LoginThrottleRepository
+from facebank.store.accounts import LoginThrottleRepository
 
 # Rows for names and addresses that went quiet are dropped at most this often.
 PURGE_EVERY = timedelta(hours=1)

@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 from facebank.index.gallery_index import PersonHit
 from facebank.pipeline.observer import ObserverHub
 from facebank.services.index_sync import IndexManager
-from facebank.store.faces_repo import FaceRepository
+from facebank.store.people import FaceRepository
 
 
 class ObservedIndexManager(IndexManager):

@@ -10,7 +10,7 @@ import numpy as np
 from facebank.errors import FacebankError, MultipleFacesError, NoFaceError
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.pipeline.types import DecodedImage, Detection, Face
-from facebank.store.records import NewFace
+from facebank.store.people import NewFace
 
 
 class FaceChoice(StrEnum):

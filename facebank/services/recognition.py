@@ -11,9 +11,7 @@ from facebank.index.gallery_index import PersonHit
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.pipeline.types import DecodedImage, Detection, Face, Quality
 from facebank.services.index_sync import IndexManager
-from facebank.store.faces_repo import FaceRepository
-from facebank.store.people_repo import PeopleRepository
-from facebank.store.records import PersonRecord
+from facebank.store.people import FaceRepository, PeopleRepository, PersonRecord
 
 
 @dataclass(frozen=True)

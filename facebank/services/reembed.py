@@ -12,9 +12,8 @@ from facebank.pipeline.pipeline import FacePipeline
 from facebank.pipeline.types import Detection
 from facebank.services.index_sync import IndexManager
 from facebank.services.photos import new_face_record
-from facebank.store.faces_repo import FaceRepository
 from facebank.store.media import MediaStore
-from facebank.store.records import FaceRecord
+from facebank.store.people import FaceRecord, FaceRepository
 
 log = logging.getLogger(__name__)
 

@@ -24,23 +24,23 @@ from facebank.sessions.runtime import RuntimeDeps
 from facebank.sessions.scheduler import FrameScheduler
 from facebank.sessions.sources import check_file_exists, parse_source
 from facebank.sessions.webhooks import WebhookDeliverer
-from facebank.store.deliveries_repo import DeliveryRepository
-from facebank.store.events_repo import EventRepository
-from facebank.store.people_repo import PeopleRepository
-from facebank.store.records import Page, PersonRecord
-from facebank.store.session_records import (
+from facebank.store.paging import Page
+from facebank.store.people import PeopleRepository, PersonRecord
+from facebank.store.sessions import (
     AttemptRecord,
     DeliveryRecord,
+    DeliveryRepository,
     DeliveryStatus,
     EventRecord,
+    EventRepository,
     NewCamera,
     NewSession,
     SessionMode,
     SessionPersonRecord,
     SessionRecord,
+    SessionRepository,
     SessionStatus,
 )
-from facebank.store.sessions_repo import SessionRepository
 from facebank.store.tx import SessionFactory
 
 MIN_SECRET_LENGTH = 16

@@ -11,7 +11,7 @@ from facebank.sessions.frames import Frame, FrameSlot
 from facebank.sessions.rate import RateMeter
 from facebank.sessions.recognizer import FrameRecognizer, Seen
 from facebank.sessions.sources import redact
-from facebank.store.session_records import CameraRecord
+from facebank.store.sessions import CameraRecord
 
 
 @dataclass(frozen=True)

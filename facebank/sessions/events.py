@@ -12,13 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from facebank.pipeline.types import Detection
-from facebank.store.records import PersonRecord
-from facebank.store.session_records import (
-    CameraRecord,
-    NewEvent,
-    SessionPersonRecord,
-    SessionRecord,
-)
+from facebank.store.people import PersonRecord
+from facebank.store.sessions import CameraRecord, NewEvent, SessionPersonRecord, SessionRecord
 
 RECOGNITION = "recognition"
 STARTED = "session.started"

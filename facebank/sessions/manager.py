@@ -22,7 +22,7 @@ from facebank.sessions.evidence import EvidenceStore
 from facebank.sessions.runner_lock import RunnerLock
 from facebank.sessions.runtime import RuntimeDeps, SessionRuntime
 from facebank.sessions.webhooks import DeliveryCounters, WebhookDeliverer
-from facebank.store.session_records import (
+from facebank.store.sessions import (
     EventRecord,
     NewEvent,
     SessionPersonRecord,

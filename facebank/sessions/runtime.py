@@ -25,16 +25,16 @@ from facebank.sessions.recognizer import FaceSearcher, FrameRecognizer, Seen
 from facebank.sessions.scheduler import FrameScheduler
 from facebank.sessions.sightings import SightingBuffer
 from facebank.sessions.sources import parse_source
-from facebank.store.events_repo import EventRepository
-from facebank.store.people_repo import PeopleRepository
-from facebank.store.session_records import (
+from facebank.store.people import PeopleRepository
+from facebank.store.sessions import (
     CameraRecord,
     EventRecord,
+    EventRepository,
     NewEvent,
     SessionRecord,
+    SessionRepository,
     SessionStatus,
 )
-from facebank.store.sessions_repo import SessionRepository
 
 log = logging.getLogger(__name__)
 

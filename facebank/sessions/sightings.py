@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
-from facebank.store.session_records import Sighting
+from facebank.store.sessions import Sighting
 
 
 class SightingBuffer:

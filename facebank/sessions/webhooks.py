@@ -20,8 +20,7 @@ from facebank import __version__
 from facebank.sessions import signing
 from facebank.sessions.observer import NoObserver, SessionObserver
 from facebank.sessions.policy import WebhookPolicy
-from facebank.store.deliveries_repo import DeliveryRepository
-from facebank.store.session_records import AttemptResult, DeliveryJob
+from facebank.store.sessions import AttemptResult, DeliveryJob, DeliveryRepository
 
 log = logging.getLogger(__name__)
 

@@ -13,13 +13,13 @@ from facebank.store.db import (
     migrate,
     pool_status,
 )
-from facebank.store.faces_repo import FaceRepository
 from facebank.store.media import MediaStore
-from facebank.store.people_repo import PeopleRepository
-from facebank.store.records import (
+from facebank.store.paging import Page
+from facebank.store.people import (
     FaceRecord,
+    FaceRepository,
     NewFace,
-    Page,
+    PeopleRepository,
     PersonFields,
     PersonFilter,
     PersonRecord,

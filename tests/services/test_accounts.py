@@ -18,7 +18,7 @@ from facebank.errors import (
     ValidationFailedError,
 )
 from facebank.services.auth_setup import AuthServices
-from facebank.store.account_records import AuditFilter
+from facebank.store.audit import AuditFilter
 from tests.auth.fakes import FakeClock
 from tests.auth.harness import BACKENDS, auth_stack
 

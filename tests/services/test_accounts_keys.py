@@ -14,7 +14,7 @@ from facebank.auth.roles import Role
 from facebank.errors import AuthenticationError, ValidationFailedError
 from facebank.services.auth_setup import AuthServices
 from facebank.services.authenticator import Credentials
-from facebank.store.account_records import AuditFilter
+from facebank.store.audit import AuditFilter
 from tests.auth.fakes import FakeClock
 from tests.auth.harness import BACKENDS, auth_stack
 

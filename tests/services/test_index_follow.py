@@ -13,7 +13,7 @@ import pytest
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.container import Services, build_services
 from facebank.services.photos import FaceChoice, Photo
-from facebank.store.records import PersonFields
+from facebank.store.people import PersonFields
 from tests.api.conftest import make_settings
 from tests.conftest import identity_photos
 from tests.dbservers import fresh_database

@@ -14,8 +14,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from facebank.store.db import make_engine, make_session_factory, migrate
-from facebank.store.faces_repo import FaceRepository
-from facebank.store.people_repo import PeopleRepository
+from facebank.store.people import FaceRepository, PeopleRepository
 from tests.dbservers import BackendKind, DatabaseServerUnavailable, fresh_database
 
 BACKENDS = [

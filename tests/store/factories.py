@@ -7,7 +7,7 @@ import hashlib
 import numpy as np
 from numpy.typing import NDArray
 
-from facebank.store.records import NewFace, PersonFields
+from facebank.store.people import NewFace, PersonFields
 from facebank.store.vectors import encode_embedding
 
 DIM = 16

@@ -6,9 +6,7 @@ import threading
 from collections.abc import Callable
 
 from facebank.errors import ConflictError, NotFoundError
-from facebank.store.faces_repo import FaceRepository
-from facebank.store.people_repo import PeopleRepository
-from facebank.store.records import PersonFields, PersonFilter
+from facebank.store.people import FaceRepository, PeopleRepository, PersonFields, PersonFilter
 from tests.store.factories import new_face
 
 THREADS = 8

@@ -6,9 +6,7 @@ import numpy as np
 import pytest
 
 from facebank.errors import NotFoundError, ValidationFailedError
-from facebank.store.faces_repo import FaceRepository
-from facebank.store.people_repo import PeopleRepository
-from facebank.store.records import PersonFields
+from facebank.store.people import FaceRepository, PeopleRepository, PersonFields
 from tests.store.factories import DIM, media_ref, new_face, vector
 
 

@@ -10,9 +10,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from facebank.errors import ConflictError, NotFoundError, ValidationFailedError
-from facebank.store.faces_repo import FaceRepository
-from facebank.store.people_repo import PeopleRepository
-from facebank.store.records import PersonFields, PersonFilter
+from facebank.store.people import FaceRepository, PeopleRepository, PersonFields, PersonFilter
 from tests.store.factories import new_face, person
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from facebank.errors import ModelMismatchError, ValidationFailedError
-from facebank.store.records import NewFace
+from facebank.store.people import NewFace
 from facebank.store.vectors import decode_embeddings, encode_embedding
 from tests.store.factories import new_face
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from facebank.api import auth_convert, auth_schemas, schemas
 from facebank.api.deps import ServicesDep
 from facebank.api.security import AuditReader
-from facebank.store.account_records import AuditFilter
+from facebank.store.audit import AuditFilter
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 

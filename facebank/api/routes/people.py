@@ -16,7 +16,7 @@ from facebank.api.deps import InferenceDep, ServicesDep, read_upload
 from facebank.api.security import Enroller, Reader
 from facebank.errors import ValidationFailedError
 from facebank.services.photos import FaceChoice, Photo
-from facebank.store.records import PersonFields, PersonFilter
+from facebank.store.people import PersonFields, PersonFilter
 
 router = APIRouter(prefix="/api/v1/people", tags=["people"])
 

@@ -1,19 +1,82 @@
-"""The audit log: append entries (alone or inside another repository's transaction), page."""
+"""The audit log: entries, filters, row mapping and the repository."""
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from facebank.errors import ValidationFailedError
-from facebank.store.account_records import AuditFilter, AuditRecord, NewAuditEntry, audit_record
-from facebank.store.records import Page
+from facebank.store.paging import Page
 from facebank.store.tables import AuditEntry
 from facebank.store.tx import SessionFactory, run_read, run_write
 from facebank.store.validation import MAX_ID
+
+# --- records -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewAuditEntry:
+    actor_kind: str
+    actor_id: int | None
+    actor_name: str
+    action: str
+    target_kind: str
+    target_id: str | None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        try:
+            json.dumps(self.details, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ValidationFailedError(f"audit details are not JSON: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    id: int
+    at: datetime
+    actor_kind: str
+    actor_id: int | None
+    actor_name: str
+    action: str
+    target_kind: str
+    target_id: str | None
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    target_kind: str | None = None
+    target_id: str | None = None
+    actor_kind: str | None = None
+    actor_id: int | None = None
+    action: str | None = None
+
+
+def audit_record(row: AuditEntry) -> AuditRecord:
+    return AuditRecord(
+        id=row.id,
+        at=row.at,
+        actor_kind=row.actor_kind,
+        actor_id=row.actor_id,
+        actor_name=row.actor_name,
+        action=row.action,
+        target_kind=row.target_kind,
+        target_id=row.target_id,
+        details=copy.deepcopy(row.details),
+    )
+
+
+# --- audit repo ---------------------------------------------------------------
+
+# The audit log: append entries (alone or inside another repository's transaction), page.
 
 ACTOR_NAME_MAX = 100
 TARGET_ID_MAX = 128

@@ -1,0 +1,758 @@
+"""People and their faces: records, row mapping and the repositories.
+
+Callers never see ORM objects or sessions: values are copied into frozen records.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import ColumnElement, Row, Select, bindparam, delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from facebank.errors import ConflictError, NotFoundError, ValidationFailedError
+from facebank.store.coltypes import utcnow
+from facebank.store.paging import Page
+from facebank.store.tables import Face, Person
+from facebank.store.tx import IN_CHUNK, SessionFactory, run_read, run_read_rows, run_write
+from facebank.store.validation import (
+    MAX_ID,
+    check_length,
+    check_media_ref,
+    check_optional_length,
+    check_text_key,
+    is_storable_id,
+)
+from facebank.store.vectors import decode_embeddings
+
+# --- records ------------------------------------------------------------------
+
+# Plain values crossing the store boundary. Callers never see ORM objects or sessions.
+
+T = TypeVar("T")
+
+NAME_MAX = 200
+EXTERNAL_ID_MAX = 128
+GENDER_MAX = 32
+ADDRESS_MAX = 500
+MODEL_ID_MAX = 64
+MEDIA_TYPE_MAX = 16
+AGE_MAX = 200
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    id: int
+    external_id: str | None
+    name: str
+    age: int | None
+    gender: str | None
+    address: str | None
+    metadata: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    face_count: int
+
+
+@dataclass(frozen=True)
+class FaceRecord:
+    id: int
+    person_id: int
+    model_id: str
+    box: list[float]  # [x1, y1, x2, y2] in original-image pixels
+    landmarks: list[list[float]]  # [[x, y], ...], five points for the default detector
+    det_score: float
+    quality: dict[str, Any]
+    media_ref: str
+    media_type: str
+    image_width: int
+    image_height: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PersonFields:
+    """Everything about a person that a caller sets. Validated on construction, so MySQL and
+    PostgreSQL (which enforce lengths) and SQLite (which does not) accept the same values."""
+
+    name: str
+    age: int | None = None
+    gender: str | None = None
+    address: str | None = None
+    external_id: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ValidationFailedError("name must be a non-empty string", field="name")
+        check_length("name", self.name, NAME_MAX)
+        if self.age is not None and (
+            isinstance(self.age, bool)
+            or not isinstance(self.age, int)
+            or not 0 <= self.age <= AGE_MAX
+        ):
+            raise ValidationFailedError(f"age must be an integer 0..{AGE_MAX}", field="age")
+        check_optional_length("gender", self.gender, GENDER_MAX)
+        check_optional_length("address", self.address, ADDRESS_MAX)
+        if self.external_id is not None:
+            check_text_key("external_id", self.external_id, EXTERNAL_ID_MAX)
+        if not isinstance(self.metadata, dict):
+            raise ValidationFailedError("metadata must be a JSON object", field="metadata")
+        try:
+            json.dumps(self.metadata, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ValidationFailedError(
+                f"metadata is not JSON-serialisable: {exc}", field="metadata"
+            ) from exc
+
+
+@dataclass(frozen=True)
+class NewFace:
+    """A face to store. `embedding` is `dim` little-endian float32 values (see
+    `vectors.encode_embedding`); box and landmarks may be numpy arrays or tuples, they are
+    normalised to lists of floats here so they serialise to JSON."""
+
+    model_id: str
+    embedding: bytes
+    dim: int
+    box: Sequence[float] | NDArray[Any]
+    landmarks: Sequence[Sequence[float]] | NDArray[Any]
+    det_score: float
+    quality: Mapping[str, Any]
+    media_ref: str
+    media_type: str
+    image_width: int
+    image_height: int
+
+    def __post_init__(self) -> None:
+        check_text_key("model_id", self.model_id, MODEL_ID_MAX)
+        if not isinstance(self.embedding, bytes | bytearray | memoryview):
+            raise ValidationFailedError("embedding must be bytes", field="embedding")
+        embedding = bytes(self.embedding)
+        if isinstance(self.dim, bool) or not isinstance(self.dim, int) or self.dim <= 0:
+            raise ValidationFailedError("dim must be a positive integer", field="dim")
+        if len(embedding) != 4 * self.dim:
+            raise ValidationFailedError(
+                f"embedding has {len(embedding)} bytes, expected {4 * self.dim} (float32 x dim)",
+                field="embedding",
+            )
+        box = _floats("box", self.box)
+        if len(box) != 4:
+            raise ValidationFailedError("box must be [x1, y1, x2, y2]", field="box")
+        landmarks = tuple(_floats("landmarks", point) for point in self.landmarks)
+        if any(len(point) != 2 for point in landmarks):
+            raise ValidationFailedError("landmarks must be [x, y] pairs", field="landmarks")
+        quality = dict(self.quality)
+        try:
+            json.dumps(quality, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ValidationFailedError(f"quality is not JSON-serialisable: {exc}") from exc
+        check_media_ref(self.media_ref)
+        check_text_key("media_type", self.media_type, MEDIA_TYPE_MAX)
+        # Frozen dataclass: normalised values are written through object.__setattr__.
+        object.__setattr__(self, "embedding", embedding)
+        object.__setattr__(self, "box", list(box))
+        object.__setattr__(self, "landmarks", [list(point) for point in landmarks])
+        object.__setattr__(self, "det_score", _finite("det_score", self.det_score))
+        object.__setattr__(self, "quality", quality)
+        object.__setattr__(self, "image_width", _positive_int("image_width", self.image_width))
+        object.__setattr__(self, "image_height", _positive_int("image_height", self.image_height))
+
+
+@dataclass(frozen=True)
+class PersonFilter:
+    """Search criteria; all given ones must hold. Text matches are case-insensitive."""
+
+    q: str | None = None  # substring of the name
+    name: str | None = None  # the whole name
+    age_min: int | None = None
+    age_max: int | None = None
+    address: str | None = None  # substring of the address
+    external_id: str | None = None  # exact, case-sensitive
+
+
+def _floats(name: str, values: Any) -> tuple[float, ...]:
+    try:
+        return tuple(_finite(name, v) for v in values)
+    except TypeError as exc:
+        raise ValidationFailedError(f"{name} must be a list of numbers", field=name) from exc
+
+
+def _finite(name: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailedError(f"{name} must be a number", field=name) from exc
+    if not math.isfinite(number):
+        raise ValidationFailedError(f"{name} must be finite", field=name)
+    return number
+
+
+def _positive_int(name: str, value: Any) -> int:
+    # numpy integers are fine (the pipeline reports sizes from array shapes); bools are not.
+    if isinstance(value, bool | float | str) or not hasattr(value, "__index__"):
+        raise ValidationFailedError(f"{name} must be a positive integer", field=name)
+    number = int(value)
+    if number <= 0:
+        raise ValidationFailedError(f"{name} must be a positive integer", field=name)
+    return number
+
+
+# --- mapping ------------------------------------------------------------------
+
+# ORM rows <-> record dataclasses. Values are copied so records share nothing with a session.
+
+
+def face_record(row: Face) -> FaceRecord:
+    return FaceRecord(
+        id=row.id,
+        person_id=row.person_id,
+        model_id=row.model_id,
+        box=[float(v) for v in row.box],
+        landmarks=[[float(v) for v in point] for point in row.landmarks],
+        det_score=float(row.det_score),
+        quality=copy.deepcopy(row.quality),
+        media_ref=row.media_ref,
+        media_type=row.media_type,
+        image_width=row.image_width,
+        image_height=row.image_height,
+        created_at=row.created_at,
+    )
+
+
+def person_row(fields: PersonFields, now: datetime) -> Person:
+    return Person(
+        external_id=fields.external_id,
+        name=fields.name,
+        age=fields.age,
+        gender=fields.gender,
+        address=fields.address,
+        meta=copy.deepcopy(fields.metadata),
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def face_row(person_id: int, face: NewFace, now: datetime) -> Face:
+    return Face(
+        person_id=person_id,
+        model_id=face.model_id,
+        embedding=face.embedding,
+        dim=face.dim,
+        box=list(face.box),
+        landmarks=[list(point) for point in face.landmarks],
+        det_score=face.det_score,
+        quality=dict(face.quality),
+        media_ref=face.media_ref,
+        media_type=face.media_type,
+        image_width=face.image_width,
+        image_height=face.image_height,
+        created_at=now,
+    )
+
+
+def insert_faces(
+    session: Session, person_id: int, faces: Iterable[NewFace], now: datetime
+) -> list[FaceRecord]:
+    """Insert faces (flushed, so ids exist and constraint failures surface here)."""
+    rows = [face_row(person_id, face, now) for face in faces]
+    session.add_all(rows)
+    session.flush()
+    return [face_record(row) for row in rows]
+
+
+# --- people reads -------------------------------------------------------------
+
+# Reading people with their face counts in one Core statement.
+
+_PEOPLE = Person.__table__
+_FACES = Face.__table__
+_FACE_COUNT = (
+    select(func.count(_FACES.c.id))
+    .where(_FACES.c.person_id == _PEOPLE.c.id)
+    .correlate(_PEOPLE)
+    .scalar_subquery()
+    .label("face_count")
+)
+
+
+def people_select(*conditions: ColumnElement[bool]) -> Select[tuple[object, ...]]:
+    """People matching `conditions`, each row with its face count; add order and limits."""
+    return select(_PEOPLE, _FACE_COUNT).where(*conditions)
+
+
+# Built once: the statement's cache key is then computed once, not per call.
+PEOPLE_BY_IDS = people_select(_PEOPLE.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def read_people(session: Session, query: Select[tuple[object, ...]]) -> list[PersonRecord]:
+    return [person_from_row(row) for row in session.execute(query)]
+
+
+def read_person(session: Session, *conditions: ColumnElement[bool]) -> PersonRecord | None:
+    found = read_people(session, people_select(*conditions).limit(1))
+    return found[0] if found else None
+
+
+def person_from_row(row: Row[Any]) -> PersonRecord:
+    values = row._mapping
+    return PersonRecord(
+        id=int(values["id"]),
+        external_id=values["external_id"],
+        name=values["name"],
+        age=values["age"],
+        gender=values["gender"],
+        address=values["address"],
+        metadata=copy.deepcopy(values["metadata"]),
+        created_at=values["created_at"],
+        updated_at=values["updated_at"],
+        face_count=int(values["face_count"]),
+    )
+
+
+# --- people repo --------------------------------------------------------------
+
+# People: create with faces atomically, read, search, update, delete (reporting lost faces).
+
+# Keys `update` accepts; each maps onto the PersonFields attribute of the same name.
+UPDATABLE_FIELDS = frozenset({"name", "age", "gender", "address", "external_id", "metadata"})
+
+
+class PeopleRepository:
+    def __init__(self, session_factory: SessionFactory) -> None:
+        self._sessions = session_factory
+
+    def create(
+        self, fields: PersonFields, faces: Sequence[NewFace] = ()
+    ) -> tuple[PersonRecord, list[FaceRecord]]:
+        """Insert the person and all faces in one transaction: all of them or nothing."""
+
+        def work(session: Session) -> tuple[PersonRecord, list[FaceRecord]]:
+            _ensure_external_id_free(session, fields.external_id, person_id=None)
+            now = utcnow()
+            row = person_row(fields, now)
+            session.add(row)
+            session.flush()
+            stored = insert_faces(session, row.id, faces, now)
+            return _reread(session, row.id), stored
+
+        try:
+            return run_write(self._sessions, work)
+        except IntegrityError as exc:
+            _raise_if_external_id_conflict(exc, fields.external_id)
+            raise
+
+    def get(self, person_id: int) -> PersonRecord:
+        def work(session: Session) -> PersonRecord | None:
+            return read_person(session, Person.id == person_id)
+
+        found = run_read(self._sessions, work) if is_storable_id(person_id) else None
+        if found is None:
+            raise NotFoundError(f"person {person_id} not found", person_id=person_id)
+        return found
+
+    def get_many(self, person_ids: Iterable[int]) -> dict[int, PersonRecord]:
+        """People by id; ids that do not exist (e.g. just deleted) are simply absent.
+
+        On every recognition's path, so one prepared statement per chunk on a bare
+        connection (a single statement needs no session to be consistent)."""
+        wanted = sorted({int(i) for i in person_ids if is_storable_id(int(i))})
+        found: dict[int, PersonRecord] = {}
+        for start in range(0, len(wanted), IN_CHUNK):
+            chunk = wanted[start : start + IN_CHUNK]
+            rows = run_read_rows(self._sessions, PEOPLE_BY_IDS, {"ids": chunk})
+            found.update((person.id, person) for person in map(person_from_row, rows))
+        return found
+
+    def get_by_external_id(self, external_id: str) -> PersonRecord:
+        def work(session: Session) -> PersonRecord | None:
+            return read_person(session, Person.external_id == external_id)
+
+        found = run_read(self._sessions, work)
+        if found is None:
+            raise NotFoundError(
+                f"no person with external id {external_id!r}", external_id=external_id
+            )
+        return found
+
+    def search(
+        self, criteria: PersonFilter, offset: int = 0, limit: int = 50
+    ) -> Page[PersonRecord]:
+        """Matching people ordered by id (stable across pages) plus the total match count."""
+        if not (0 <= offset <= MAX_ID and 0 <= limit <= MAX_ID):
+            raise ValidationFailedError("offset and limit must be non-negative 64-bit integers")
+        conditions = _conditions(criteria)
+
+        def work(session: Session) -> Page[PersonRecord]:
+            total = session.scalar(select(func.count(Person.id)).where(*conditions)) or 0
+            query = people_select(*conditions).order_by(Person.id).offset(offset).limit(limit)
+            items = read_people(session, query)
+            return Page(items=items, total=int(total), offset=offset, limit=limit)
+
+        return run_read(self._sessions, work)
+
+    def update(self, person_id: int, changes: Mapping[str, Any]) -> PersonRecord:
+        """Set the given fields (others stay). `metadata` replaces the whole object; None clears
+        an optional field. Unknown keys are refused rather than silently dropped."""
+        unknown = set(changes) - UPDATABLE_FIELDS
+        if unknown:
+            raise ValidationFailedError(
+                f"unknown person fields: {sorted(unknown)}", fields=sorted(unknown)
+            )
+
+        def work(session: Session) -> PersonRecord:
+            row = _get_person(session, person_id, lock=True)
+            current = {
+                "name": row.name,
+                "age": row.age,
+                "gender": row.gender,
+                "address": row.address,
+                "external_id": row.external_id,
+                "metadata": row.meta,
+            }
+            merged = PersonFields(**{**current, **changes})  # validates the result as a whole
+            if merged.external_id != row.external_id:
+                _ensure_external_id_free(session, merged.external_id, person_id=row.id)
+            row.name = merged.name
+            row.age = merged.age
+            row.gender = merged.gender
+            row.address = merged.address
+            row.external_id = merged.external_id
+            row.meta = dict(merged.metadata)
+            row.updated_at = utcnow()
+            session.flush()
+            return _reread(session, row.id)
+
+        try:
+            return run_write(self._sessions, work)
+        except IntegrityError as exc:
+            _raise_if_external_id_conflict(exc, changes.get("external_id"))
+            raise
+
+    def delete(self, person_id: int) -> list[FaceRecord]:
+        """Delete the person and their faces; returns those faces so the caller can drop them
+        from the vector index and the media store."""
+
+        def work(session: Session) -> list[FaceRecord]:
+            # The row lock makes a concurrent FaceRepository.add wait, so no face can slip in
+            # between listing the faces and the cascade (and go unreported).
+            row = _get_person(session, person_id, lock=True)
+            faces = [
+                face_record(face)
+                for face in session.scalars(
+                    select(Face).where(Face.person_id == row.id).order_by(Face.id)
+                )
+            ]
+            # Explicit rather than relying on ON DELETE CASCADE alone, which SQLite only
+            # honours with foreign_keys=ON.
+            session.execute(delete(Face).where(Face.person_id == row.id))
+            session.execute(delete(Person).where(Person.id == row.id))
+            return faces
+
+        return run_write(self._sessions, work)
+
+
+def _reread(session: Session, person_id: int) -> PersonRecord:
+    """The person as just written in this transaction, read the way every read does."""
+    person = read_person(session, Person.id == person_id)
+    assert person is not None  # flushed in this same transaction
+    return person
+
+
+def _get_person(session: Session, person_id: int, lock: bool = False) -> Person:
+    row = (
+        session.get(Person, person_id, with_for_update=lock) if is_storable_id(person_id) else None
+    )
+    if row is None:
+        raise NotFoundError(f"person {person_id} not found", person_id=person_id)
+    return row
+
+
+def _ensure_external_id_free(
+    session: Session, external_id: str | None, person_id: int | None
+) -> None:
+    if external_id is None:
+        return
+    owner = session.scalar(select(Person.id).where(Person.external_id == external_id))
+    if owner is not None and owner != person_id:
+        raise ConflictError(
+            f"external id {external_id!r} already belongs to person {owner}",
+            external_id=external_id,
+            person_id=owner,
+        )
+
+
+def _raise_if_external_id_conflict(exc: IntegrityError, external_id: object) -> None:
+    # A concurrent insert can pass the pre-check and lose at the unique index instead. Every
+    # backend names the column or constraint (uq_people_external_id) in its message.
+    if "external_id" in str(exc.orig):
+        raise ConflictError(
+            f"external id {external_id!r} already belongs to another person",
+            external_id=external_id,
+        ) from exc
+
+
+# "/" rather than backslash: MySQL also treats backslash as an escape in string literals.
+LIKE_ESCAPE = "/"
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.lower().replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"%{escaped}%"
+
+
+def _conditions(criteria: PersonFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    # lower() on both sides: PostgreSQL's LIKE is case-sensitive, MySQL's depends on collation,
+    # SQLite's only folds ASCII (db.py installs a Unicode lower() for SQLite).
+    if criteria.q:
+        conditions.append(
+            func.lower(Person.name).like(_like_pattern(criteria.q), escape=LIKE_ESCAPE)
+        )
+    if criteria.name is not None:
+        conditions.append(func.lower(Person.name) == criteria.name.lower())
+    if criteria.address:
+        conditions.append(
+            func.lower(Person.address).like(_like_pattern(criteria.address), escape=LIKE_ESCAPE)
+        )
+    # Clamped to just outside the storable range: same result, and no integer overflow in
+    # the driver for absurd bounds such as age_max=10**30.
+    if criteria.age_min is not None:
+        conditions.append(Person.age >= min(max(criteria.age_min, -1), AGE_MAX + 1))
+    if criteria.age_max is not None:
+        conditions.append(Person.age <= min(max(criteria.age_max, -1), AGE_MAX + 1))
+    if criteria.external_id is not None:
+        conditions.append(Person.external_id == criteria.external_id)
+    return conditions
+
+
+# --- faces repo ---------------------------------------------------------------
+
+# Faces: add/remove for a person, and the embedding reads the vector index is built from.
+
+# (face ids int64 (n,), person ids int64 (n,), vectors float32 (n, dim))
+EmbeddingBatch = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float32]]
+EmbeddingRow = Row[int, int, bytes, int]  # id, person_id, embedding, dim
+
+
+class FaceRepository:
+    def __init__(self, session_factory: SessionFactory) -> None:
+        self._sessions = session_factory
+
+    def add(self, person_id: int, faces: Sequence[NewFace]) -> list[FaceRecord]:
+        """Add faces to an existing person in one transaction (all or none)."""
+
+        def work(session: Session) -> list[FaceRecord]:
+            # Locked so a concurrent PeopleRepository.delete cannot miss these faces.
+            person = _locked_person(session, person_id)
+            now = utcnow()
+            stored = insert_faces(session, person.id, faces, now)
+            person.updated_at = now
+            return stored
+
+        try:
+            return run_write(self._sessions, work)
+        except IntegrityError as exc:
+            if "person_id" in str(exc.orig) or "foreign key" in str(exc.orig).lower():
+                raise NotFoundError(f"person {person_id} not found", person_id=person_id) from exc
+            raise
+
+    def get(self, face_id: int) -> FaceRecord:
+        def work(session: Session) -> FaceRecord:
+            return face_record(_get_face(session, face_id))
+
+        return run_read(self._sessions, work)
+
+    def list_for_person(self, person_id: int) -> list[FaceRecord]:
+        def work(session: Session) -> list[FaceRecord]:
+            _require_person(session, person_id)
+            query = select(Face).where(Face.person_id == person_id).order_by(Face.id)
+            return [face_record(row) for row in session.scalars(query)]
+
+        return run_read(self._sessions, work)
+
+    def delete(self, face_id: int) -> FaceRecord:
+        def work(session: Session) -> FaceRecord:
+            # Lock order person -> faces, as everywhere else, so this cannot deadlock with a
+            # concurrent delete of the whole person.
+            person_id = _get_face(session, face_id).person_id
+            person = session.get(Person, person_id, with_for_update=True)
+            row = _get_face(session, face_id, lock=True)
+            record = face_record(row)
+            session.execute(delete(Face).where(Face.id == face_id))
+            if person is not None:
+                person.updated_at = utcnow()
+            return record
+
+        return run_write(self._sessions, work)
+
+    def other_model_faces(self, model_id: str, limit: int = 100) -> list[FaceRecord]:
+        """Faces embedded with another model pack than `model_id`, oldest first."""
+
+        def work(session: Session) -> list[FaceRecord]:
+            query = select(Face).where(Face.model_id != model_id).order_by(Face.id).limit(limit)
+            return [face_record(row) for row in session.scalars(query)]
+
+        return run_read(self._sessions, work)
+
+    def replace_embedding(self, face_id: int, face: NewFace) -> FaceRecord:
+        """Store a re-embedding of the same photo (new model, geometry and quality)."""
+
+        def work(session: Session) -> FaceRecord:
+            row = _get_face(session, face_id, lock=True)
+            if row.media_ref != face.media_ref:
+                raise ValidationFailedError("a re-embedding must come from the same photo")
+            row.model_id = face.model_id
+            row.embedding = face.embedding
+            row.dim = face.dim
+            row.box = list(face.box)
+            row.landmarks = [list(p) for p in face.landmarks]
+            row.det_score = face.det_score
+            row.quality = dict(face.quality)
+            session.flush()
+            return face_record(row)
+
+        return run_write(self._sessions, work)
+
+    def embeddings_for_person(
+        self, person_id: int, model_id: str
+    ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+        """The person's faces for one model: ids (n,) and vectors (n, dim), in id order."""
+
+        def work(session: Session) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+            _require_person(session, person_id)
+            query = _embedding_query().where(Face.person_id == person_id, Face.model_id == model_id)
+            ids, _, vectors = _batch(session.execute(query.order_by(Face.id)).all())
+            return ids, vectors
+
+        return run_read(self._sessions, work)
+
+    def iter_embeddings(self, model_id: str, batch: int = 5000) -> Iterator[EmbeddingBatch]:
+        """Every face of a model, streamed in id order, `batch` rows at a time.
+
+        Keyset pagination (id > last) in a fresh short transaction per batch: no transaction
+        stays open while the caller works, and later batches are as fast as the first.
+        """
+        if batch <= 0:
+            raise ValidationFailedError("batch must be positive")
+        last_id = 0
+        while True:
+
+            def work(session: Session, after: int = last_id) -> list[EmbeddingRow]:
+                query = (
+                    _embedding_query()
+                    .where(Face.model_id == model_id, Face.id > after)
+                    .order_by(Face.id)
+                    .limit(batch)
+                )
+                return list(session.execute(query).all())
+
+            rows = run_read(self._sessions, work)
+            if not rows:
+                return
+            yield _batch(rows)
+            if len(rows) < batch:
+                return
+            last_id = rows[-1][0]
+
+    def fetch_embeddings(self, face_ids: Iterable[int]) -> EmbeddingBatch:
+        """The given faces (any model), in id order; ids that do not exist are left out."""
+        wanted = sorted({int(i) for i in face_ids if is_storable_id(int(i))})
+
+        def work(session: Session) -> list[EmbeddingRow]:
+            rows: list[EmbeddingRow] = []
+            for start in range(0, len(wanted), IN_CHUNK):
+                chunk = wanted[start : start + IN_CHUNK]
+                query = _embedding_query().where(Face.id.in_(chunk)).order_by(Face.id)
+                rows.extend(session.execute(query).all())
+            return rows
+
+        return _batch(run_read(self._sessions, work))
+
+    def face_ids(self, model_id: str) -> NDArray[np.int64]:
+        """Sorted ids of every face of a model (for checking the index against the database)."""
+
+        def work(session: Session) -> NDArray[np.int64]:
+            query = select(Face.id).where(Face.model_id == model_id).order_by(Face.id)
+            return np.fromiter(session.scalars(query), dtype=np.int64)
+
+        return run_read(self._sessions, work)
+
+    def id_summary(self, model_id: str) -> tuple[int, int]:
+        """(count, sum) of the face ids of a model: a cheap first look for a changed gallery.
+        New ids are above every existing one, so adds and deletes change one of the two."""
+
+        def work(session: Session) -> tuple[int, int]:
+            query = select(func.count(Face.id), func.coalesce(func.sum(Face.id), 0)).where(
+                Face.model_id == model_id
+            )
+            count, total = session.execute(query).one()
+            return int(count), int(total)
+
+        return run_read(self._sessions, work)
+
+    def count_by_model(self) -> dict[str, int]:
+        def work(session: Session) -> dict[str, int]:
+            query = select(Face.model_id, func.count(Face.id)).group_by(Face.model_id)
+            return {str(model): int(n) for model, n in session.execute(query).all()}
+
+        return run_read(self._sessions, work)
+
+    def media_ref_in_use(self, ref: str) -> bool:
+        """Whether any face still points at this photo (photos can be shared by faces)."""
+        check_media_ref(ref)
+
+        def work(session: Session) -> bool:
+            return session.scalar(select(Face.id).where(Face.media_ref == ref).limit(1)) is not None
+
+        return run_read(self._sessions, work)
+
+    def all_media_refs(self) -> set[str]:
+        def work(session: Session) -> set[str]:
+            return set(session.scalars(select(Face.media_ref).distinct()))
+
+        return run_read(self._sessions, work)
+
+
+def _embedding_query() -> Select[int, int, bytes, int]:
+    return select(Face.id, Face.person_id, Face.embedding, Face.dim)
+
+
+def _batch(rows: Sequence[EmbeddingRow]) -> EmbeddingBatch:
+    face_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    person_ids = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+    vectors = decode_embeddings([bytes(r[2]) for r in rows], [int(r[3]) for r in rows])
+    return face_ids, person_ids, vectors
+
+
+def _get_face(session: Session, face_id: int, lock: bool = False) -> Face:
+    row = session.get(Face, face_id, with_for_update=lock) if is_storable_id(face_id) else None
+    if row is None:
+        raise NotFoundError(f"face {face_id} not found", face_id=face_id)
+    return row
+
+
+def _require_person(session: Session, person_id: int) -> None:
+    if (
+        not is_storable_id(person_id)
+        or session.scalar(select(Person.id).where(Person.id == person_id)) is None
+    ):
+        raise NotFoundError(f"person {person_id} not found", person_id=person_id)
+
+
+def _locked_person(session: Session, person_id: int) -> Person:
+    person = (
+        session.get(Person, person_id, with_for_update=True) if is_storable_id(person_id) else None
+    )
+    if person is None:
+        raise NotFoundError(f"person {person_id} not found", person_id=person_id)
+    return person
