@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from starlette.datastructures import UploadFile
 
+from facebank.config import Settings
 from facebank.errors import ImageInvalidError, ImageTooLargeError
+from facebank.observability.metrics import Metrics
 from facebank.pipeline.executor import InferenceExecutor
+from facebank.services.accounts import AccountService
+from facebank.services.api_keys import ApiKeyService
+from facebank.services.audit import AuditService
 from facebank.services.container import Services
+from facebank.services.gallery import GalleryService
+from facebank.services.index_sync import IndexManager
+from facebank.services.recognition import RecognitionService
+from facebank.services.sessions import SessionService
 
 T = TypeVar("T")
 
@@ -26,6 +35,26 @@ async def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def _part(pick: Callable[[Services], T]) -> Callable[[Request], Awaitable[T]]:
+    """A dependency that hands a route one service of the container, never the container."""
+
+    async def get(request: Request) -> T:  # async: see get_services
+        return pick(request.app.state.services)
+
+    return get
+
+
+SettingsDep = Annotated[Settings, Depends(_part(lambda s: s.settings))]
+GalleryDep = Annotated[GalleryService, Depends(_part(lambda s: s.gallery))]
+RecognitionDep = Annotated[RecognitionService, Depends(_part(lambda s: s.recognition))]
+IndexDep = Annotated[IndexManager, Depends(_part(lambda s: s.index))]
+SessionsDep = Annotated[SessionService, Depends(_part(lambda s: s.sessions))]
+AccountsDep = Annotated[AccountService, Depends(_part(lambda s: s.auth.accounts))]
+ApiKeysDep = Annotated[ApiKeyService, Depends(_part(lambda s: s.auth.api_keys))]
+AuditDep = Annotated[AuditService, Depends(_part(lambda s: s.auth.audit))]
+MetricsDep = Annotated[Metrics, Depends(_part(lambda s: s.metrics))]
 
 
 class Inference:
