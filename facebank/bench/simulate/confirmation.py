@@ -8,7 +8,7 @@ the rule "N votes, more than any other person" is then replayed for N = 1..4, co
 reports (a stranger or the wrong person confirmed), misses and the delay after the face came
 fully into view.
 
-    python -m facebank.sessions.simulate.confirmation ../shared/faces/people
+    python -m facebank.bench.simulate.confirmation ../shared/faces/people
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from facebank.bench.simulate import video
 from facebank.config import Settings
 from facebank.index.people import PersonHit
 from facebank.pipeline.factory import build_pipeline
@@ -32,7 +33,6 @@ from facebank.pipeline.types import DecodedImage, Detection
 from facebank.sessions.frames import Frame
 from facebank.sessions.policy import SessionPolicies
 from facebank.sessions.recognizer import FrameRecognizer
-from facebank.sessions.simulate import video
 from facebank.sessions.tracker import Track
 
 SUFFIXES = {".jpg", ".jpeg", ".png"}
