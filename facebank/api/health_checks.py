@@ -7,7 +7,6 @@ from typing import Any
 
 from facebank import __version__
 from facebank.observability.probe import CheckTimeout, SingleFlightCheck
-from facebank.observability.request_stats import RequestStats
 from facebank.observability.system import SystemProbe
 from facebank.services.container import Services
 from facebank.store.db import check_connection, database_kind, pool_status
@@ -100,9 +99,9 @@ def detailed_report(
     services: Services,
     checks: Checks,
     started_at: float,
-    stats: RequestStats,
     system: SystemProbe,
 ) -> dict[str, Any]:
+    recent = services.metrics.http.window
     return {
         "status": "ok" if all_ok(checks) else "degraded",
         "version": __version__,
@@ -114,8 +113,8 @@ def detailed_report(
         "index": _index(services, checks),
         "system": system.snapshot(),
         "requests": {
-            "window_s": stats.window_s,
-            "routes": {route: s.as_dict() for route, s in stats.snapshot().items()},
+            "window_s": recent.window_s,
+            "routes": {route: s.as_dict() for route, s in recent.snapshot().items()},
         },
         "sessions": services.sessions_probe.snapshot().as_dict(),
     }

@@ -123,7 +123,7 @@ def build_services(
     auth = build_auth(settings, sessions, clock)
     audited = AuditedGallery(gallery, index, reembedder, auth.audit)
     executor = InferenceExecutor(pipeline.lanes)
-    metrics = Metrics()
+    metrics = Metrics(stats_window_s=settings.stats_window_s)
     live_sessions = build_session_service(
         settings,
         sessions,

@@ -14,7 +14,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from facebank.index.checksum import ids_checksum
-from facebank.index.gallery_index import GalleryIndex, PersonHit
+from facebank.index.gallery_index import GalleryIndex
+from facebank.index.people import PersonHit
 from facebank.index.snapshot import load_snapshot, save_snapshot
 from facebank.pipeline.observer import StageObserver
 from facebank.store.people import FaceRepository
