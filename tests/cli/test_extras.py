@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from importlib.machinery import ModuleSpec
+from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
@@ -38,10 +39,8 @@ def test_app_and_cli_import_no_bench_package(tmp_path: Path) -> None:
 
 
 def test_bench_without_the_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = extras.find_spec
-
     def without_aiohttp(name: str) -> ModuleSpec | None:
-        return None if name == "aiohttp" else real(name)
+        return None if name == "aiohttp" else find_spec(name)
 
     monkeypatch.setattr(extras, "find_spec", without_aiohttp)
     with pytest.raises(SystemExit) as exited:
