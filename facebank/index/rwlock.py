@@ -21,15 +21,9 @@ class RWLock:
         self._writers_waiting = 0
         self._readers_waiting = 0
 
-    @property
-    def writers_waiting(self) -> int:
-        """Writers queued for the lock (a snapshot, for diagnostics and tests)."""
-        return self._writers_waiting
-
-    @property
-    def readers_waiting(self) -> int:
-        """Readers queued behind a writer (a snapshot, for diagnostics and tests)."""
-        return self._readers_waiting
+    def queued(self) -> tuple[int, int]:
+        """(writers, readers) waiting for the lock right now: for diagnostics and tests."""
+        return self._writers_waiting, self._readers_waiting
 
     @contextmanager
     def read(self) -> Iterator[None]:

@@ -52,13 +52,9 @@ class IndexManager:
     """
 
     def __init__(
-        self,
-        faces: FaceRepository,
-        model_id: str,
-        dim: int,
-        snapshot_dir: Path,
+        self, faces: FaceRepository, model_id: str, dim: int, snapshot_dir: Path,
         observer: StageObserver | None = None,
-    ) -> None:
+    ) -> None:  # fmt: skip
         self._faces = faces
         self._observer = observer
         self._model_id = model_id
