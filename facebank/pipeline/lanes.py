@@ -61,9 +61,6 @@ class Lanes:
     def __iter__(self) -> Iterator[Lane]:
         return iter(self._lanes)
 
-    def __len__(self) -> int:
-        return len(self._lanes)
-
     def bind(self, lane: Lane) -> None:
         """Run the calling thread's model calls on `lane` from now on."""
         self._bound.models = lane.models

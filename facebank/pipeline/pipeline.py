@@ -6,7 +6,7 @@ import numpy as np
 
 from facebank.pipeline.align import norm_crop
 from facebank.pipeline.decode import decode_image
-from facebank.pipeline.lanes import LaneModels, Lanes
+from facebank.pipeline.lanes import Lanes
 from facebank.pipeline.observer import ObserverHub
 from facebank.pipeline.quality import face_quality
 from facebank.pipeline.shrink import shrink_to
@@ -44,11 +44,6 @@ class FacePipeline:
         self.det_threshold = det_threshold
         self.model_id = model_id
         self.observers = observers or ObserverHub()
-
-    @property
-    def models(self) -> LaneModels:
-        """The detector and embedder of the calling thread's lane."""
-        return self.lanes.current()
 
     @property
     def dim(self) -> int:
