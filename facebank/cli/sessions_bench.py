@@ -91,21 +91,15 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _photos(root: Path) -> dict[str, list[Path]]:
-    return {
-        d.name: sorted(p for p in d.iterdir() if p.suffix.lower() in SUFFIXES)
-        for d in sorted(root.iterdir())
-        if d.is_dir()
-    }
-
-
 def _enroll(services: Any, root: Path, count: int) -> dict[str, Path]:
     """Enroll `count` identities from their first photo; returns label -> photo to show
     (another photo of theirs), plus one identity never enrolled (the stranger)."""
+    from facebank.evaluation.dataset import identity_folders
     from facebank.services.photos import Photo
     from facebank.store.people import PersonFields
 
-    candidates = [(label, ps) for label, ps in _photos(root).items() if len(ps) >= 2]
+    photos = identity_folders(root, SUFFIXES)
+    candidates = [(label, ps) for label, ps in photos.items() if len(ps) >= 2]
     if len(candidates) <= count:
         raise SystemExit(f"need more than {count} identities with 2+ photos in {root}")
     shown = {}
