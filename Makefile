@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine:
 #   make run   - virtualenv, install, migrate the database, serve on 127.0.0.1:8000
-#   make test  - virtualenv, install with test extras, lint, type-check, run every test
+#   make test  - virtualenv, install with test extras (they include the bench extra), lint,
+#                type-check, run every test
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -32,6 +33,7 @@ run: migrate
 
 lint: install-test
 	$(BIN)/ruff check facebank tests
+	$(BIN)/lint-imports --no-cache
 
 typecheck: install-test
 	$(BIN)/mypy facebank

@@ -30,7 +30,6 @@ from facebank.api.security import API_KEY_HEADER, enforce_declared_access
 from facebank.api.security_headers import SecurityHeadersMiddleware
 from facebank.config import Settings
 from facebank.observability.logging import configure_logging
-from facebank.observability.request_stats import RequestStats
 from facebank.observability.system import SystemProbe
 from facebank.services.container import Services, build_services
 
@@ -66,7 +65,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         # Routes that declare no access rule are admin-only (see api.security).
         dependencies=[Depends(enforce_declared_access)],
     )
-    app.state.request_stats = RequestStats(settings.stats_window_s)
     app.state.system = SystemProbe(settings.data_dir)
     install_error_handlers(app)
     for module in (people, faces, recognition, index, health, metrics, sessions):

@@ -7,9 +7,7 @@ from typing import Any
 
 from facebank import __version__
 from facebank.observability.probe import CheckTimeout, SingleFlightCheck
-from facebank.observability.request_stats import RequestStats
 from facebank.observability.system import SystemProbe
-from facebank.pipeline.lanes import LanedPipeline
 from facebank.services.container import Services
 from facebank.store.db import check_connection, database_kind, pool_status
 
@@ -101,9 +99,9 @@ def detailed_report(
     services: Services,
     checks: Checks,
     started_at: float,
-    stats: RequestStats,
     system: SystemProbe,
 ) -> dict[str, Any]:
+    recent = services.metrics.http.window
     return {
         "status": "ok" if all_ok(checks) else "degraded",
         "version": __version__,
@@ -115,8 +113,8 @@ def detailed_report(
         "index": _index(services, checks),
         "system": system.snapshot(),
         "requests": {
-            "window_s": stats.window_s,
-            "routes": {route: s.as_dict() for route, s in stats.snapshot().items()},
+            "window_s": recent.window_s,
+            "routes": {route: s.as_dict() for route, s in recent.snapshot().items()},
         },
         "sessions": services.sessions_probe.snapshot().as_dict(),
     }
@@ -124,11 +122,12 @@ def detailed_report(
 
 def _models(services: Services) -> dict[str, Any]:
     pipeline = services.pipeline
+    models = pipeline.lanes.first
     return {
         "model_id": pipeline.model_id,
-        "detector": pipeline.detector.path.name,
-        "recogniser": pipeline.embedder.path.name,
-        "model_dir": str(pipeline.embedder.path.parent),
+        "detector": models.detector.path.name,
+        "recogniser": models.embedder.path.name,
+        "model_dir": str(models.embedder.path.parent),
         "providers": pipeline.providers_in_use,
         "det_size": pipeline.det_size,
         "embedding_dim": pipeline.dim,
@@ -137,7 +136,6 @@ def _models(services: Services) -> dict[str, Any]:
 
 def _inference(services: Services) -> dict[str, Any]:
     stats = services.executor.stats()
-    lanes = services.pipeline.lanes if isinstance(services.pipeline, LanedPipeline) else ()
     return {
         "lanes": [
             {
@@ -146,7 +144,7 @@ def _inference(services: Services) -> dict[str, Any]:
                 "jobs": stats.jobs_by_lane.get(lane.name, 0),
                 "busy": lane.name in stats.busy_lanes,
             }
-            for lane in lanes
+            for lane in services.pipeline.lanes
         ],
         "in_flight": stats.in_flight,
         "waiting": stats.waiting,

@@ -86,9 +86,6 @@ def _record(scope: Scope, state: Any, status: int, seconds: float) -> None:
     services = getattr(state, "services", None)
     if services is not None:
         services.metrics.http.observe(route, method, status, seconds)
-    stats = getattr(state, "request_stats", None)
-    if stats is not None:
-        stats.record(f"{method} {route}", status, seconds)
     path = scope.get("path", "")
     level = logging.DEBUG if path.startswith(_QUIET_PREFIXES) else logging.INFO
     if log.isEnabledFor(level):

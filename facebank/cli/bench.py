@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from facebank.cli.extras import BENCH_MODULES, require_extra
 from facebank.config import Settings
 
 DEFAULT_FACES = Path("../shared/faces")
@@ -67,6 +68,7 @@ def register(commands: Any) -> None:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    require_extra("bench", "bench", BENCH_MODULES)
     from facebank.bench.client import FAILURES
     from facebank.bench.plot import draw
     from facebank.bench.progress import Progress

@@ -61,8 +61,8 @@ def register(commands: Any) -> None:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    from facebank.bench.simulate.receiver import WebhookReceiver
     from facebank.services.container import build_services
-    from facebank.sessions.simulate.receiver import WebhookReceiver
 
     width, height = (int(v) for v in args.size.lower().split("x"))
     levels = [int(k) for k in args.cameras.split(",")]
@@ -91,21 +91,15 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _photos(root: Path) -> dict[str, list[Path]]:
-    return {
-        d.name: sorted(p for p in d.iterdir() if p.suffix.lower() in SUFFIXES)
-        for d in sorted(root.iterdir())
-        if d.is_dir()
-    }
-
-
 def _enroll(services: Any, root: Path, count: int) -> dict[str, Path]:
     """Enroll `count` identities from their first photo; returns label -> photo to show
     (another photo of theirs), plus one identity never enrolled (the stranger)."""
+    from facebank.evaluation.dataset import identity_folders
     from facebank.services.photos import Photo
     from facebank.store.people import PersonFields
 
-    candidates = [(label, ps) for label, ps in _photos(root).items() if len(ps) >= 2]
+    photos = identity_folders(root, SUFFIXES)
+    candidates = [(label, ps) for label, ps in photos.items() if len(ps) >= 2]
     if len(candidates) <= count:
         raise SystemExit(f"need more than {count} identities with 2+ photos in {root}")
     shown = {}
@@ -119,7 +113,7 @@ def _enroll(services: Any, root: Path, count: int) -> dict[str, Path]:
 
 
 def _footage(services: Any, shown: dict[str, Path], size: tuple[int, int], fps: float) -> Any:
-    from facebank.sessions.simulate.footage import walkers_footage
+    from facebank.bench.simulate.footage import walkers_footage
 
     face_px = max(48, size[1] // 6)
     return walkers_footage(services.pipeline, shown, size, fps, face_px)
@@ -129,8 +123,8 @@ def _level(services: Any, receiver: Any, footage: Any, k: int, fps: float, warmu
            duration: float) -> LevelResult:
     import psutil
 
+    from facebank.bench.simulate.mjpeg import MjpegCamera
     from facebank.services.sessions import CameraInput, StartSession
-    from facebank.sessions.simulate.mjpeg import MjpegCamera
 
     loop_s = len(footage.jpegs) / footage.fps
     cams = []

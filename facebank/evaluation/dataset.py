@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,13 +15,23 @@ class LabelledPhoto:
     path: Path
 
 
-def load_identities(root: Path) -> list[LabelledPhoto]:
-    """Every photo under an identity folder, in a stable order (identity, then file name)."""
+def identity_folders(
+    root: Path, suffixes: Collection[str] = PHOTO_SUFFIXES
+) -> dict[str, list[Path]]:
+    """identity -> its photos with one of `suffixes`, both sorted by name."""
     if not root.is_dir():
         raise FileNotFoundError(f"no dataset folder at {root}")
-    photos = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        for path in sorted(folder.iterdir()):
-            if path.suffix.lower() in PHOTO_SUFFIXES:
-                photos.append(LabelledPhoto(folder.name, path))
-    return photos
+    return {
+        folder.name: sorted(p for p in folder.iterdir() if p.suffix.lower() in suffixes)
+        for folder in sorted(root.iterdir())
+        if folder.is_dir()
+    }
+
+
+def load_identities(root: Path) -> list[LabelledPhoto]:
+    """Every photo under an identity folder, in a stable order (identity, then file name)."""
+    return [
+        LabelledPhoto(identity, path)
+        for identity, paths in identity_folders(root).items()
+        for path in paths
+    ]

@@ -49,7 +49,7 @@ def unit_vectors(vectors: ArrayLike, dim: int, name: str = "vectors") -> NDArray
     if np.all(np.abs(norms - 1.0) <= _UNIT_TOLERANCE):
         return x
     # Never normalise the caller's array in place.
-    return (x / norms[:, None]).astype(np.float32)
+    return np.asarray(x / norms[:, None], dtype=np.float32)
 
 
 def query_vector(query: ArrayLike, dim: int) -> NDArray[np.float32]:

@@ -19,13 +19,18 @@ class RWLock:
         self._readers = 0
         self._writer = False
         self._writers_waiting = 0
+        self._readers_waiting = 0
+
+    def queued(self) -> tuple[int, int]:
+        """(writers, readers) waiting for the lock right now: for diagnostics and tests."""
+        return self._writers_waiting, self._readers_waiting
 
     @contextmanager
     def read(self) -> Iterator[None]:
         with self._cond:
             # Writer preference: queue behind any waiting writer, not just an active one.
-            while self._writer or self._writers_waiting:
-                self._cond.wait()
+            if self._writer or self._writers_waiting:
+                self._wait_to_read()
             self._readers += 1
         try:
             yield
@@ -34,6 +39,15 @@ class RWLock:
                 self._readers -= 1
                 if self._readers == 0:
                     self._cond.notify_all()
+
+    def _wait_to_read(self) -> None:
+        """Called holding the condition; counted only here, off the uncontended path."""
+        self._readers_waiting += 1
+        try:
+            while self._writer or self._writers_waiting:
+                self._cond.wait()
+        finally:
+            self._readers_waiting -= 1
 
     @contextmanager
     def write(self) -> Iterator[None]:

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from facebank.errors import ModelPackError
 from facebank.models.base import OnnxModel
-from facebank.pipeline.types import Detection
+from facebank.models.detection import Detection
 
 NMS_THRESHOLD = 0.4
 INPUT_MEAN = 127.5

@@ -104,4 +104,4 @@ class ArcFaceEmbedder(OnnxModel):
         feats = self._forward(aligned).astype(np.float32, copy=False)
         norms = np.linalg.norm(feats, axis=1, keepdims=True)
         # A zero vector cannot be normalised; leave it zero rather than emit NaNs.
-        return (feats / np.maximum(norms, 1e-12)).astype(np.float32)
+        return np.asarray(feats / np.maximum(norms, 1e-12), dtype=np.float32)

@@ -15,9 +15,8 @@ from prometheus_client import (
 from prometheus_client.registry import Collector
 
 from facebank import __version__
+from facebank.observability.request_stats import RequestRecorder
 
-# Request latencies: from a cached health check (~1 ms) to a huge group photo (seconds).
-HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # One stage of one image: sub-millisecond alignment up to decoding a 60 MP photo.
 STAGE_BUCKETS = (
     0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25,
@@ -26,31 +25,6 @@ STAGE_BUCKETS = (
 FACE_BUCKETS = (0, 1, 2, 3, 5, 10, 20, 50, 100)
 STAGES = ("decode", "detect", "align", "embed", "quality", "search")
 WEBHOOK_OUTCOMES = ("delivered", "retrying", "failed")
-
-
-class HttpMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.requests = Counter(
-            "facebank_http_requests",
-            "HTTP requests by route template, method and status",
-            ["route", "method", "status"],
-            registry=registry,
-        )
-        self.duration = Histogram(
-            "facebank_http_request_duration_seconds",
-            "HTTP request latency by route template, method and status",
-            ["route", "method", "status"],
-            buckets=HTTP_BUCKETS,
-            registry=registry,
-        )
-        self.in_progress = Gauge(
-            "facebank_http_requests_in_progress", "HTTP requests being served", registry=registry
-        )
-
-    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
-        code = str(status)
-        self.requests.labels(route, method, code).inc()
-        self.duration.labels(route, method, code).observe(seconds)
 
 
 class PipelineMetrics:
@@ -134,11 +108,13 @@ class Metrics:
     """Every metric of one service container. Collectors that read live state (index,
     database pool, executor, sessions) are added with `watch`."""
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self, registry: CollectorRegistry | None = None, stats_window_s: float = 300.0
+    ) -> None:
         self.registry = registry or CollectorRegistry()
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
-        self.http = HttpMetrics(self.registry)
+        self.http = RequestRecorder(self.registry, stats_window_s)
         self.pipeline = PipelineMetrics(self.registry)
         self.sessions = SessionMetrics(self.registry)
         self.build_info = Gauge(

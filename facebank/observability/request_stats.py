@@ -1,5 +1,7 @@
-"""Per-route request counts, error rates and latency percentiles over the last minutes,
-for /health/detailed (Prometheus keeps the cumulative view)."""
+"""Every HTTP request, recorded once by the RequestRecorder: into the Prometheus counter
+and histogram that /metrics exports (the cumulative view), and into a bounded window of
+recent requests from which /health/detailed reports per-route counts, error rates and
+latency percentiles over the last minutes (which cumulative buckets cannot give)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 Sample = tuple[float, float, int]  # (monotonic time, seconds, status)
+# Request latencies: from a cached health check (~1 ms) to a huge group photo (seconds).
+HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 @dataclass(frozen=True)
@@ -29,8 +34,8 @@ class RouteStats:
         return dict(self.__dict__)
 
 
-class RequestStats:
-    """A bounded window of recent requests per route template."""
+class RequestWindow:
+    """A bounded window of recent requests per "METHOD /route/template"."""
 
     def __init__(
         self,
@@ -84,3 +89,38 @@ def _summarise(samples: list[Sample], window_s: float, now: float) -> RouteStats
         p95_ms=round(float(p95), 2),
         p99_ms=round(float(p99), 2),
     )
+
+
+class RequestRecorder:
+    """The one place an HTTP request is recorded; /metrics and /health/detailed both read
+    what it keeps."""
+
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        window_s: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.requests = Counter(
+            "facebank_http_requests",
+            "HTTP requests by route template, method and status",
+            ["route", "method", "status"],
+            registry=registry,
+        )
+        self.duration = Histogram(
+            "facebank_http_request_duration_seconds",
+            "HTTP request latency by route template, method and status",
+            ["route", "method", "status"],
+            buckets=HTTP_BUCKETS,
+            registry=registry,
+        )
+        self.in_progress = Gauge(
+            "facebank_http_requests_in_progress", "HTTP requests being served", registry=registry
+        )
+        self.window = RequestWindow(window_s, clock=clock)
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        code = str(status)
+        self.requests.labels(route, method, code).inc()
+        self.duration.labels(route, method, code).observe(seconds)
+        self.window.record(f"{method} {route}", status, seconds)

@@ -9,7 +9,7 @@ import warnings
 import cv2
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageFile, ImageOps
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from facebank.errors import ImageInvalidError, ImageTooLargeError
 from facebank.pipeline.types import DecodedImage, ImageLimits
@@ -36,7 +36,7 @@ def _open(data: bytes, limits: ImageLimits) -> Image.Image:
             img = Image.open(io.BytesIO(data), formats=_OPENERS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooLargeError(f"image has too many pixels: {exc}") from exc
-    except Image.UnidentifiedImageError as exc:
+    except UnidentifiedImageError as exc:
         raise ImageInvalidError(
             "not a supported image (JPEG, PNG, WebP, BMP or GIF expected)"
         ) from exc

@@ -21,7 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from facebank.pipeline.lanes import Lane, LanedPipeline
+from facebank.pipeline.lanes import Lane, Lanes
 
 T = TypeVar("T")
 
@@ -43,14 +43,14 @@ class ExecutorStats:
 class _LaneWorker:
     """One lane and the single thread that runs its jobs."""
 
-    def __init__(self, lane: Lane, pipeline: LanedPipeline) -> None:
+    def __init__(self, lane: Lane, lanes: Lanes) -> None:
         self.lane = lane
         self.busy = False
         self.jobs = 0
         self.pool = ThreadPoolExecutor(
             max_workers=1,
             thread_name_prefix=f"inference-{lane.name}",
-            initializer=pipeline.bind,
+            initializer=lanes.bind,
             initargs=(lane,),
         )
 
@@ -59,8 +59,8 @@ class InferenceExecutor:
     """Thread-safe: callable from the event loop (through asyncio.wrap_future) and from
     worker threads such as camera readers."""
 
-    def __init__(self, pipeline: LanedPipeline) -> None:
-        workers = [_LaneWorker(lane, pipeline) for lane in pipeline.lanes]
+    def __init__(self, lanes: Lanes) -> None:
+        workers = [_LaneWorker(lane, lanes) for lane in lanes]
         self._wide = next((w for w in workers if w.lane.wide), None)
         self._narrow = [w for w in workers if not w.lane.wide]
         if not self._narrow:

@@ -7,8 +7,7 @@ from facebank.models.detector import ScrfdDetector
 from facebank.models.embedder import ArcFaceEmbedder
 from facebank.models.pack import ModelPack, locate_model_pack
 from facebank.models.session_factory import OrtSessionFactory
-from facebank.pipeline.lanes import Lane, LanedPipeline
-from facebank.pipeline.observer import ObserverHub
+from facebank.pipeline.lanes import Lane, LaneModels, Lanes
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.pipeline.types import ImageLimits
 
@@ -34,41 +33,36 @@ def narrow_lane_count(settings: Settings) -> int:
     return settings.inference_workers or settings.cpu_count
 
 
-def build_pipeline(settings: Settings, narrow_lanes: int | None = None) -> LanedPipeline:
+def build_pipeline(settings: Settings, narrow_lanes: int | None = None) -> FacePipeline:
     """The pipeline with its lanes: a wide lane (FACEBANK_ORT_THREADS threads, skipped when
     that is 1) and `narrow_lanes` single-thread lanes (default from the settings; CLI tools
     that run one image at a time pass 0). Every lane's sessions are loaded now, so a broken
     pack fails at start and no request pays for a session's first run."""
     pack = locate_model_pack(settings.model_dir)
-    observers = ObserverHub()
     wide_threads = wide_lane_threads(settings)
     narrow = narrow_lane_count(settings) if narrow_lanes is None else narrow_lanes
     lanes: list[Lane] = []
     if wide_threads > 1 or narrow == 0:
-        lanes.append(Lane("wide", wide_threads, _lane(settings, pack, wide_threads, observers)))
-    lanes += [Lane(f"narrow-{i}", 1, _lane(settings, pack, 1, observers)) for i in range(narrow)]
-    return LanedPipeline(lanes)
-
-
-def _lane(
-    settings: Settings, pack: ModelPack, threads: int, observers: ObserverHub
-) -> FacePipeline:
-    factory = OrtSessionFactory(settings.ort_providers, intra_op_threads=threads)
-    detector = ScrfdDetector(pack.detector_path, factory)
-    embedder = ArcFaceEmbedder(pack.embedder_path, factory)
-    detector.load()
-    embedder.load()
+        lanes.append(Lane("wide", wide_threads, _models(settings, pack, wide_threads)))
+    lanes += [Lane(f"narrow-{i}", 1, _models(settings, pack, 1)) for i in range(narrow)]
     limits = ImageLimits(
         max_bytes=settings.max_upload_bytes,
         max_pixels=settings.max_image_pixels,
         max_detect_side=settings.max_detect_side,
     )
     return FacePipeline(
-        detector,
-        embedder,
+        Lanes(lanes),
         limits,
         det_size=settings.det_size,
         det_threshold=settings.det_threshold,
         model_id=pack.model_id,
-        observers=observers,
     )
+
+
+def _models(settings: Settings, pack: ModelPack, threads: int) -> LaneModels:
+    factory = OrtSessionFactory(settings.ort_providers, intra_op_threads=threads)
+    detector = ScrfdDetector(pack.detector_path, factory)
+    embedder = ArcFaceEmbedder(pack.embedder_path, factory)
+    detector.load()
+    embedder.load()
+    return LaneModels(detector, embedder)

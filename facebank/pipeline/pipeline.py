@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from facebank.models.detector import ScrfdDetector
-from facebank.models.embedder import ArcFaceEmbedder
 from facebank.pipeline.align import norm_crop
 from facebank.pipeline.decode import decode_image
+from facebank.pipeline.lanes import Lanes
 from facebank.pipeline.observer import ObserverHub
 from facebank.pipeline.quality import face_quality
 from facebank.pipeline.shrink import shrink_to
@@ -26,21 +25,20 @@ def _rescaled(det: Detection, sx: float, sy: float) -> Detection:
 
 class FacePipeline:
     """Stateless after construction, so one instance serves many threads at once
-    (ONNX Runtime sessions allow concurrent run() calls). Stage timings and face counts go
-    to `observers` (nobody listens unless someone attaches)."""
+    (ONNX Runtime sessions allow concurrent run() calls). Model calls run on the calling
+    thread's lane (`lanes`); stage timings and face counts go to `observers` (nobody
+    listens unless someone attaches)."""
 
     def __init__(
         self,
-        detector: ScrfdDetector,
-        embedder: ArcFaceEmbedder,
+        lanes: Lanes,
         limits: ImageLimits,
         det_size: int,
         det_threshold: float,
         model_id: str,
         observers: ObserverHub | None = None,
     ) -> None:
-        self.detector = detector
-        self.embedder = embedder
+        self.lanes = lanes
         self.limits = limits
         self.det_size = det_size
         self.det_threshold = det_threshold
@@ -49,12 +47,12 @@ class FacePipeline:
 
     @property
     def dim(self) -> int:
-        return self.embedder.dim
+        return self.lanes.first.embedder.dim
 
     @property
     def providers_in_use(self) -> list[str]:
         """Execution providers the sessions really run on, for health reporting."""
-        return self.detector.factory.providers_in_use
+        return self.lanes.first.detector.factory.providers_in_use
 
     def decode(self, data: bytes) -> DecodedImage:
         with self.observers.timed("decode"):
@@ -73,7 +71,7 @@ class FacePipeline:
             # The detector letterboxes to det_size anyway; shrinking huge photos first
             # keeps its bilinear resize from aliasing, and is faster.
             pixels, sx, sy = shrink_to(image.pixels, self.limits.max_detect_side)
-        found = self.detector.detect(
+        found = self.lanes.current().detector.detect(
             pixels, (self.det_size, self.det_size), self.det_threshold
         )
         if sx != 1.0 or sy != 1.0:
@@ -88,7 +86,7 @@ class FacePipeline:
         with self.observers.timed("align"):
             crops = [norm_crop(image.pixels, d.landmarks) for d in detections]
         with self.observers.timed("embed"):
-            vectors = self.embedder.embed(crops)
+            vectors = self.lanes.current().embedder.embed(crops)
         with self.observers.timed("quality"):
             return [
                 Face(detection=d, quality=face_quality(d, crop), embedding=vec)

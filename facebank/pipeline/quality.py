@@ -42,7 +42,7 @@ def _derolled(landmarks: NDArray[np.floating]) -> NDArray[np.float64]:
     angle = math.atan2(dy, dx)
     c, s = math.cos(-angle), math.sin(-angle)
     rot = np.array([[c, -s], [s, c]])
-    return (pts - pts[0]) @ rot.T
+    return np.asarray((pts - pts[0]) @ rot.T, dtype=np.float64)
 
 
 def head_pose(landmarks: NDArray[np.floating]) -> tuple[float, float]:

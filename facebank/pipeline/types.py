@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in original-image pixels
+# The detector's output lives with the detector (models sits below the pipeline).
+from facebank.models.detection import Box as Box
+from facebank.models.detection import Detection as Detection
 
 
 @dataclass(frozen=True)
@@ -32,18 +34,6 @@ class DecodedImage:
     @property
     def height(self) -> int:
         return int(self.pixels.shape[0])
-
-
-@dataclass(frozen=True)
-class Detection:
-    box: Box
-    landmarks: NDArray[np.float32]  # (5, 2): left eye, right eye, nose, mouth left, mouth right
-    score: float
-
-    @property
-    def area(self) -> float:
-        x1, y1, x2, y2 = self.box
-        return max(0.0, x2 - x1) * max(0.0, y2 - y1)
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,11 @@ from facebank.observability.metrics import Metrics
 from facebank.observability.sessions import NoSessions, SessionsProbe
 from facebank.pipeline.executor import InferenceExecutor
 from facebank.pipeline.factory import build_pipeline
-from facebank.pipeline.lanes import LanedPipeline
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.audited import AuditedGallery
 from facebank.services.auth_setup import AuthServices, build_auth
 from facebank.services.gallery import GalleryService
 from facebank.services.index_sync import IndexManager
-from facebank.services.observed_index import ObservedIndexManager
 from facebank.services.recognition import RecognitionService
 from facebank.services.reembed import Reembedder
 from facebank.services.sessions import ManagerProbe, SessionService, build_session_service
@@ -115,17 +113,17 @@ def build_services(
     people = PeopleRepository(sessions)
     faces = FaceRepository(sessions)
     media = MediaStore(settings.media_dir)
-    pipeline = LanedPipeline.of(pipeline or build_pipeline(settings))
-    index = ObservedIndexManager(
-        faces, pipeline.model_id, pipeline.dim, settings.index_dir, pipeline.observers
+    pipeline = pipeline or build_pipeline(settings)
+    index = IndexManager(
+        faces, pipeline.model_id, pipeline.dim, settings.index_dir, observer=pipeline.observers
     )
     gallery = GalleryService(pipeline, people, faces, media, index, settings.dominant_face_ratio)
     recognition = RecognitionService(pipeline, index, people, faces, settings.match_threshold)
     reembedder = Reembedder(pipeline, faces, media, index)
     auth = build_auth(settings, sessions, clock)
     audited = AuditedGallery(gallery, index, reembedder, auth.audit)
-    executor = InferenceExecutor(pipeline)
-    metrics = Metrics()
+    executor = InferenceExecutor(pipeline.lanes)
+    metrics = Metrics(stats_window_s=settings.stats_window_s)
     live_sessions = build_session_service(
         settings,
         sessions,

@@ -14,8 +14,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from facebank.index.checksum import ids_checksum
-from facebank.index.gallery_index import GalleryIndex, PersonHit
+from facebank.index.gallery_index import GalleryIndex
+from facebank.index.people import PersonHit
 from facebank.index.snapshot import load_snapshot, save_snapshot
+from facebank.pipeline.observer import StageObserver
 from facebank.store.people import FaceRepository
 
 log = logging.getLogger(__name__)
@@ -46,11 +48,15 @@ class IndexManager:
 
     Writers (enroll, delete, rebuild) are serialised by `_write_lock` so a rebuild never
     interleaves with an in-place update; searches go straight to the index, which has its
-    own readers-writer lock.
+    own readers-writer lock. Each search is reported to `observer` as the "search" stage.
     """
 
-    def __init__(self, faces: FaceRepository, model_id: str, dim: int, snapshot_dir: Path) -> None:
+    def __init__(
+        self, faces: FaceRepository, model_id: str, dim: int, snapshot_dir: Path,
+        observer: StageObserver | None = None,
+    ) -> None:  # fmt: skip
         self._faces = faces
+        self._observer = observer
         self._model_id = model_id
         self._dim = dim
         self._snapshot_dir = snapshot_dir
@@ -123,7 +129,11 @@ class IndexManager:
     def search(
         self, queries: NDArray[np.float32], top_k: int, allowed_people: set[int] | None = None
     ) -> list[list[PersonHit]]:
-        return self._index.search(queries, top_k, allowed_people)
+        started = time.perf_counter()
+        hits = self._index.search(queries, top_k, allowed_people)
+        if self._observer is not None:
+            self._observer.stage_done("search", time.perf_counter() - started)
+        return hits
 
     def follow(self) -> bool:
         """Take in gallery changes committed by other processes sharing the database.

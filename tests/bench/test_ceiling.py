@@ -35,7 +35,7 @@ def test_single_image_latency_with_all_cores(photos: Path) -> None:
 
 
 def test_ceiling_report(photos: Path) -> None:
-    ceiling = measure_ceiling("tiny", photos, Settings(_env_file=None), 1.0, 1)  # type: ignore[call-arg]
+    ceiling = measure_ceiling("tiny", photos, Settings(_env_file=None), 1.0, 1)
     assert ceiling.photo_set == "tiny" and ceiling.processes == Settings().cpu_count
     assert ceiling.throughput_ips > 0 and ceiling.latency_images == 2
     assert 0 < ceiling.latency_p50_ms <= ceiling.latency_p95_ms

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from facebank.bench.simulate.mjpeg import MjpegCamera
+from facebank.bench.simulate.receiver import WebhookReceiver
 from facebank.pipeline.pipeline import FacePipeline
-from facebank.sessions.simulate.mjpeg import MjpegCamera
-from facebank.sessions.simulate.receiver import WebhookReceiver
 from tests.e2e.server import ServerProcess
 from tests.sessions.scene import ENROLLED, build_scene
 

@@ -4,6 +4,7 @@ import threading
 import time
 
 from facebank.index import RWLock
+from tests.waiting import wait_until
 
 
 def test_readers_share_the_lock() -> None:
@@ -88,10 +89,10 @@ def test_waiting_writer_blocks_new_readers() -> None:
     assert first_reader_in.wait(5)
     tw = threading.Thread(target=writer)
     tw.start()
-    time.sleep(0.1)  # let the writer queue up
+    wait_until(lambda: lock.queued() == (1, 0), what="the writer to queue")
     t2 = threading.Thread(target=late_reader)
     t2.start()
-    time.sleep(0.1)
+    wait_until(lambda: lock.queued() == (1, 1), what="the late reader to queue")
     assert order == []  # the late reader queues behind the writer, not beside reader 1
     release_first.set()
     for t in (t1, tw, t2):

@@ -10,14 +10,13 @@ import pytest
 
 from facebank.observability.context import request_id
 from facebank.pipeline.executor import InferenceExecutor
-from facebank.pipeline.lanes import LanedPipeline
 from facebank.pipeline.pipeline import FacePipeline
 from tests.conftest import PEOPLE
 
 
 @pytest.fixture
 def executor(face_pipeline: FacePipeline) -> Any:
-    pool = InferenceExecutor(LanedPipeline.of(face_pipeline))
+    pool = InferenceExecutor(face_pipeline.lanes)
     yield pool
     pool.close()
 
@@ -66,8 +65,7 @@ def test_lanes_run_the_real_pipeline(
     executor: InferenceExecutor, face_pipeline: FacePipeline
 ) -> None:
     data = (PEOPLE / "fr_obama" / "obama.jpg").read_bytes()
-    pipeline = LanedPipeline.of(face_pipeline)
-    results = [executor.submit(pipeline.analyze, data) for _ in range(4)]
+    results = [executor.submit(face_pipeline.analyze, data) for _ in range(4)]
     embeddings = [faces[0].embedding for _, faces in (f.result(timeout=60) for f in results)]
     # Wide and single-thread lanes compute the same embedding (to float rounding).
     for vector in embeddings[1:]:

@@ -12,9 +12,11 @@ import pytest
 from facebank.observability.context import request_id, sane_request_id
 from facebank.observability.logging import JsonFormatter, RequestIdFilter, TextFormatter
 
+Captured = tuple[logging.Logger, io.StringIO, logging.Handler]
+
 
 @pytest.fixture
-def captured() -> Iterator[tuple[logging.Logger, io.StringIO, logging.Handler]]:
+def captured() -> Iterator[Captured]:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.addFilter(RequestIdFilter())
@@ -26,7 +28,7 @@ def captured() -> Iterator[tuple[logging.Logger, io.StringIO, logging.Handler]]:
     logger.removeHandler(handler)
 
 
-def test_json_lines_carry_request_id_and_extras(captured: tuple) -> None:
+def test_json_lines_carry_request_id_and_extras(captured: Captured) -> None:
     logger, stream, handler = captured
     handler.setFormatter(JsonFormatter())
     token = request_id.set("abc123")
@@ -41,7 +43,7 @@ def test_json_lines_carry_request_id_and_extras(captured: tuple) -> None:
     assert "request_id" not in second
 
 
-def test_text_lines_for_a_terminal(captured: tuple) -> None:
+def test_text_lines_for_a_terminal(captured: Captured) -> None:
     logger, stream, handler = captured
     handler.setFormatter(TextFormatter())
     token = request_id.set("rid-9")

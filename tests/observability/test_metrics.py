@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -14,11 +13,12 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
+from facebank.bench.simulate.mjpeg import MjpegCamera
+from facebank.bench.simulate.receiver import WebhookReceiver
 from facebank.pipeline.pipeline import FacePipeline
-from facebank.sessions.simulate.mjpeg import MjpegCamera
-from facebank.sessions.simulate.receiver import WebhookReceiver
 from tests.api.conftest import photo_file, running_app
 from tests.conftest import GROUPS, PEOPLE, REPO
+from tests.waiting import wait_until
 
 SECRET = "metrics-test-secret-0123456789"
 OBAMA = PEOPLE / "fr_obama"
@@ -29,15 +29,6 @@ def scrape(client: TestClient) -> dict[str, list[Sample]]:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     return {f.name: f.samples for f in text_string_to_metric_families(response.text)}
-
-
-def wait_until(condition: object, timeout: float, what: str) -> None:
-    assert callable(condition)
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,11 @@
-"""Per-route counts, error rates and percentiles over a sliding window."""
+"""Per-route counts, error rates and percentiles over a sliding window, recorded once
+with the Prometheus series."""
 
 from __future__ import annotations
 
-from facebank.observability.request_stats import RequestStats
+from prometheus_client import CollectorRegistry
+
+from facebank.observability.request_stats import RequestRecorder, RequestWindow
 
 
 class Clock:
@@ -15,7 +18,7 @@ class Clock:
 
 def test_window_counts_errors_and_percentiles() -> None:
     clock = Clock()
-    stats = RequestStats(window_s=60, clock=clock)
+    stats = RequestWindow(window_s=60, clock=clock)
     for ms in range(1, 101):  # 1..100 ms
         stats.record("POST /api/v1/recognize", 200, ms / 1000)
         clock.now += 0.1
@@ -31,7 +34,7 @@ def test_window_counts_errors_and_percentiles() -> None:
 
 def test_old_requests_leave_the_window() -> None:
     clock = Clock()
-    stats = RequestStats(window_s=60, clock=clock)
+    stats = RequestWindow(window_s=60, clock=clock)
     stats.record("GET /health", 200, 0.001)
     clock.now += 30
     stats.record("GET /api/v1/people", 200, 0.01)
@@ -42,7 +45,19 @@ def test_old_requests_leave_the_window() -> None:
 
 
 def test_memory_is_bounded_per_route() -> None:
-    stats = RequestStats(window_s=60, max_per_route=10, clock=Clock())
+    stats = RequestWindow(window_s=60, max_per_route=10, clock=Clock())
     for _ in range(50):
         stats.record("GET /x", 200, 0.001)
     assert stats.snapshot()["GET /x"].requests == 10
+
+
+def test_one_record_feeds_prometheus_and_the_window() -> None:
+    registry = CollectorRegistry()
+    recorder = RequestRecorder(registry, window_s=60, clock=Clock())
+    recorder.observe("/api/v1/recognize", "POST", 200, 0.04)
+    recorder.observe("/api/v1/recognize", "POST", 500, 0.01)
+    labels = {"route": "/api/v1/recognize", "method": "POST", "status": "200"}
+    assert registry.get_sample_value("facebank_http_requests_total", labels) == 1
+    assert registry.get_sample_value("facebank_http_request_duration_seconds_sum", labels) == 0.04
+    route = recorder.window.snapshot()["POST /api/v1/recognize"]
+    assert (route.requests, route.server_errors) == (2, 1)

@@ -28,4 +28,4 @@ def photos(folder: Path) -> list[Path]:
 
 @pytest.fixture(scope="session")
 def pipeline() -> FacePipeline:
-    return build_pipeline(Settings(_env_file=None))  # type: ignore[call-arg]
+    return build_pipeline(Settings(_env_file=None))

@@ -27,9 +27,9 @@ def reference(pipeline: FacePipeline) -> tuple[Any, Any]:
     # insightface's own sessions would log ORT's "(1, 512) declared, (n, 512) returned"
     # warning on every batched run of w600k_mbf.
     ort.set_default_logger_severity(3)
-    det = insightface_zoo.get_model(str(pipeline.detector.path))
+    det = insightface_zoo.get_model(str(pipeline.lanes.first.detector.path))
     det.prepare(ctx_id=-1, input_size=DET_SIZE, det_thresh=0.5)
-    rec = insightface_zoo.get_model(str(pipeline.embedder.path))
+    rec = insightface_zoo.get_model(str(pipeline.lanes.first.embedder.path))
     rec.prepare(ctx_id=-1)
     return det, rec
 
@@ -46,7 +46,7 @@ def test_same_boxes_and_embeddings(
 ) -> None:
     det, rec = reference
     image = pipeline.decode(path.read_bytes())
-    mine = pipeline.detector.detect(image.pixels, DET_SIZE, 0.5)
+    mine = pipeline.lanes.first.detector.detect(image.pixels, DET_SIZE, 0.5)
     ref_boxes, ref_kps = det.detect(image.pixels)
 
     assert len(mine) == len(ref_boxes) > 0
@@ -68,8 +68,7 @@ def test_pipeline_detect_without_downscale_matches_reference(
     """With no downscale, pipeline.detect is the reference detector, sorted by area."""
     det, _ = reference
     no_downscale = FacePipeline(
-        pipeline.detector,
-        pipeline.embedder,
+        pipeline.lanes,
         replace(pipeline.limits, max_detect_side=100_000),
         det_size=DET_SIZE[0],
         det_threshold=0.5,
@@ -108,6 +107,6 @@ def test_max_num_keeps_the_same_faces_as_reference(
     det, _ = reference
     image = pipeline.decode((GROUPS / "selfie-many-people.jpg").read_bytes())
     for max_num in (1, 3):
-        mine = pipeline.detector.detect(image.pixels, DET_SIZE, 0.5, max_num=max_num)
+        mine = pipeline.lanes.first.detector.detect(image.pixels, DET_SIZE, 0.5, max_num=max_num)
         ref_boxes, _ = det.detect(image.pixels, max_num=max_num)
         np.testing.assert_allclose([d.box for d in mine], ref_boxes[:, :4], atol=1e-3)

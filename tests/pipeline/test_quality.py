@@ -15,7 +15,7 @@ from facebank.pipeline.types import Detection
 def _rotate(points: np.ndarray, degrees: float) -> np.ndarray:
     a = math.radians(degrees)
     rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
-    return (points @ rot.T).astype(np.float32)
+    return np.asarray(points @ rot.T, dtype=np.float32)
 
 
 def test_template_is_frontal() -> None:

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from facebank.bench.simulate.receiver import WebhookReceiver
 from facebank.pipeline.pipeline import FacePipeline
-from facebank.sessions.simulate.receiver import WebhookReceiver
 from tests.sessions.scene import Scene, build_scene
 
 SECRET = "test-secret-0123456789"

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from facebank.bench.simulate import video
 from facebank.pipeline.pipeline import FacePipeline
-from facebank.sessions.simulate import video
 from tests.conftest import identity_photos
 
 # Enrolled from their first photo, shown in the video from another photo of theirs: the

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 
+from facebank.bench.simulate.mjpeg import MjpegCamera
+from facebank.bench.simulate.receiver import WebhookReceiver
 from facebank.pipeline.pipeline import FacePipeline
-from facebank.sessions.simulate.mjpeg import MjpegCamera
-from facebank.sessions.simulate.receiver import WebhookReceiver
 from tests.api.conftest import running_app
 from tests.sessions.conftest import FAST, all_events, enroll, get, start, wait_until
 from tests.sessions.scene import ENROLLED, Scene

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from facebank.bench.simulate.mjpeg import MjpegCamera
 from facebank.pipeline.pipeline import FacePipeline
-from facebank.sessions.simulate.mjpeg import MjpegCamera
 from tests.api.conftest import running_app
 from tests.conftest import identity_photos
 from tests.sessions.conftest import FAST, get, start, wait_until

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 import numpy as np
 from numpy.typing import NDArray
 
+from facebank.bench.simulate.confirmation import MatrixSearcher
 from facebank.config import Settings
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.sessions.frames import Frame
 from facebank.sessions.policy import SessionPolicies
 from facebank.sessions.recognizer import FrameRecognizer
-from facebank.sessions.simulate.confirmation import MatrixSearcher
 from tests.sessions.scene import ENROLLED, Scene
 
 POLICIES = SessionPolicies.from_settings(Settings(_env_file=None))  # type: ignore[call-arg]

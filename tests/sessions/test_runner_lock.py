@@ -7,8 +7,8 @@ from __future__ import annotations
 from contextlib import ExitStack
 from pathlib import Path
 
+from facebank.bench.simulate.mjpeg import MjpegCamera
 from facebank.pipeline.pipeline import FacePipeline
-from facebank.sessions.simulate.mjpeg import MjpegCamera
 from tests.api.conftest import app_client, running_services
 from tests.sessions.conftest import FAST, start, wait_until
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from facebank.auth.roles import Role
+from facebank.bench.simulate.mjpeg import MjpegCamera
 from facebank.pipeline.pipeline import FacePipeline
-from facebank.sessions.simulate.mjpeg import MjpegCamera
 from tests.api.conftest import BACKENDS, running_services
 from tests.api.conftest import app_client as make_client
 from tests.sessions.conftest import FAST, SECRET, get, start, wait_until

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from facebank.bench.simulate.mjpeg import MjpegCamera
+from facebank.bench.simulate.receiver import WebhookReceiver
 from facebank.pipeline.pipeline import FacePipeline
-from facebank.sessions.simulate.mjpeg import MjpegCamera
-from facebank.sessions.simulate.receiver import WebhookReceiver
 from tests.api.conftest import BACKENDS, running_app
 from tests.sessions.conftest import FAST, all_events, start, wait_until
 

@@ -7,9 +7,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from facebank.bench.simulate.mjpeg import MjpegCamera
+from facebank.bench.simulate.receiver import WebhookReceiver
 from facebank.pipeline.pipeline import FacePipeline
-from facebank.sessions.simulate.mjpeg import MjpegCamera
-from facebank.sessions.simulate.receiver import WebhookReceiver
 from tests.api.conftest import running_app
 from tests.sessions.conftest import FAST, all_events, enroll, start, wait_until, watch_loop
 from tests.sessions.scene import ENROLLED, Scene

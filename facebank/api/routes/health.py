@@ -59,6 +59,6 @@ async def detailed(request: Request, services: ServicesDep) -> JSONResponse:
     checks = await readiness(request.app.state, services).run()
     state = request.app.state
     report = await anyio.to_thread.run_sync(
-        detailed_report, services, checks, state.started_at, state.request_stats, state.system
+        detailed_report, services, checks, state.started_at, state.system
     )
     return JSONResponse(report, status_code=200 if all_ok(checks) else 503)

@@ -50,7 +50,7 @@ class Walk:
             p = 0.5
         else:
             p = 0.5 + 0.5 * (u - move - self.pause) / move
-        w = self.sprite.pixels.shape[1]
+        w = int(self.sprite.pixels.shape[1])
         p = p if self.left_to_right else 1 - p
         return round(-w + p * (width + w))
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from facebank.bench.simulate import video
 from facebank.pipeline.pipeline import FacePipeline
-from facebank.sessions.simulate import video
 
 WALK_S = 4.0  # from one edge to the other, 40% of it standing in the middle
 GAP_S = 1.0  # empty room between two walkers

@@ -8,7 +8,7 @@ the rule "N votes, more than any other person" is then replayed for N = 1..4, co
 reports (a stranger or the wrong person confirmed), misses and the delay after the face came
 fully into view.
 
-    python -m facebank.sessions.simulate.confirmation ../shared/faces/people
+    python -m facebank.bench.simulate.confirmation ../shared/faces/people
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from facebank.bench.simulate import video
 from facebank.config import Settings
+from facebank.evaluation.dataset import identity_folders
 from facebank.index.people import PersonHit
 from facebank.pipeline.factory import build_pipeline
 from facebank.pipeline.pipeline import FacePipeline
@@ -32,7 +34,6 @@ from facebank.pipeline.types import DecodedImage, Detection
 from facebank.sessions.frames import Frame
 from facebank.sessions.policy import SessionPolicies
 from facebank.sessions.recognizer import FrameRecognizer
-from facebank.sessions.simulate import video
 from facebank.sessions.tracker import Track
 
 SUFFIXES = {".jpg", ".jpeg", ".png"}
@@ -94,14 +95,6 @@ def confirmed_at(votes: list[tuple[int, int | None]], n: int) -> tuple[int, int]
     return None
 
 
-def _photos(folder: Path) -> dict[str, list[Path]]:
-    return {
-        d.name: sorted(p for p in d.iterdir() if p.suffix.lower() in SUFFIXES)
-        for d in sorted(folder.iterdir())
-        if d.is_dir()
-    }
-
-
 def _largest(pipeline: FacePipeline, path: Path) -> tuple[DecodedImage, Detection]:
     image = pipeline.decode(path.read_bytes())
     return image, max(pipeline.detect(image), key=lambda d: d.area)
@@ -111,7 +104,7 @@ def measure(people_dir: Path, face_px: int, jpeg_quality: int, threshold: float,
             pipeline: FacePipeline) -> tuple[dict[int, tuple[int, int, float]], int, int]:
     """(N -> (false reports, missed enrolled walkers, mean delay in frames), wrong votes,
     votes): a wrong vote names a person other than the walker (strangers: anybody)."""
-    photos = {k: v for k, v in _photos(people_dir).items() if v}
+    photos = {k: v for k, v in identity_folders(people_dir, SUFFIXES).items() if v}
     labels = sorted(photos)
     enrolled = {
         label: n for n, label in enumerate(labels) if n % 2 == 0 and len(photos[label]) > 1

@@ -8,9 +8,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from facebank.bench.simulate.loopback import LoopbackServer
 from facebank.sessions import signing
 
 
@@ -32,22 +33,18 @@ class WebhookReceiver:
         self._received: list[Received] = []
         self._up = threading.Event()
         self._up.set()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server = LoopbackServer(_handler(self), "/hook")
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/hook"
+        return self._server.url
 
     def start(self) -> WebhookReceiver:
-        self._thread.start()
+        self._server.start()
         return self
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.close()
 
     def set_up(self, up: bool) -> None:
         (self._up.set if up else self._up.clear)()

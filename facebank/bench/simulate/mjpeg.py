@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from facebank.bench.simulate.loopback import LoopbackServer
 
 BOUNDARY = "facebankframe"
 
@@ -22,24 +24,20 @@ class MjpegCamera:
         self.started = time.monotonic()
         self._stalled = threading.Event()
         self._closed = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server = LoopbackServer(_handler(self), "/stream.mjpg")
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/stream.mjpg"
+        return self._server.url
 
     def start(self) -> MjpegCamera:
         self.started = time.monotonic()
-        self._thread.start()
+        self._server.start()
         return self
 
     def close(self) -> None:
         self._closed.set()
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.close()
 
     def stall(self) -> None:
         """Keep connections open but send nothing (a hung camera)."""

@@ -1,0 +1,20 @@
+"""Commands that need an optional extra (pyproject's [project.optional-dependencies]) say
+so in one line when it is missing, instead of failing on an import deep inside."""
+
+from __future__ import annotations
+
+from importlib.util import find_spec
+
+# What `facebank bench` imports beyond the runtime: the load generator's HTTP client and
+# the chart. `eval` and `sessions-bench` need nothing beyond the runtime.
+BENCH_MODULES = ("aiohttp", "matplotlib")
+
+
+def require_extra(command: str, extra: str, modules: tuple[str, ...]) -> None:
+    """Exit with a message naming `extra` when any of `modules` is not installed."""
+    missing = [name for name in modules if find_spec(name) is None]
+    if missing:
+        raise SystemExit(
+            f"facebank {command} needs the optional '{extra}' extra ({', '.join(missing)} "
+            f"not installed): pip install 'facebank[{extra}]'"
+        )

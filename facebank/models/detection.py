@@ -1,0 +1,26 @@
+"""What the detector finds: a face box and its 5 landmarks, in plain data.
+
+Defined here, below the pipeline, because the detector produces it; facebank.pipeline.types
+re-exports it for the layers above.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in original-image pixels
+
+
+@dataclass(frozen=True)
+class Detection:
+    box: Box
+    landmarks: NDArray[np.float32]  # (5, 2): left eye, right eye, nose, mouth left, mouth right
+    score: float
+
+    @property
+    def area(self) -> float:
+        x1, y1, x2, y2 = self.box
+        return max(0.0, x2 - x1) * max(0.0, y2 - y1)
