@@ -102,8 +102,9 @@ def _photos(root: Path) -> dict[str, list[Path]]:
 def _enroll(services: Any, root: Path, count: int) -> dict[str, Path]:
     """Enroll `count` identities from their first photo; returns label -> photo to show
     (another photo of theirs), plus one identity never enrolled (the stranger)."""
+    from facebank.auth.principal import system_principal
     from facebank.services.photos import Photo
-    from facebank.store.records import PersonFields
+    from facebank.store.people import PersonFields
 
     candidates = [(label, ps) for label, ps in _photos(root).items() if len(ps) >= 2]
     if len(candidates) <= count:
@@ -111,7 +112,8 @@ def _enroll(services: Any, root: Path, count: int) -> dict[str, Path]:
     shown = {}
     for label, ps in candidates[:count]:
         photo = Photo(ps[0].read_bytes(), ps[0].name)
-        services.gallery.create_person(PersonFields(name=label), [photo])
+        actor = system_principal("sessions-bench")
+        services.gallery.create_person(actor, PersonFields(name=label), [photo])
         shown[label] = ps[1]
     stranger, ps = candidates[count]
     shown[stranger] = ps[0]

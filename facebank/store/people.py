@@ -83,7 +83,7 @@ def _strict_json(value: dict[str, Any]) -> dict[str, Any]:
 Name = Annotated[
     str, StringConstraints(min_length=1, max_length=NAME_MAX), AfterValidator(_not_blank)
 ]
-Age = Annotated[int, BeforeValidator(_not_bool), Field(ge=0, le=AGE_MAX)]
+Age = Annotated[int, Field(ge=0, le=AGE_MAX), BeforeValidator(_not_bool)]
 Gender = Annotated[str, StringConstraints(max_length=GENDER_MAX)]
 Address = Annotated[str, StringConstraints(max_length=ADDRESS_MAX)]
 ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=EXTERNAL_ID_MAX)]
