@@ -23,7 +23,7 @@ def face_out(face: FaceRecord) -> schemas.FaceOut:
 
 def person_with_faces(person: PersonRecord, faces: list[FaceRecord]) -> schemas.PersonWithFaces:
     return schemas.PersonWithFaces.model_validate(
-        {**vars(person), "faces": [face_out(face) for face in faces]}
+        {**dict(person), "faces": [face_out(face) for face in faces]}
     )
 
 

@@ -7,7 +7,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from facebank.store.people import Address, Age, ExternalId, Gender, Metadata, Name, PersonFields
+from facebank.store.people import (
+    Address,
+    Age,
+    ExternalId,
+    Gender,
+    Metadata,
+    Name,
+    PersonFields,
+    PersonRecord,
+)
 
 
 class ErrorDetail(BaseModel):
@@ -36,20 +45,9 @@ class PersonUpdate(BaseModel):
     metadata: Metadata | None = None
 
 
-class PersonOut(BaseModel):
-    # Read from a PersonRecord's attributes (model_validate), no converter.
+class PersonOut(PersonRecord):
+    # The store's record as it is; model_validate(record) reads it from its attributes.
     model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    external_id: str | None
-    name: str
-    age: int | None
-    gender: str | None
-    address: str | None
-    metadata: dict[str, Any]
-    face_count: int
-    created_at: datetime
-    updated_at: datetime
 
 
 class Quality(BaseModel):

@@ -119,8 +119,12 @@ class PersonFields(BaseModel):
 # --- records --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PersonRecord:
+class PersonRecord(BaseModel):
+    """A stored person, as every read returns it; the API answers with exactly this shape
+    (PersonOut), so it has no limits of its own: those belong to what is written."""
+
+    model_config = ConfigDict(frozen=True)
+
     id: int
     external_id: str | None
     name: str
@@ -128,9 +132,9 @@ class PersonRecord:
     gender: str | None
     address: str | None
     metadata: dict[str, Any]
+    face_count: int
     created_at: datetime
     updated_at: datetime
-    face_count: int
 
 
 @dataclass(frozen=True)
