@@ -276,8 +276,8 @@ PEOPLE_BY_IDS = people_select(_PEOPLE.c.id.in_(bindparam("ids", expanding=True))
 
 
 def person_from_row(row: Row[Any]) -> PersonRecord:
-    values = row._mapping
-    return PersonRecord(**{**values, "metadata": copy.deepcopy(values["metadata"])})
+    # No copy needed: the driver decodes each row's JSON into a fresh object, held by nobody.
+    return PersonRecord.model_validate(row._mapping)
 
 
 def read_people(session: Session, query: Select[tuple[object, ...]]) -> list[PersonRecord]:

@@ -60,9 +60,10 @@ def _as_sent(value: object) -> object:
     return value
 
 
-# The JSON body as FastAPI decoded it (None when empty; the raw bytes under any other content
-# type, as a form is read by the route itself). Declared so that the document describes it as
-# PersonCreate (and lists that schema); validated in the route like the form's fields are.
+# The JSON body as FastAPI decoded it: None when empty, the raw bytes under any other content
+# type (a multipart form, which the route parses itself; max_request_bytes bounds it). Declared
+# so that the document lists PersonCreate; the route validates it as it does the form fields,
+# so a bad person is reported the same way either way.
 SentJson = Annotated[
     object, PlainValidator(_as_sent, json_schema_input_type=schemas.PersonCreate), Body()
 ]
