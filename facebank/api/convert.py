@@ -1,4 +1,8 @@
-"""Turns service results into API shapes."""
+"""Service results whose shape differs from the API's: rounded geometry, matches, links.
+
+Where a response has the shape of a record (PersonOut, IndexStatusOut) the route validates
+the record itself (`model_validate`, from its attributes) instead.
+"""
 
 from __future__ import annotations
 
@@ -11,35 +15,15 @@ from facebank.services.recognition import Candidate, Recognition, Verification
 from facebank.store.people import FaceRecord, PersonRecord
 
 
-def person_out(person: PersonRecord) -> schemas.PersonOut:
-    return schemas.PersonOut(
-        id=person.id,
-        external_id=person.external_id,
-        name=person.name,
-        age=person.age,
-        gender=person.gender,
-        address=person.address,
-        metadata=person.metadata,
-        face_count=person.face_count,
-        created_at=person.created_at,
-        updated_at=person.updated_at,
-    )
-
-
 def face_out(face: FaceRecord) -> schemas.FaceOut:
-    return schemas.FaceOut(
-        id=face.id,
-        person_id=face.person_id,
-        model_id=face.model_id,
-        box=face.box,
-        landmarks=face.landmarks,
-        det_score=face.det_score,
-        quality=schemas.Quality.model_validate(face.quality),
-        image_width=face.image_width,
-        image_height=face.image_height,
-        media_type=face.media_type,
-        created_at=face.created_at,
-        image_url=f"/api/v1/faces/{face.id}/image",
+    """The stored face and where to download the photo it was enrolled from (routes/faces)."""
+    image_url = f"/api/v1/faces/{face.id}/image"
+    return schemas.FaceOut.model_validate({**vars(face), "image_url": image_url})
+
+
+def person_with_faces(person: PersonRecord, faces: list[FaceRecord]) -> schemas.PersonWithFaces:
+    return schemas.PersonWithFaces.model_validate(
+        {**dict(person), "faces": [face_out(face) for face in faces]}
     )
 
 
@@ -48,9 +32,7 @@ def geometry(detection: Detection, quality: QualityRecord) -> schemas.FaceGeomet
         box=[round(float(v), 2) for v in detection.box],
         landmarks=[[round(float(x), 2), round(float(y), 2)] for x, y in detection.landmarks],
         det_score=round(float(detection.score), 5),
-        quality=schemas.Quality(
-            face_px=quality.face_px, blur=quality.blur, yaw=quality.yaw, pitch=quality.pitch
-        ),
+        quality=schemas.Quality.model_validate(quality),
     )
 
 
@@ -103,6 +85,6 @@ def verification(result: Verification) -> schemas.VerifyResponse:
         threshold=result.threshold,
         face_a=face_geometry(result.face_a),
         face_b=face_geometry(result.face_b) if result.face_b else None,
-        person=person_out(result.person) if result.person else None,
+        person=schemas.PersonOut.model_validate(result.person) if result.person else None,
         person_face_id=result.person_face_id,
     )

@@ -7,6 +7,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from facebank.store.people import (
+    Address,
+    Age,
+    ExternalId,
+    Gender,
+    Metadata,
+    Name,
+    PersonFields,
+    PersonRecord,
+)
+
 
 class ErrorDetail(BaseModel):
     code: str = Field(examples=["no_face"])
@@ -18,42 +29,30 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
-class PersonCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=200, examples=["Ada Lovelace"])
-    age: int | None = Field(default=None, ge=0, le=150, examples=[36])
-    gender: str | None = Field(default=None, max_length=32, examples=["female"])
-    address: str | None = Field(default=None, max_length=500, examples=["London"])
-    external_id: str | None = Field(default=None, min_length=1, max_length=128, examples=["S-1815"])
-    metadata: dict[str, Any] = Field(default_factory=dict, examples=[{"class_id": "CS101"}])
+class PersonCreate(PersonFields):
+    """A new person: the store's own person fields, so the two always agree."""
 
 
 class PersonUpdate(BaseModel):
+    # Only the fields sent change; null clears an optional one. Same types as PersonFields.
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    age: int | None = Field(default=None, ge=0, le=150)
-    gender: str | None = Field(default=None, max_length=32)
-    address: str | None = Field(default=None, max_length=500)
-    external_id: str | None = Field(default=None, min_length=1, max_length=128)
-    metadata: dict[str, Any] | None = None
+    name: Name | None = None
+    age: Age | None = None
+    gender: Gender | None = None
+    address: Address | None = None
+    external_id: ExternalId | None = None
+    metadata: Metadata | None = None
 
 
-class PersonOut(BaseModel):
-    id: int
-    external_id: str | None
-    name: str
-    age: int | None
-    gender: str | None
-    address: str | None
-    metadata: dict[str, Any]
-    face_count: int
-    created_at: datetime
-    updated_at: datetime
+class PersonOut(PersonRecord):
+    # The store's record as it is; model_validate(record) reads it from its attributes.
+    model_config = ConfigDict(from_attributes=True)
 
 
 class Quality(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     face_px: int = Field(description="shorter side of the face box in pixels")
     blur: float = Field(description="variance of the Laplacian of the aligned face; low = blurry")
     yaw: float = Field(description="rough head yaw in degrees from landmarks; 0 = frontal")
@@ -68,6 +67,9 @@ class FaceGeometry(BaseModel):
 
 
 class FaceOut(FaceGeometry):
+    # A FaceRecord's attributes plus the link to its photo (see convert.face_out).
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     person_id: int
     model_id: str
@@ -147,6 +149,8 @@ class EmbeddingsResponse(BaseModel):
 
 
 class IndexStatusOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     model_id: str
     dim: int
     index_size: int

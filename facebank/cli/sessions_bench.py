@@ -94,6 +94,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 def _enroll(services: Any, root: Path, count: int) -> dict[str, Path]:
     """Enroll `count` identities from their first photo; returns label -> photo to show
     (another photo of theirs), plus one identity never enrolled (the stranger)."""
+    from facebank.auth.principal import system_principal
     from facebank.evaluation.dataset import identity_folders
     from facebank.services.photos import Photo
     from facebank.store.people import PersonFields
@@ -105,7 +106,8 @@ def _enroll(services: Any, root: Path, count: int) -> dict[str, Path]:
     shown = {}
     for label, ps in candidates[:count]:
         photo = Photo(ps[0].read_bytes(), ps[0].name)
-        services.gallery.create_person(PersonFields(name=label), [photo])
+        actor = system_principal("sessions-bench")
+        services.gallery.create_person(actor, PersonFields(name=label), [photo])
         shown[label] = ps[1]
     stranger, ps = candidates[count]
     shown[stranger] = ps[0]

@@ -16,12 +16,10 @@ from facebank.observability.sessions import NoSessions, SessionsProbe
 from facebank.pipeline.executor import InferenceExecutor
 from facebank.pipeline.factory import build_pipeline
 from facebank.pipeline.pipeline import FacePipeline
-from facebank.services.audited import AuditedGallery
 from facebank.services.auth_setup import AuthServices, build_auth
 from facebank.services.gallery import GalleryService
 from facebank.services.index_sync import IndexManager
 from facebank.services.recognition import RecognitionService
-from facebank.services.reembed import Reembedder
 from facebank.services.sessions import ManagerProbe, SessionService, build_session_service
 from facebank.store.db import make_engine, make_session_factory, migrate, pool_status
 from facebank.store.media import MediaStore
@@ -42,9 +40,7 @@ class Services:
     index: IndexManager
     gallery: GalleryService
     recognition: RecognitionService
-    reembedder: Reembedder
     auth: AuthServices  # accounts, API keys, authentication, audit (issue 3)
-    audited: AuditedGallery  # gallery and index changes that record who made them
     # Issue 4: CPU-bound work runs on the executor's lanes (facebank.pipeline.executor);
     # metrics live in this container's own registry; the sessions manager replaces
     # sessions_probe so /health/detailed and /metrics can see it.
@@ -117,11 +113,11 @@ def build_services(
     index = IndexManager(
         faces, pipeline.model_id, pipeline.dim, settings.index_dir, observer=pipeline.observers
     )
-    gallery = GalleryService(pipeline, people, faces, media, index, settings.dominant_face_ratio)
     recognition = RecognitionService(pipeline, index, people, faces, settings.match_threshold)
-    reembedder = Reembedder(pipeline, faces, media, index)
     auth = build_auth(settings, sessions, clock)
-    audited = AuditedGallery(gallery, index, reembedder, auth.audit)
+    gallery = GalleryService(
+        pipeline, people, faces, media, index, auth.audit, settings.dominant_face_ratio
+    )
     executor = InferenceExecutor(pipeline.lanes)
     metrics = Metrics(stats_window_s=settings.stats_window_s)
     live_sessions = build_session_service(
@@ -142,9 +138,7 @@ def build_services(
         index,
         gallery,
         recognition,
-        reembedder,
         auth,
-        audited,
         executor=executor,
         metrics=metrics,
         sessions=live_sessions,

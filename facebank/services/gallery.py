@@ -1,16 +1,25 @@
-"""Use cases on the gallery: people and their enrolled faces."""
+"""Use cases on the gallery: people, their enrolled faces and the index built from them.
+
+Every change takes the acting principal and records its audit entries itself, so no write
+path can skip the audit log. The gallery's own transactions span media files and the index,
+so an entry is written right after its change commits (see AuditService.record_many for why
+a lost entry is not raised). Entries name ids and which fields changed, never the personal
+data itself.
+"""
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from facebank.auth.principal import Principal
 from facebank.pipeline.pipeline import FacePipeline
-from facebank.services.index_sync import IndexManager
+from facebank.services.audit import Action, AuditService, Target, audit_entry
+from facebank.services.index_sync import IndexManager, IndexStatus
 from facebank.services.photos import (
     EnrollableFace,
     FaceChoice,
@@ -18,6 +27,8 @@ from facebank.services.photos import (
     new_face_record,
     prepare_photos,
 )
+from facebank.services.reembed import Reembedder, ReembedReport
+from facebank.store.audit import NewAuditEntry
 from facebank.store.media import MediaStore
 from facebank.store.paging import Page
 from facebank.store.people import (
@@ -29,8 +40,6 @@ from facebank.store.people import (
     PersonFilter,
     PersonRecord,
 )
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,7 @@ class GalleryService:
         faces: FaceRepository,
         media: MediaStore,
         index: IndexManager,
+        audit: AuditService,
         dominant_face_ratio: float,
     ) -> None:
         self._pipeline = pipeline
@@ -62,23 +72,39 @@ class GalleryService:
         self._faces = faces
         self._media = media
         self._index = index
+        self._audit = audit
         self._dominant_ratio = dominant_face_ratio
+        self._reembedder = Reembedder(pipeline, faces, media, index)
+
+    # --- changes, each audited --------------------------------------------------------------
 
     def create_person(
-        self, fields: PersonFields, photos: list[Photo], choice: FaceChoice = FaceChoice.AUTO
+        self,
+        actor: Principal,
+        person: PersonFields,
+        photos: list[Photo],
+        choice: FaceChoice = FaceChoice.AUTO,
     ) -> tuple[PersonRecord, list[FaceRecord]]:
         prepared = prepare_photos(self._pipeline, photos, choice, self._dominant_ratio)
         new_faces = self._store_media(prepared)
         try:
-            person, records = self._people.create(fields, new_faces)
+            created, records = self._people.create(person, new_faces)
         except Exception:
             self._forget_media(new_faces)
             raise
         self._index_faces(records, prepared)
-        return person, records
+        self._audit.record_many(
+            [audit_entry(actor, Action.CREATE, Target.PERSON, created.id)]
+            + [_face_created(actor, face) for face in records]
+        )
+        return created, records
 
     def add_faces(
-        self, person_id: int, photos: list[Photo], choice: FaceChoice = FaceChoice.AUTO
+        self,
+        actor: Principal,
+        person_id: int,
+        photos: list[Photo],
+        choice: FaceChoice = FaceChoice.AUTO,
     ) -> list[FaceRecord]:
         self._people.get(person_id)  # unknown person: fail before any model work
         prepared = prepare_photos(self._pipeline, photos, choice, self._dominant_ratio)
@@ -89,22 +115,55 @@ class GalleryService:
             self._forget_media(new_faces)
             raise
         self._index_faces(records, prepared)
+        self._audit.record_many([_face_created(actor, face) for face in records])
         return records
+
+    def update_person(
+        self, actor: Principal, person_id: int, changes: Mapping[str, Any]
+    ) -> PersonRecord:
+        updated = self._people.update(person_id, changes)
+        self._audit.record(
+            actor, Action.UPDATE, Target.PERSON, person_id, {"fields": sorted(changes)}
+        )
+        return updated
+
+    def delete_person(self, actor: Principal, person_id: int) -> int:
+        removed = self._people.delete(person_id)
+        self._index.remove([face.id for face in removed])
+        self._release_media(removed)
+        self._audit.record(
+            actor, Action.DELETE, Target.PERSON, person_id, {"faces_deleted": len(removed)}
+        )
+        return len(removed)
+
+    def delete_face(self, actor: Principal, face_id: int) -> FaceRecord:
+        removed = self._faces.delete(face_id)
+        self._index.remove([removed.id])
+        self._release_media([removed])
+        self._audit.record(
+            actor, Action.DELETE, Target.FACE, face_id, {"person_id": removed.person_id}
+        )
+        return removed
+
+    def rebuild_index(self, actor: Principal) -> IndexStatus:
+        status = self._index.rebuild()
+        self._audit.record(actor, Action.REBUILD, Target.INDEX, None, {"size": status.index_size})
+        return status
+
+    def reembed(self, actor: Principal) -> ReembedReport:
+        """Move faces of other model packs to the running one, from their stored photos."""
+        report = self._reembedder.run()
+        details = {"reembedded": report.reembedded, "failed": len(report.failed)}
+        self._audit.record(actor, Action.REEMBED, Target.INDEX, None, details)
+        return report
+
+    # --- reads ------------------------------------------------------------------------------
 
     def get_person(self, person_id: int) -> PersonRecord:
         return self._people.get(person_id)
 
     def search_people(self, filters: PersonFilter, offset: int, limit: int) -> Page[PersonRecord]:
         return self._people.search(filters, offset, limit)
-
-    def update_person(self, person_id: int, changes: dict[str, Any]) -> PersonRecord:
-        return self._people.update(person_id, changes)
-
-    def delete_person(self, person_id: int) -> int:
-        removed = self._people.delete(person_id)
-        self._index.remove([face.id for face in removed])
-        self._release_media(removed)
-        return len(removed)
 
     def list_faces(self, person_id: int) -> list[FaceRecord]:
         self._people.get(person_id)
@@ -113,18 +172,11 @@ class GalleryService:
     def get_face(self, face_id: int) -> FaceRecord:
         return self._faces.get(face_id)
 
-    def delete_face(self, face_id: int) -> FaceRecord:
-        removed = self._faces.delete(face_id)
-        self._index.remove([removed.id])
-        self._release_media([removed])
-        return removed
-
     def face_image(self, face_id: int) -> FaceImage:
         face = self._faces.get(face_id)
         return FaceImage(path=self._media.path(face.media_ref), media_type=face.media_type)
 
-    def people_by_id(self, person_ids: set[int]) -> dict[int, PersonRecord]:
-        return self._people.get_many(person_ids)
+    # --- keeping media and index in step ----------------------------------------------------
 
     def _store_media(self, prepared: list[EnrollableFace]) -> list[NewFace]:
         new_faces = []
@@ -148,3 +200,7 @@ class GalleryService:
         for ref in {face.media_ref for face in removed}:
             if not self._faces.media_ref_in_use(ref):
                 self._media.delete(ref)
+
+
+def _face_created(actor: Principal, face: FaceRecord) -> NewAuditEntry:
+    return audit_entry(actor, Action.CREATE, Target.FACE, face.id, {"person_id": face.person_id})

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from facebank.errors import NoFaceError, NotFoundError
-from facebank.index.gallery_index import PersonHit
+from facebank.index.people import PersonHit
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.pipeline.types import DecodedImage, Detection, Face, Quality
 from facebank.services.index_sync import IndexManager
@@ -73,6 +73,15 @@ class RecognitionService:
         self._people = people
         self._faces = faces
         self.default_threshold = default_threshold
+
+    @property
+    def model_id(self) -> str:
+        """The model pack every embedding here comes from (reported with the results)."""
+        return self._pipeline.model_id
+
+    @property
+    def dim(self) -> int:
+        return self._pipeline.dim
 
     def recognize(
         self, data: bytes, top_k: int, threshold: float | None, max_faces: int

@@ -1,6 +1,9 @@
-"""People and their faces: records, row mapping and the repositories.
+"""People and their faces: the fields and their limits, the records, row mapping, repositories.
 
-Callers never see ORM objects or sessions: values are copied into frozen records.
+Each person field and its limits are declared once, here, as an `Annotated` type; the API's
+request models and search parameters are built from the same types and constants, so what
+the HTTP API accepts and what the store accepts cannot drift apart. Callers never see ORM
+objects or sessions: values are copied into frozen records.
 """
 
 from __future__ import annotations
@@ -9,12 +12,23 @@ import copy
 import json
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, Self
 
 import numpy as np
 from numpy.typing import NDArray
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 from sqlalchemy import ColumnElement, Row, Select, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -26,31 +40,91 @@ from facebank.store.tables import Face, Person
 from facebank.store.tx import IN_CHUNK, SessionFactory, run_read, run_read_rows, run_write
 from facebank.store.validation import (
     MAX_ID,
-    check_length,
     check_media_ref,
-    check_optional_length,
     check_text_key,
     is_storable_id,
+    refusal,
 )
 from facebank.store.vectors import decode_embeddings
 
-# --- records ------------------------------------------------------------------
-
-# Plain values crossing the store boundary. Callers never see ORM objects or sessions.
-
-T = TypeVar("T")
+# --- person fields: each one and its limits, declared once ---------------------------------
 
 NAME_MAX = 200
-EXTERNAL_ID_MAX = 128
+AGE_MAX = 150
 GENDER_MAX = 32
 ADDRESS_MAX = 500
+EXTERNAL_ID_MAX = 128
 MODEL_ID_MAX = 64
 MEDIA_TYPE_MAX = 16
-AGE_MAX = 200
 
 
-@dataclass(frozen=True)
-class PersonRecord:
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+def _not_bool(value: object) -> object:
+    # bool is an int, and pydantic's lax mode would take `true` for age 1.
+    if isinstance(value, bool):
+        raise ValueError("must be an integer, not a boolean")
+    return value
+
+
+def _strict_json(value: dict[str, Any]) -> dict[str, Any]:
+    # Strict JSON (no NaN) on every backend: PostgreSQL's JSONB would refuse what SQLite keeps.
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"not JSON-serialisable: {exc}") from None
+    return value
+
+
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=NAME_MAX), AfterValidator(_not_blank)
+]
+Age = Annotated[int, Field(ge=0, le=AGE_MAX), BeforeValidator(_not_bool)]
+Gender = Annotated[str, StringConstraints(max_length=GENDER_MAX)]
+Address = Annotated[str, StringConstraints(max_length=ADDRESS_MAX)]
+ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=EXTERNAL_ID_MAX)]
+Metadata = Annotated[dict[str, Any], AfterValidator(_strict_json)]
+
+
+class PersonFields(BaseModel):
+    """Everything about a person that a caller sets; the API's create body is this model.
+
+    Bad values raise ValidationFailedError with the problems by field, whoever builds it, so
+    SQLite (which enforces no lengths) accepts exactly what MySQL and PostgreSQL accept."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Name = Field(examples=["Ada Lovelace"])
+    age: Age | None = Field(default=None, examples=[36])
+    gender: Gender | None = Field(default=None, examples=["female"])
+    address: Address | None = Field(default=None, examples=["London"])
+    external_id: ExternalId | None = Field(default=None, examples=["S-1815"])
+    metadata: Metadata = Field(default_factory=dict, examples=[{"class_id": "CS101"}])
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _refuse_as_validation_failed(
+        cls, data: Any, handler: ModelWrapValidatorHandler[Self]
+    ) -> Self:
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            raise refusal("the person is not valid", exc) from None
+
+
+# --- records --------------------------------------------------------------------------------
+
+
+class PersonRecord(BaseModel):
+    """A stored person, as every read returns it; the API answers with exactly this shape
+    (PersonOut), so it has no limits of its own: those belong to what is written."""
+
+    model_config = ConfigDict(frozen=True)
+
     id: int
     external_id: str | None
     name: str
@@ -58,9 +132,21 @@ class PersonRecord:
     gender: str | None
     address: str | None
     metadata: dict[str, Any]
+    face_count: int
     created_at: datetime
     updated_at: datetime
-    face_count: int
+
+
+@dataclass(frozen=True)
+class PersonFilter:
+    """Search criteria; all given ones must hold. Text matches are case-insensitive."""
+
+    q: str | None = None  # substring of the name
+    name: str | None = None  # the whole name
+    age_min: int | None = None
+    age_max: int | None = None
+    address: str | None = None  # substring of the address
+    external_id: str | None = None  # exact, case-sensitive
 
 
 @dataclass(frozen=True)
@@ -77,42 +163,6 @@ class FaceRecord:
     image_width: int
     image_height: int
     created_at: datetime
-
-
-@dataclass(frozen=True)
-class PersonFields:
-    """Everything about a person that a caller sets. Validated on construction, so MySQL and
-    PostgreSQL (which enforce lengths) and SQLite (which does not) accept the same values."""
-
-    name: str
-    age: int | None = None
-    gender: str | None = None
-    address: str | None = None
-    external_id: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name.strip():
-            raise ValidationFailedError("name must be a non-empty string", field="name")
-        check_length("name", self.name, NAME_MAX)
-        if self.age is not None and (
-            isinstance(self.age, bool)
-            or not isinstance(self.age, int)
-            or not 0 <= self.age <= AGE_MAX
-        ):
-            raise ValidationFailedError(f"age must be an integer 0..{AGE_MAX}", field="age")
-        check_optional_length("gender", self.gender, GENDER_MAX)
-        check_optional_length("address", self.address, ADDRESS_MAX)
-        if self.external_id is not None:
-            check_text_key("external_id", self.external_id, EXTERNAL_ID_MAX)
-        if not isinstance(self.metadata, dict):
-            raise ValidationFailedError("metadata must be a JSON object", field="metadata")
-        try:
-            json.dumps(self.metadata, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise ValidationFailedError(
-                f"metadata is not JSON-serialisable: {exc}", field="metadata"
-            ) from exc
 
 
 @dataclass(frozen=True)
@@ -168,18 +218,6 @@ class NewFace:
         object.__setattr__(self, "image_height", _positive_int("image_height", self.image_height))
 
 
-@dataclass(frozen=True)
-class PersonFilter:
-    """Search criteria; all given ones must hold. Text matches are case-insensitive."""
-
-    q: str | None = None  # substring of the name
-    name: str | None = None  # the whole name
-    age_min: int | None = None
-    age_max: int | None = None
-    address: str | None = None  # substring of the address
-    external_id: str | None = None  # exact, case-sensitive
-
-
 def _floats(name: str, values: Any) -> tuple[float, ...]:
     try:
         return tuple(_finite(name, v) for v in values)
@@ -207,72 +245,14 @@ def _positive_int(name: str, value: Any) -> int:
     return number
 
 
-# --- mapping ------------------------------------------------------------------
+# --- row mapping ----------------------------------------------------------------------------
 
-# ORM rows <-> record dataclasses. Values are copied so records share nothing with a session.
-
-
-def face_record(row: Face) -> FaceRecord:
-    return FaceRecord(
-        id=row.id,
-        person_id=row.person_id,
-        model_id=row.model_id,
-        box=[float(v) for v in row.box],
-        landmarks=[[float(v) for v in point] for point in row.landmarks],
-        det_score=float(row.det_score),
-        quality=copy.deepcopy(row.quality),
-        media_ref=row.media_ref,
-        media_type=row.media_type,
-        image_width=row.image_width,
-        image_height=row.image_height,
-        created_at=row.created_at,
-    )
-
-
-def person_row(fields: PersonFields, now: datetime) -> Person:
-    return Person(
-        external_id=fields.external_id,
-        name=fields.name,
-        age=fields.age,
-        gender=fields.gender,
-        address=fields.address,
-        meta=copy.deepcopy(fields.metadata),
-        created_at=now,
-        updated_at=now,
-    )
-
-
-def face_row(person_id: int, face: NewFace, now: datetime) -> Face:
-    return Face(
-        person_id=person_id,
-        model_id=face.model_id,
-        embedding=face.embedding,
-        dim=face.dim,
-        box=list(face.box),
-        landmarks=[list(point) for point in face.landmarks],
-        det_score=face.det_score,
-        quality=dict(face.quality),
-        media_ref=face.media_ref,
-        media_type=face.media_type,
-        image_width=face.image_width,
-        image_height=face.image_height,
-        created_at=now,
-    )
-
-
-def insert_faces(
-    session: Session, person_id: int, faces: Iterable[NewFace], now: datetime
-) -> list[FaceRecord]:
-    """Insert faces (flushed, so ids exist and constraint failures surface here)."""
-    rows = [face_row(person_id, face, now) for face in faces]
-    session.add_all(rows)
-    session.flush()
-    return [face_record(row) for row in rows]
-
-
-# --- people reads -------------------------------------------------------------
-
-# Reading people with their face counts in one Core statement.
+# Records copy their values, so none shares a list or dict with a session. Field names are
+# the column names, except that declarative classes reserve `metadata` (the attribute `meta`).
+_PERSON_ATTRIBUTE = {"metadata": "meta"}
+_FACE_RECORD_FIELDS = tuple(f.name for f in fields(FaceRecord))
+# What a re-embedding replaces; the photo and its size stay.
+_EMBEDDING_FIELDS = ("model_id", "embedding", "dim", "box", "landmarks", "det_score", "quality")
 
 _PEOPLE = Person.__table__
 _FACES = Face.__table__
@@ -286,12 +266,18 @@ _FACE_COUNT = (
 
 
 def people_select(*conditions: ColumnElement[bool]) -> Select[tuple[object, ...]]:
-    """People matching `conditions`, each row with its face count; add order and limits."""
+    """People matching `conditions`, each row with its face count; add order and limits.
+    Core rather than ORM: it is on the path of every recognition (see get_many)."""
     return select(_PEOPLE, _FACE_COUNT).where(*conditions)
 
 
 # Built once: the statement's cache key is then computed once, not per call.
 PEOPLE_BY_IDS = people_select(_PEOPLE.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def person_from_row(row: Row[Any]) -> PersonRecord:
+    # No copy needed: the driver decodes each row's JSON into a fresh object, held by nobody.
+    return PersonRecord.model_validate(row._mapping)
 
 
 def read_people(session: Session, query: Select[tuple[object, ...]]) -> list[PersonRecord]:
@@ -303,43 +289,51 @@ def read_person(session: Session, *conditions: ColumnElement[bool]) -> PersonRec
     return found[0] if found else None
 
 
-def person_from_row(row: Row[Any]) -> PersonRecord:
-    values = row._mapping
-    return PersonRecord(
-        id=int(values["id"]),
-        external_id=values["external_id"],
-        name=values["name"],
-        age=values["age"],
-        gender=values["gender"],
-        address=values["address"],
-        metadata=copy.deepcopy(values["metadata"]),
-        created_at=values["created_at"],
-        updated_at=values["updated_at"],
-        face_count=int(values["face_count"]),
-    )
+def _person_fields(row: Person) -> dict[str, Any]:
+    return {
+        name: getattr(row, _PERSON_ATTRIBUTE.get(name, name)) for name in PersonFields.model_fields
+    }
 
 
-# --- people repo --------------------------------------------------------------
+def _write_person_fields(row: Person, person: PersonFields) -> None:
+    for name, value in person.model_dump().items():
+        setattr(row, _PERSON_ATTRIBUTE.get(name, name), value)
 
-# People: create with faces atomically, read, search, update, delete (reporting lost faces).
 
-# Keys `update` accepts; each maps onto the PersonFields attribute of the same name.
-UPDATABLE_FIELDS = frozenset({"name", "age", "gender", "address", "external_id", "metadata"})
+def face_record(row: Face) -> FaceRecord:
+    return FaceRecord(**{name: copy.deepcopy(getattr(row, name)) for name in _FACE_RECORD_FIELDS})
+
+
+def insert_faces(
+    session: Session, person_id: int, faces: Iterable[NewFace], now: datetime
+) -> list[FaceRecord]:
+    """Insert faces (flushed, so ids exist and constraint failures surface here)."""
+    rows = [Face(person_id=person_id, created_at=now, **asdict(face)) for face in faces]
+    session.add_all(rows)
+    session.flush()
+    return [face_record(row) for row in rows]
+
+
+# --- people ---------------------------------------------------------------------------------
 
 
 class PeopleRepository:
+    """People: create with faces atomically, read, search, update, delete (reporting the
+    faces that went with them)."""
+
     def __init__(self, session_factory: SessionFactory) -> None:
         self._sessions = session_factory
 
     def create(
-        self, fields: PersonFields, faces: Sequence[NewFace] = ()
+        self, person: PersonFields, faces: Sequence[NewFace] = ()
     ) -> tuple[PersonRecord, list[FaceRecord]]:
         """Insert the person and all faces in one transaction: all of them or nothing."""
 
         def work(session: Session) -> tuple[PersonRecord, list[FaceRecord]]:
-            _ensure_external_id_free(session, fields.external_id, person_id=None)
+            _ensure_external_id_free(session, person.external_id, person_id=None)
             now = utcnow()
-            row = person_row(fields, now)
+            row = Person(created_at=now, updated_at=now)
+            _write_person_fields(row, person)
             session.add(row)
             session.flush()
             stored = insert_faces(session, row.id, faces, now)
@@ -348,7 +342,7 @@ class PeopleRepository:
         try:
             return run_write(self._sessions, work)
         except IntegrityError as exc:
-            _raise_if_external_id_conflict(exc, fields.external_id)
+            _raise_if_external_id_conflict(exc, person.external_id)
             raise
 
     def get(self, person_id: int) -> PersonRecord:
@@ -403,7 +397,7 @@ class PeopleRepository:
     def update(self, person_id: int, changes: Mapping[str, Any]) -> PersonRecord:
         """Set the given fields (others stay). `metadata` replaces the whole object; None clears
         an optional field. Unknown keys are refused rather than silently dropped."""
-        unknown = set(changes) - UPDATABLE_FIELDS
+        unknown = set(changes) - set(PersonFields.model_fields)
         if unknown:
             raise ValidationFailedError(
                 f"unknown person fields: {sorted(unknown)}", fields=sorted(unknown)
@@ -411,23 +405,11 @@ class PeopleRepository:
 
         def work(session: Session) -> PersonRecord:
             row = _get_person(session, person_id, lock=True)
-            current = {
-                "name": row.name,
-                "age": row.age,
-                "gender": row.gender,
-                "address": row.address,
-                "external_id": row.external_id,
-                "metadata": row.meta,
-            }
-            merged = PersonFields(**{**current, **changes})  # validates the result as a whole
+            # Validated as a whole: the result must be a valid person, not only the changes.
+            merged = PersonFields(**{**_person_fields(row), **changes})
             if merged.external_id != row.external_id:
                 _ensure_external_id_free(session, merged.external_id, person_id=row.id)
-            row.name = merged.name
-            row.age = merged.age
-            row.gender = merged.gender
-            row.address = merged.address
-            row.external_id = merged.external_id
-            row.meta = dict(merged.metadata)
+            _write_person_fields(row, merged)
             row.updated_at = utcnow()
             session.flush()
             return _reread(session, row.id)
@@ -446,12 +428,7 @@ class PeopleRepository:
             # The row lock makes a concurrent FaceRepository.add wait, so no face can slip in
             # between listing the faces and the cascade (and go unreported).
             row = _get_person(session, person_id, lock=True)
-            faces = [
-                face_record(face)
-                for face in session.scalars(
-                    select(Face).where(Face.person_id == row.id).order_by(Face.id)
-                )
-            ]
+            faces = _faces_of(session, row.id)
             # Explicit rather than relying on ON DELETE CASCADE alone, which SQLite only
             # honours with foreign_keys=ON.
             session.execute(delete(Face).where(Face.person_id == row.id))
@@ -475,6 +452,14 @@ def _get_person(session: Session, person_id: int, lock: bool = False) -> Person:
     if row is None:
         raise NotFoundError(f"person {person_id} not found", person_id=person_id)
     return row
+
+
+def _require_person(session: Session, person_id: int) -> None:
+    if (
+        not is_storable_id(person_id)
+        or session.scalar(select(Person.id).where(Person.id == person_id)) is None
+    ):
+        raise NotFoundError(f"person {person_id} not found", person_id=person_id)
 
 
 def _ensure_external_id_free(
@@ -535,9 +520,7 @@ def _conditions(criteria: PersonFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-# --- faces repo ---------------------------------------------------------------
-
-# Faces: add/remove for a person, and the embedding reads the vector index is built from.
+# --- faces ----------------------------------------------------------------------------------
 
 # (face ids int64 (n,), person ids int64 (n,), vectors float32 (n, dim))
 EmbeddingBatch = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float32]]
@@ -545,6 +528,9 @@ EmbeddingRow = Row[int, int, bytes, int]  # id, person_id, embedding, dim
 
 
 class FaceRepository:
+    """Faces: add and remove for a person, and the embedding reads the vector index is
+    built and checked from."""
+
     def __init__(self, session_factory: SessionFactory) -> None:
         self._sessions = session_factory
 
@@ -553,7 +539,7 @@ class FaceRepository:
 
         def work(session: Session) -> list[FaceRecord]:
             # Locked so a concurrent PeopleRepository.delete cannot miss these faces.
-            person = _locked_person(session, person_id)
+            person = _get_person(session, person_id, lock=True)
             now = utcnow()
             stored = insert_faces(session, person.id, faces, now)
             person.updated_at = now
@@ -575,8 +561,7 @@ class FaceRepository:
     def list_for_person(self, person_id: int) -> list[FaceRecord]:
         def work(session: Session) -> list[FaceRecord]:
             _require_person(session, person_id)
-            query = select(Face).where(Face.person_id == person_id).order_by(Face.id)
-            return [face_record(row) for row in session.scalars(query)]
+            return _faces_of(session, person_id)
 
         return run_read(self._sessions, work)
 
@@ -586,8 +571,7 @@ class FaceRepository:
             # concurrent delete of the whole person.
             person_id = _get_face(session, face_id).person_id
             person = session.get(Person, person_id, with_for_update=True)
-            row = _get_face(session, face_id, lock=True)
-            record = face_record(row)
+            record = face_record(_get_face(session, face_id, lock=True))
             session.execute(delete(Face).where(Face.id == face_id))
             if person is not None:
                 person.updated_at = utcnow()
@@ -611,13 +595,8 @@ class FaceRepository:
             row = _get_face(session, face_id, lock=True)
             if row.media_ref != face.media_ref:
                 raise ValidationFailedError("a re-embedding must come from the same photo")
-            row.model_id = face.model_id
-            row.embedding = face.embedding
-            row.dim = face.dim
-            row.box = list(face.box)
-            row.landmarks = [list(p) for p in face.landmarks]
-            row.det_score = face.det_score
-            row.quality = dict(face.quality)
+            for name in _EMBEDDING_FIELDS:
+                setattr(row, name, copy.deepcopy(getattr(face, name)))
             session.flush()
             return face_record(row)
 
@@ -723,15 +702,9 @@ class FaceRepository:
         return run_read(self._sessions, work)
 
 
-def _embedding_query() -> Select[int, int, bytes, int]:
-    return select(Face.id, Face.person_id, Face.embedding, Face.dim)
-
-
-def _batch(rows: Sequence[EmbeddingRow]) -> EmbeddingBatch:
-    face_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    person_ids = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
-    vectors = decode_embeddings([bytes(r[2]) for r in rows], [int(r[3]) for r in rows])
-    return face_ids, person_ids, vectors
+def _faces_of(session: Session, person_id: int) -> list[FaceRecord]:
+    query = select(Face).where(Face.person_id == person_id).order_by(Face.id)
+    return [face_record(row) for row in session.scalars(query)]
 
 
 def _get_face(session: Session, face_id: int, lock: bool = False) -> Face:
@@ -741,18 +714,12 @@ def _get_face(session: Session, face_id: int, lock: bool = False) -> Face:
     return row
 
 
-def _require_person(session: Session, person_id: int) -> None:
-    if (
-        not is_storable_id(person_id)
-        or session.scalar(select(Person.id).where(Person.id == person_id)) is None
-    ):
-        raise NotFoundError(f"person {person_id} not found", person_id=person_id)
+def _embedding_query() -> Select[int, int, bytes, int]:
+    return select(Face.id, Face.person_id, Face.embedding, Face.dim)
 
 
-def _locked_person(session: Session, person_id: int) -> Person:
-    person = (
-        session.get(Person, person_id, with_for_update=True) if is_storable_id(person_id) else None
-    )
-    if person is None:
-        raise NotFoundError(f"person {person_id} not found", person_id=person_id)
-    return person
+def _batch(rows: Sequence[EmbeddingRow]) -> EmbeddingBatch:
+    face_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    person_ids = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+    vectors = decode_embeddings([bytes(r[2]) for r in rows], [int(r[3]) for r in rows])
+    return face_ids, person_ids, vectors

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from pydantic import ValidationError
+
 from facebank.errors import ValidationFailedError
 
 _MEDIA_REF = re.compile(r"[0-9a-f]{64}")
@@ -21,14 +23,6 @@ def is_storable_id(value: int) -> bool:
 def check_length(name: str, value: str, limit: int) -> None:
     if len(value) > limit:
         raise ValidationFailedError(f"{name} is longer than {limit} characters", field=name)
-
-
-def check_optional_length(name: str, value: str | None, limit: int) -> None:
-    if value is None:
-        return
-    if not isinstance(value, str):
-        raise ValidationFailedError(f"{name} must be a string", field=name)
-    check_length(name, value, limit)
 
 
 def check_text_key(name: str, value: str, limit: int) -> None:
@@ -50,3 +44,12 @@ def check_media_ref(value: object) -> str:
         )
     assert isinstance(value, str)
     return value
+
+
+def refusal(message: str, exc: ValidationError) -> ValidationFailedError:
+    """A pydantic failure as the store's (and the API's) one error type, problems by field."""
+    problems = [
+        {"field": ".".join(str(part) for part in error["loc"]), "message": error["msg"]}
+        for error in exc.errors()
+    ]
+    return ValidationFailedError(message, problems=problems)

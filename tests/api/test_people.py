@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
+import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import photo_file
+from facebank.errors import ValidationFailedError
+from facebank.pipeline.pipeline import FacePipeline
+from facebank.store.people import PersonFields
+from tests.api.conftest import photo_file, running_app
 from tests.conftest import identity_photos
 
 
@@ -138,3 +143,72 @@ def _blank_png() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (320, 240), (200, 200, 200)).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+# The person contract at its edges: (field, value, accepted). The API (create and update) and
+# the store's own input type must agree on every one; SQLite alone would store any length.
+EDGES = [
+    ("age", 0, True),
+    ("age", 150, True),
+    ("age", 151, False),
+    ("age", -1, False),
+    ("age", True, False),
+    ("name", "n" * 200, True),
+    ("name", "n" * 201, False),
+    ("name", " ", False),
+    ("address", "a" * 500, True),
+    ("address", "a" * 501, False),
+    ("gender", "g" * 32, True),
+    ("gender", "g" * 33, False),
+    ("external_id", "e" * 128, True),
+    ("external_id", "e" * 129, False),
+    ("external_id", "", False),
+]
+
+
+@pytest.fixture(scope="module")
+def edges_client(
+    tmp_path_factory: pytest.TempPathFactory, face_pipeline: FacePipeline
+) -> Iterator[TestClient]:
+    with running_app("sqlite", tmp_path_factory.mktemp("edges"), face_pipeline) as client:
+        yield client
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "accepted"), EDGES, ids=[f"{f}-{len(str(v))}-{a}" for f, v, a in EDGES]
+)
+def test_api_and_store_accept_the_same_person_values(
+    edges_client: TestClient, field: str, value: object, accepted: bool
+) -> None:
+    body = {"name": "Edge", field: value}
+    created = edges_client.post("/api/v1/people", json=body)
+    target = created.json()["id"] if accepted else _create(edges_client, name="Edge")["id"]
+    updated = edges_client.patch(f"/api/v1/people/{target}", json={field: value})
+    if accepted:
+        assert (created.status_code, updated.status_code) == (201, 200), created.text
+        assert created.json()[field] == value == updated.json()[field]
+        assert PersonFields(**body).model_dump()[field] == value
+    else:
+        assert (created.status_code, updated.status_code) == (422, 422), created.text
+        assert created.json()["error"]["code"] == "validation_error"
+        assert created.json()["error"]["details"]["problems"][0]["field"] == field
+        with pytest.raises(ValidationFailedError):
+            PersonFields(**body)
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"age_min": 150, "age_max": 150}, 200),
+        ({"age_max": 151}, 422),
+        ({"age_min": -1}, 422),
+        ({"name": "n" * 200, "q": "n" * 200}, 200),
+        ({"q": "n" * 201}, 422),
+        ({"address": "a" * 501}, 422),
+        ({"external_id": "e" * 129}, 422),
+    ],
+)
+def test_search_takes_the_same_limits(
+    edges_client: TestClient, params: dict[str, object], status: int
+) -> None:
+    assert edges_client.get("/api/v1/people", params=params).status_code == status

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from facebank.auth.principal import system_principal
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.container import Services, build_services
 from facebank.services.photos import FaceChoice, Photo
@@ -19,6 +20,7 @@ from tests.conftest import identity_photos
 from tests.dbservers import fresh_database
 
 FOLLOW_S = 0.2
+TESTS = system_principal("tests")
 
 
 def _until(condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:
@@ -61,14 +63,16 @@ def test_an_enroll_and_a_delete_through_one_worker_reach_the_other(
     a, b = two_workers
     identity, photos = next(iter(identity_photos().items()))
     person, _ = a.gallery.create_person(
-        PersonFields(name=identity), [Photo(photos[0].read_bytes(), photos[0].name)],
+        TESTS,
+        PersonFields(name=identity),
+        [Photo(photos[0].read_bytes(), photos[0].name)],
         FaceChoice.LARGEST,
     )
     assert _until(lambda: b.index.status().consistent and b.index.index.size == 1)
     assert _best_person(b, photos[1]) == person.id
     assert b.index.status().last_sync_kind == "follow"
 
-    a.gallery.delete_person(person.id)
+    a.gallery.delete_person(TESTS, person.id)
     assert _until(lambda: b.index.index.size == 0)
     assert b.index.status().consistent
     assert _best_person(b, photos[1]) is None

@@ -40,4 +40,4 @@ def new_face(seed: int = 0, model_id: str = "model-a", dim: int = DIM) -> NewFac
 
 
 def person(name: str = "Ada Lovelace", **kwargs: object) -> PersonFields:
-    return PersonFields(name=name, **kwargs)  # type: ignore[arg-type]
+    return PersonFields(name=name, **kwargs)

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from facebank.api import convert, schemas
-from facebank.api.deps import ServicesDep
+from facebank.api.deps import GalleryDep
 from facebank.api.security import Enroller, Reader
 
 router = APIRouter(prefix="/api/v1/faces", tags=["faces"])
@@ -17,8 +17,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": schemas.ErrorResponse}
 
 
 @router.get("/{face_id}", response_model=schemas.FaceOut, responses=ERRORS)
-def get_face(face_id: int, _: Reader, services: ServicesDep) -> schemas.FaceOut:
-    return convert.face_out(services.gallery.get_face(face_id))
+def get_face(face_id: int, _: Reader, gallery: GalleryDep) -> schemas.FaceOut:
+    return convert.face_out(gallery.get_face(face_id))
 
 
 @router.get(
@@ -27,12 +27,12 @@ def get_face(face_id: int, _: Reader, services: ServicesDep) -> schemas.FaceOut:
     responses={**ERRORS, 200: {"content": {"image/*": {}}, "description": "the original photo"}},
     summary="Download the original photo this face was enrolled from",
 )
-def face_image(face_id: int, _: Reader, services: ServicesDep) -> FileResponse:
-    image = services.gallery.face_image(face_id)
+def face_image(face_id: int, _: Reader, gallery: GalleryDep) -> FileResponse:
+    image = gallery.face_image(face_id)
     return FileResponse(image.path, media_type=f"image/{image.media_type}")
 
 
 @router.delete("/{face_id}", response_model=schemas.Deleted, responses=ERRORS)
-def delete_face(face_id: int, actor: Enroller, services: ServicesDep) -> schemas.Deleted:
-    removed = services.audited.delete_face(actor, face_id)
+def delete_face(face_id: int, actor: Enroller, gallery: GalleryDep) -> schemas.Deleted:
+    removed = gallery.delete_face(actor, face_id)
     return schemas.Deleted(deleted=removed.id, faces_deleted=1)

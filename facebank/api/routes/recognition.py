@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 
 from facebank.api import convert, schemas
-from facebank.api.deps import InferenceDep, ServicesDep, read_upload
+from facebank.api.deps import InferenceDep, RecognitionDep, SettingsDep, read_upload
 from facebank.api.security import require
 from facebank.auth.roles import Permission
 from facebank.errors import ValidationFailedError
@@ -37,23 +37,23 @@ Threshold = Annotated[
     summary="Identify every face in a photo against the gallery (1:N)",
 )
 async def recognize(
-    services: ServicesDep,
+    recognition: RecognitionDep,
+    settings: SettingsDep,
     inference: InferenceDep,
     file: PhotoFile,
     top_k: Annotated[int | None, Query(ge=1, le=100, description="distinct people")] = None,
     threshold: Threshold = None,
     max_faces: MaxFaces = None,
 ) -> schemas.RecognizeResponse:
-    settings = services.settings
     data = await read_upload(file, settings.max_upload_bytes, "file")
     result = await inference.run(
-        services.recognition.recognize,
+        recognition.recognize,
         data,
         top_k or settings.top_k,
         threshold,
         max_faces or settings.max_faces,
     )
-    return convert.recognition(result, services.pipeline.model_id)
+    return convert.recognition(result, recognition.model_id)
 
 
 @router.post(
@@ -63,7 +63,8 @@ async def recognize(
     summary="Verify two photos are the same person, or a photo against an enrolled person",
 )
 async def verify(
-    services: ServicesDep,
+    recognition: RecognitionDep,
+    settings: SettingsDep,
     inference: InferenceDep,
     file_a: PhotoFile,
     file_b: Annotated[UploadFile | None, File(description="second photo")] = None,
@@ -72,15 +73,13 @@ async def verify(
 ) -> schemas.VerifyResponse:
     if (file_b is None) == (person_id is None):
         raise ValidationFailedError("send exactly one of file_b or person_id")
-    limit = services.settings.max_upload_bytes
+    limit = settings.max_upload_bytes
     data_a = await read_upload(file_a, limit, "file_a")
     if file_b is not None:
         data_b = await read_upload(file_b, limit, "file_b")
-        result = await inference.run(services.recognition.verify_photos, data_a, data_b, threshold)
+        result = await inference.run(recognition.verify_photos, data_a, data_b, threshold)
     else:
-        result = await inference.run(
-            services.recognition.verify_person, data_a, person_id, threshold
-        )
+        result = await inference.run(recognition.verify_person, data_a, person_id, threshold)
     return convert.verification(result)
 
 
@@ -91,12 +90,14 @@ async def verify(
     summary="Find faces: boxes, landmarks, scores and quality",
 )
 async def detect(
-    services: ServicesDep, inference: InferenceDep, file: PhotoFile, max_faces: MaxFaces = None
+    recognition: RecognitionDep,
+    settings: SettingsDep,
+    inference: InferenceDep,
+    file: PhotoFile,
+    max_faces: MaxFaces = None,
 ) -> schemas.DetectResponse:
-    data = await read_upload(file, services.settings.max_upload_bytes, "file")
-    result = await inference.run(
-        services.recognition.detect, data, max_faces or services.settings.max_faces
-    )
+    data = await read_upload(file, settings.max_upload_bytes, "file")
+    result = await inference.run(recognition.detect, data, max_faces or settings.max_faces)
     return schemas.DetectResponse(
         image=schemas.ImageSize(width=result.image.width, height=result.image.height),
         faces=[convert.geometry(d, q) for d, q in result.faces],
@@ -110,15 +111,17 @@ async def detect(
     summary="Raw L2-normalised embeddings of the faces in a photo",
 )
 async def embeddings(
-    services: ServicesDep, inference: InferenceDep, file: PhotoFile, max_faces: MaxFaces = None
+    recognition: RecognitionDep,
+    settings: SettingsDep,
+    inference: InferenceDep,
+    file: PhotoFile,
+    max_faces: MaxFaces = None,
 ) -> schemas.EmbeddingsResponse:
-    data = await read_upload(file, services.settings.max_upload_bytes, "file")
-    result = await inference.run(
-        services.recognition.embed, data, max_faces or services.settings.max_faces
-    )
+    data = await read_upload(file, settings.max_upload_bytes, "file")
+    result = await inference.run(recognition.embed, data, max_faces or settings.max_faces)
     return schemas.EmbeddingsResponse(
         image=schemas.ImageSize(width=result.image.width, height=result.image.height),
-        model_id=services.pipeline.model_id,
-        dim=services.pipeline.dim,
+        model_id=recognition.model_id,
+        dim=recognition.dim,
         faces=[convert.embedded_face(f) for f in result.faces],
     )
