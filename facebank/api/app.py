@@ -13,6 +13,7 @@ from facebank import __version__
 from facebank.api.body_limit import BodyLimitMiddleware
 from facebank.api.errors import install_error_handlers
 from facebank.api.middleware import RequestContextMiddleware
+from facebank.api.openapi import document_models
 from facebank.api.routes import (
     api_keys,
     audit,
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.include_router(module.router)
     for module in (auth, users, api_keys, audit):
         app.include_router(module.router)
+    document_models(app, people.SELF_PARSED_MODELS)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     if settings.cors_origins:  # closed unless configured
         app.add_middleware(

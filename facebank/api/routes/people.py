@@ -6,8 +6,8 @@ import json
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, File, Form, Query, Request, UploadFile, status
-from pydantic import PlainValidator
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
+from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.datastructures import UploadFile as StarletteUpload
 
@@ -17,6 +17,7 @@ from facebank.api.security import Enroller, Reader
 from facebank.errors import ValidationFailedError
 from facebank.services.photos import FaceChoice, Photo
 from facebank.store.people import ADDRESS_MAX, AGE_MAX, EXTERNAL_ID_MAX, NAME_MAX, PersonFilter
+from facebank.store.validation import refusal
 
 router = APIRouter(prefix="/api/v1/people", tags=["people"])
 
@@ -55,18 +56,8 @@ CREATE_BODY = {
 
 MAX_PAGE_SIZE = 200
 
-
-def _as_sent(value: object) -> object:
-    return value
-
-
-# The JSON body as FastAPI decoded it: None when empty, the raw bytes under any other content
-# type (a multipart form, which the route parses itself; max_request_bytes bounds it). Declared
-# so that the document lists PersonCreate; the route validates it as it does the form fields,
-# so a bad person is reported the same way either way.
-SentJson = Annotated[
-    object, PlainValidator(_as_sent, json_schema_input_type=schemas.PersonCreate), Body()
-]
+# Read by the route itself (JSON or a multipart form), so app.openapi lists it by hand.
+SELF_PARSED_MODELS = [schemas.PersonCreate]
 
 
 @router.post(
@@ -83,7 +74,6 @@ async def create_person(
     gallery: GalleryDep,
     settings: SettingsDep,
     inference: InferenceDep,
-    sent_json: SentJson = None,
 ) -> schemas.PersonWithFaces:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
@@ -91,7 +81,7 @@ async def create_person(
         async with request.form(max_files=limit, max_fields=50) as form:
             person, choice, photos = await _person_from_form(form, settings.max_upload_bytes)
     elif content_type.startswith("application/json"):
-        person, choice, photos = schemas.PersonCreate.model_validate(sent_json), FaceChoice.AUTO, []
+        person, choice, photos = _person_from_json(await request.body()), FaceChoice.AUTO, []
     else:
         raise ValidationFailedError(
             "send application/json, or multipart/form-data to include photos"
@@ -183,6 +173,13 @@ async def add_faces(
 @router.get("/{person_id}/faces", response_model=list[schemas.FaceOut], responses=ERRORS)
 def list_faces(person_id: int, _: Reader, gallery: GalleryDep) -> list[schemas.FaceOut]:
     return [convert.face_out(f) for f in gallery.list_faces(person_id)]
+
+
+def _person_from_json(raw: bytes) -> schemas.PersonCreate:
+    try:  # bad fields raise ValidationFailedError already; this catches malformed JSON
+        return schemas.PersonCreate.model_validate_json(raw)
+    except ValidationError as exc:
+        raise refusal("the person is not valid", exc) from None
 
 
 async def _person_from_form(
