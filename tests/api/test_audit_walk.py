@@ -61,7 +61,7 @@ def _write_routes() -> list[Route]:
         (method, route.path)
         for route in _api_routes(app.routes)
         if route.path.startswith("/api/v1/")
-        for method in route.methods & WRITE_METHODS
+        for method in (route.methods or set()) & WRITE_METHODS
     )
 
 
