@@ -64,8 +64,8 @@ BASE_URL = f"http://{asgi.HOST}"
 DOCUMENT = create_app(make_settings(Path(tempfile.gettempdir()) / "facebank-fuzz")).openapi()
 SCHEMA = schemathesis.openapi.from_dict(DOCUMENT)
 
-# One budget fits every operation: fuzzed uploads are random bytes, refused at decoding in
-# microseconds, so the models only ever run on the seeded photo (a few seconds in all).
+# One budget fits every operation: fuzzed uploads are random bytes that never decode as a
+# photo, so they are refused before the models run (the whole run takes about a minute).
 FUZZ = settings(
     max_examples=50,
     derandomize=True,
