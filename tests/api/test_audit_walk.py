@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute
 
 from facebank.api.app import create_app
 from facebank.pipeline.pipeline import FacePipeline
+from facebank.services.container import Services
 from facebank.sessions.simulate.mjpeg import MjpegCamera
 from facebank.sessions.simulate.receiver import WebhookReceiver
 from tests.api.conftest import app_client, make_settings, photo_file, running_services
@@ -27,6 +28,7 @@ from tests.sessions.conftest import FAST, SECRET, wait_until
 
 ADMIN = "tests-admin"  # the name of the key app_client gives the admin client
 PASSWORD = "correct horse battery staple"
+RETRY_FOR_S = 1.0  # a delivery to a receiver that is down gives up after this
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 Route = tuple[str, str]
 
@@ -98,7 +100,7 @@ class Call:
 class Walk:
     """One fresh service over SQLite per route, an admin client, and what a recipe needs."""
 
-    def __init__(self, services: Any, admin: TestClient, stack: ExitStack) -> None:
+    def __init__(self, services: Services, admin: TestClient, stack: ExitStack) -> None:
         self.services = services
         self.admin = admin
         self._stack = stack
@@ -141,13 +143,10 @@ class Walk:
             body["webhook"] = {"url": hook.url, "secret": SECRET}
         return self.post("/api/v1/sessions", json=body)
 
-    def audit_ids(self) -> set[int]:
-        page = self.admin.get("/api/v1/audit", params={"page_size": 200}).json()
-        return {e["id"] for e in page["items"]}
-
-    def audit_rows(self, ids: set[int]) -> list[dict[str, Any]]:
-        page = self.admin.get("/api/v1/audit", params={"page_size": 200}).json()
-        return [e for e in page["items"] if e["id"] in ids]
+    def audit(self) -> list[dict[str, Any]]:
+        page = self.admin.get("/api/v1/audit", params={"page_size": 200})
+        assert page.is_success, page.text
+        return list(page.json()["items"])
 
 
 def _created(kind: str, action: str = "create") -> Callable[[httpx.Response], Row]:
@@ -305,7 +304,6 @@ RECIPES: dict[Route, Callable[[Walk], Call]] = {
     ("POST", "/api/v1/sessions/{session_id}/events/{event_id}/replay"): replay_event,
     ("POST", "/api/v1/sessions/{session_id}/deliveries/replay-failed"): replay_failed,
 }
-RETRY_FOR_S = 1.0
 
 
 def _cases() -> list[Any]:
@@ -333,11 +331,11 @@ def test_the_write_leaves_its_audit_row(route: Route, walk: Walk) -> None:
     recipe = RECIPES.get(route)
     assert recipe is not None, f"{route}: a new write route needs a recipe here (or NOT_WRITES)"
     call = recipe(walk)
-    before = walk.audit_ids()
+    before = {row["id"] for row in walk.audit()}
     response = call.send()
     assert response.is_success, response.text
     expected = call.row(response)
-    added = walk.audit_rows(walk.audit_ids() - before)
+    added = [row for row in walk.audit() if row["id"] not in before]
     found = [row for row in added if _matches(row, expected)]
     assert found, f"{route} left no audit row like {expected}; it added {added}"
 
