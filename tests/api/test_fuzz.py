@@ -121,6 +121,8 @@ def _seed(services: Services) -> None:
         assert created.status_code == 201, created.text
 
 
+# Keep a known failure strict here rather than xfail(strict=True): schemathesis 4.32's pytest
+# plugin breaks the whole run (INTERNALERROR in _get_pytest_report_outcome) on an XPASS.
 @FUZZ
 @SCHEMA.parametrize()
 def test_operation(case: schemathesis.Case[Any], admin: Admin) -> None:
