@@ -40,4 +40,4 @@ def people_photos() -> dict[str, list[Path]]:
 
 @pytest.fixture(scope="session")
 def face_pipeline() -> FacePipeline:
-    return build_pipeline(Settings(_env_file=None))  # type: ignore[call-arg]
+    return build_pipeline(Settings(_env_file=None))

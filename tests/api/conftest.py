@@ -33,8 +33,8 @@ BACKENDS = [
 ]
 
 
-def make_settings(data_dir: Path, database_url: str = "", **overrides: object) -> Settings:
-    return Settings(_env_file=None, data_dir=data_dir, database_url=database_url, **overrides)  # type: ignore[call-arg]
+def make_settings(data_dir: Path, database_url: str = "", **overrides: Any) -> Settings:
+    return Settings(_env_file=None, data_dir=data_dir, database_url=database_url, **overrides)
 
 
 @contextmanager
@@ -44,7 +44,7 @@ def running_services(
     pipeline: FacePipeline,
     *,
     clock: Clock = system_clock,
-    **overrides: object,
+    **overrides: Any,
 ) -> Iterator[Services]:
     with ExitStack() as stack:
         url = "" if kind == "sqlite" else stack.enter_context(fresh_database(kind))

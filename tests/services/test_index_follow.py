@@ -32,7 +32,7 @@ def _until(condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:
     return condition()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def two_workers(
     request: pytest.FixtureRequest, tmp_path: Path, face_pipeline: FacePipeline
 ) -> Iterator[tuple[Services, Services]]:
