@@ -30,11 +30,6 @@ def test_the_document_is_valid_openapi(document: dict[str, Any]) -> None:
 
 # The validator resolves the references it validates through, but not those of request
 # bodies: a missing component there passes it, so every reference is resolved here.
-@pytest.mark.xfail(
-    strict=True,
-    reason="POST /api/v1/people refers to #/components/schemas/PersonCreate, which the "
-    "components lack (issue 9 item 8; the schema is added in the people-routes branch)",
-)
 def test_every_reference_resolves(document: dict[str, Any]) -> None:
     dangling = sorted({ref for ref in _refs(document) if not _resolves(document, ref)})
     assert dangling == []
