@@ -21,7 +21,7 @@ class LockoutPolicy:
         if failures < self.threshold:
             return None
         doublings = min(failures - self.threshold, 32)  # bounded: 2**32 * base is past any cap
-        return min(self.base * (2**doublings), self.ceiling)
+        return min(self.base * (1 << doublings), self.ceiling)
 
     def is_forgotten(
         self, last_failure: datetime, locked_until: datetime | None, now: datetime
