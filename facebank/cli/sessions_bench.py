@@ -23,7 +23,7 @@ from typing import Any
 from facebank.config import Settings
 
 DEFAULT_PHOTOS = Path("../shared/faces/people")
-SECRET = "sessions-bench-secret-000"
+SECRET = "sessions-bench-secret-000"  # noqa: S105 - signs a local test receiver only
 SUFFIXES = {".jpg", ".jpeg", ".png"}
 
 

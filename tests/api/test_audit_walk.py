@@ -18,10 +18,10 @@ from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute
 
 from facebank.api.app import create_app
-from facebank.pipeline.pipeline import FacePipeline
-from facebank.services.container import Services
 from facebank.bench.simulate.mjpeg import MjpegCamera
 from facebank.bench.simulate.receiver import WebhookReceiver
+from facebank.pipeline.pipeline import FacePipeline
+from facebank.services.container import Services
 from tests.api.conftest import app_client, make_settings, photo_file, running_services
 from tests.conftest import identity_photos
 from tests.sessions.conftest import FAST, SECRET, wait_until

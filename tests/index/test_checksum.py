@@ -39,13 +39,13 @@ def test_incremental_equals_whole() -> None:
 
 
 def test_unsorted_rejected() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="sorted"):
         ids_checksum(np.array([3, 1, 2], dtype=np.int64))
     hasher = IdsHasher()
     hasher.update(np.array([5, 6]))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="sorted"):
         hasher.update(np.array([4]))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="integers"):
         ids_checksum(np.array([1.0, 2.0]))
 
 

@@ -102,22 +102,22 @@ def test_vectors_are_normalised() -> None:
 def test_add_validates(face_ids: object, person_ids: object, vectors: object) -> None:
     index, *_ = build(3, 2, DIM)
     before = index.face_ids()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"must|contain"):
         index.add(face_ids, person_ids, vectors)  # type: ignore[arg-type]
     assert index.face_ids().tolist() == before.tolist()  # untouched
 
 
 def test_search_validates() -> None:
     index, *_ = build(3, 2, DIM)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="shape"):
         index.search(np.ones((1, DIM + 1), np.float32), 1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="shape"):
         index.search(np.ones(DIM, np.float32), 1)  # must be (n, dim)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="top_k"):
         index.search(np.ones((1, DIM), np.float32), 0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="shape"):
         index.person_scores(np.ones(DIM + 1, np.float32), 1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="dim must be positive"):
         GalleryIndex(0, "m")
 
 

@@ -160,7 +160,7 @@ def test_crash_before_meta_keeps_old_snapshot(
 
     newer, *_ = build(3, 1, DIM, seed=6, model_id=MODEL)
     monkeypatch.setattr(snapshot, "_write_atomic", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="power cut"):
         save_snapshot(newer, directory, {"v": 2})
     loaded = load_snapshot(directory, DIM, MODEL)
     assert loaded is not None  # the previous generation is intact and still referenced

@@ -43,7 +43,7 @@ def test_session_options(threads: int) -> None:
 
 
 def test_negative_threads_rejected() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="intra_op_threads"):
         OrtSessionFactory(intra_op_threads=-1)
 
 
