@@ -1,21 +1,33 @@
-"""JSON shapes of the accounts, API key and audit endpoints."""
+"""JSON shapes of the accounts, API key and audit endpoints. Limits come from the store's
+field types (and auth.passwords); the answers read the store's records by attribute."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from facebank.auth.passwords import PASSWORD_MAX
 from facebank.auth.roles import Permission, Role
+from facebank.store.accounts import ApiKeyName, Username
+
+# What a request may send as a password; auth.passwords.check_password applies the rules.
+Password = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX)]
+
+
+class FromRecord(BaseModel):
+    """An answer read from a record's attributes of the same names (the rest is left out:
+    a user's password hash is in the record, never in an answer)."""
+
+    model_config = ConfigDict(from_attributes=True)
 
 
 class RegisterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(min_length=1, max_length=64, examples=["ada"])
-    password: str = Field(min_length=1, max_length=PASSWORD_MAX, examples=["correct horse battery"])
+    username: Username = Field(examples=["ada"])
+    password: Password = Field(examples=["correct horse battery"])
 
 
 class UserCreate(RegisterIn):
@@ -27,17 +39,17 @@ class UserUpdate(BaseModel):
 
     role: Role | None = None
     is_active: bool | None = None
-    password: str | None = Field(default=None, min_length=1, max_length=PASSWORD_MAX)
+    password: Password | None = None
 
 
 class PasswordChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    current_password: str = Field(min_length=1, max_length=PASSWORD_MAX)
-    new_password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+    current_password: Password
+    new_password: Password
 
 
-class UserOut(BaseModel):
+class UserOut(FromRecord):
     id: int
     username: str
     role: Role
@@ -74,12 +86,12 @@ class MeOut(BaseModel):
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100, examples=["attendance-kiosk"])
+    name: ApiKeyName = Field(examples=["attendance-kiosk"])
     role: Role = Field(examples=["viewer"])
     expires_at: datetime | None = Field(default=None, description="with a time zone; none = never")
 
 
-class ApiKeyOut(BaseModel):
+class ApiKeyOut(FromRecord):
     id: int
     name: str
     prefix: str = Field(description="the key's first characters, to tell keys apart")
@@ -103,7 +115,7 @@ class ApiKeysPage(BaseModel):
     pages: int
 
 
-class AuditOut(BaseModel):
+class AuditOut(FromRecord):
     id: int
     at: datetime
     actor_kind: str

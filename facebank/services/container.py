@@ -134,6 +134,7 @@ def build_services(
         people,
         lambda work: executor.submit(work).result(),
         metrics.sessions,
+        auth.audit,
     )
     services = Services(
         settings,
