@@ -103,7 +103,7 @@ def _enroll(services: Any, root: Path, count: int) -> dict[str, Path]:
     """Enroll `count` identities from their first photo; returns label -> photo to show
     (another photo of theirs), plus one identity never enrolled (the stranger)."""
     from facebank.services.photos import Photo
-    from facebank.store.records import PersonFields
+    from facebank.store.people import PersonFields
 
     candidates = [(label, ps) for label, ps in _photos(root).items() if len(ps) >= 2]
     if len(candidates) <= count:
