@@ -4,23 +4,18 @@ field types (and auth.passwords); the answers read the store's records by attrib
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from facebank.api.answers import FromRecord, PageOut
 from facebank.auth.passwords import PASSWORD_MAX
 from facebank.auth.roles import Permission, Role
 from facebank.store.accounts import ApiKeyName, Username
+from facebank.store.audit import AuditRecord
 
 # What a request may send as a password; auth.passwords.check_password applies the rules.
 Password = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX)]
-
-
-class FromRecord(BaseModel):
-    """An answer read from a record's attributes of the same names (the rest is left out:
-    a user's password hash is in the record, never in an answer)."""
-
-    model_config = ConfigDict(from_attributes=True)
 
 
 class RegisterIn(BaseModel):
@@ -59,12 +54,8 @@ class UserOut(FromRecord):
     last_login_at: datetime | None
 
 
-class UsersPage(BaseModel):
+class UsersPage(PageOut):
     items: list[UserOut]
-    total: int
-    page: int
-    page_size: int
-    pages: int
 
 
 class TokenOut(BaseModel):
@@ -107,29 +98,13 @@ class ApiKeyCreated(ApiKeyOut):
     key: str = Field(description="send as X-API-Key; shown only this once, store it now")
 
 
-class ApiKeysPage(BaseModel):
+class ApiKeysPage(PageOut):
     items: list[ApiKeyOut]
-    total: int
-    page: int
-    page_size: int
-    pages: int
 
 
-class AuditOut(FromRecord):
-    id: int
-    at: datetime
-    actor_kind: str
-    actor_id: int | None
-    actor_name: str
-    action: str
-    target_kind: str
-    target_id: str | None
-    details: dict[str, Any]
+class AuditOut(AuditRecord):
+    pass
 
 
-class AuditPage(BaseModel):
+class AuditPage(PageOut):
     items: list[AuditOut]
-    total: int
-    page: int
-    page_size: int
-    pages: int

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from facebank.api.answers import FromRecord, PageOut
 from facebank.services.sessions import CameraIn, SeenPerson, SessionStart, SessionView, WebhookIn
 from facebank.sessions.camera_job import CameraStats
 from facebank.sessions.events import summary_person
@@ -21,12 +22,6 @@ from facebank.store.sessions import (
 )
 
 __all__ = ["CameraIn", "SessionStart", "WebhookIn"]  # the request models, served as they are
-
-
-class FromRecord(BaseModel):
-    """An answer read from a record's attributes of the same names."""
-
-    model_config = ConfigDict(from_attributes=True)
 
 
 class CameraOut(BaseModel):
@@ -84,12 +79,8 @@ class SessionOut(SessionBrief):
     events: dict[str, int] = Field(description="number of events per type")
 
 
-class SessionsPage(BaseModel):
+class SessionsPage(PageOut):
     items: list[SessionBrief]
-    total: int
-    page: int
-    page_size: int
-    pages: int
 
 
 class EventOut(BaseModel):
@@ -108,40 +99,20 @@ class EventsPage(BaseModel):
     has_more: bool
 
 
-class DeliveryOut(FromRecord):
-    id: int
-    event_id: str
-    event_type: str
-    url: str
-    status: str
-    replay: bool
-    attempts: int
-    next_attempt_at: datetime
-    deadline_at: datetime
-    last_status_code: int | None
-    last_error: str | None
-    created_at: datetime
-    delivered_at: datetime | None
+class DeliveryOut(DeliveryRecord):
+    pass
 
 
-class AttemptOut(FromRecord):
-    attempt: int
-    at: datetime
-    status_code: int | None
-    error: str | None
-    duration_ms: float
+class AttemptOut(AttemptRecord):
+    pass
 
 
 class DeliveryDetail(DeliveryOut):
     attempt_log: list[AttemptOut]
 
 
-class DeliveriesPage(BaseModel):
+class DeliveriesPage(PageOut):
     items: list[DeliveryOut]
-    total: int
-    page: int
-    page_size: int
-    pages: int
 
 
 class ReplayedOut(BaseModel):
@@ -204,6 +175,4 @@ def delivery_out(delivery: DeliveryRecord) -> DeliveryOut:
 
 
 def delivery_detail(delivery: DeliveryRecord, attempts: list[AttemptRecord]) -> DeliveryDetail:
-    return DeliveryDetail.model_validate(
-        {**delivery_out(delivery).model_dump(), "attempt_log": attempts}
-    )
+    return DeliveryDetail.model_validate({**delivery.model_dump(), "attempt_log": attempts})

@@ -26,6 +26,7 @@ from facebank.store.audit import AuditFor, audited
 from facebank.store.coltypes import utcnow
 from facebank.store.db import database_kind
 from facebank.store.paging import Page
+from facebank.store.queries import fetch_page
 from facebank.store.shapes import record_from
 from facebank.store.tables import ApiKey, LoginThrottle, User
 from facebank.store.tx import SessionFactory, run_read, run_write
@@ -154,12 +155,8 @@ class UsersRepository:
         return run_read(self._sessions, work)
 
     def page(self, offset: int, limit: int) -> Page[UserRecord]:
-        def work(session: Session) -> Page[UserRecord]:
-            total = session.scalar(select(func.count(User.id))) or 0
-            rows = session.scalars(select(User).order_by(User.id).offset(offset).limit(limit))
-            return Page([user_record(r) for r in rows], int(total), offset, limit)
-
-        return run_read(self._sessions, work)
+        query = select(User).order_by(User.id)
+        return run_read(self._sessions, lambda s: fetch_page(s, query, offset, limit, user_record))
 
     def has_active_admin(self) -> bool:
         return run_read(self._sessions, lambda session: _active_admins(session, self._admin) > 0)
@@ -308,14 +305,10 @@ class ApiKeysRepository:
     def page(self, offset: int, limit: int, include_revoked: bool) -> Page[ApiKeyRecord]:
         conditions = [] if include_revoked else [ApiKey.revoked_at.is_(None)]
 
-        def work(session: Session) -> Page[ApiKeyRecord]:
-            total = session.scalar(select(func.count(ApiKey.id)).where(*conditions)) or 0
-            rows = session.scalars(
-                select(ApiKey).where(*conditions).order_by(ApiKey.id).offset(offset).limit(limit)
-            )
-            return Page([api_key_record(r) for r in rows], int(total), offset, limit)
-
-        return run_read(self._sessions, work)
+        query = select(ApiKey).where(*conditions).order_by(ApiKey.id)
+        return run_read(
+            self._sessions, lambda s: fetch_page(s, query, offset, limit, api_key_record)
+        )
 
     def revoke(self, key_id: int, audit: KeyAuditFor) -> ApiKeyRecord:
         """Idempotent: revoking a revoked key keeps the first revocation time."""

@@ -10,12 +10,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from facebank.errors import ValidationFailedError
 from facebank.store.paging import Page
-from facebank.store.shapes import record_from
+from facebank.store.queries import fetch_page
+from facebank.store.shapes import AnswerRecord, record_from
 from facebank.store.tables import AuditEntry
 from facebank.store.tx import SessionFactory, run_read, run_write
 from facebank.store.validation import MAX_ID
@@ -49,8 +50,7 @@ class NewAuditEntry:
             raise ValidationFailedError(f"audit details are not JSON: {exc}") from exc
 
 
-@dataclass(frozen=True)
-class AuditRecord:
+class AuditRecord(AnswerRecord):
     id: int
     at: datetime
     actor_kind: str
@@ -118,20 +118,8 @@ class AuditRepository:
         """Newest first (by id, which follows commit order closely enough and is stable)."""
         if not (0 <= offset <= MAX_ID and 0 <= limit <= MAX_ID):
             raise ValidationFailedError("offset and limit must be non-negative 64-bit integers")
-        conditions = _conditions(criteria)
-
-        def work(session: Session) -> Page[AuditRecord]:
-            total = session.scalar(select(func.count(AuditEntry.id)).where(*conditions)) or 0
-            rows = session.scalars(
-                select(AuditEntry)
-                .where(*conditions)
-                .order_by(AuditEntry.id.desc())
-                .offset(offset)
-                .limit(limit)
-            )
-            return Page([audit_record(r) for r in rows], int(total), offset, limit)
-
-        return run_read(self._sessions, work)
+        query = select(AuditEntry).where(*_conditions(criteria)).order_by(AuditEntry.id.desc())
+        return run_read(self._sessions, lambda s: fetch_page(s, query, offset, limit, audit_record))
 
 
 def _conditions(criteria: AuditFilter) -> list[ColumnElement[bool]]:

@@ -23,7 +23,8 @@ from facebank.errors import ConflictError, NotFoundError, ValidationFailedError
 from facebank.store.audit import AuditFor, audited
 from facebank.store.coltypes import utcnow
 from facebank.store.paging import Page
-from facebank.store.shapes import CheckedInput, record_from
+from facebank.store.queries import count_by, fetch_page
+from facebank.store.shapes import AnswerRecord, CheckedInput, record_from
 from facebank.store.tables import (
     LiveSession,
     SessionCamera,
@@ -190,14 +191,12 @@ class SessionPersonRecord:
     best_score: float
 
 
-@dataclass(frozen=True)
-class DeliveryRecord:
+class DeliveryRecord(AnswerRecord):
     id: int
-    session_id: int
     event_id: str
     event_type: str
     url: str
-    status: DeliveryStatus
+    status: str  # a DeliveryStatus; a plain string in the API's documented shape
     replay: bool
     attempts: int
     next_attempt_at: datetime
@@ -208,8 +207,7 @@ class DeliveryRecord:
     delivered_at: datetime | None
 
 
-@dataclass(frozen=True)
-class AttemptRecord:
+class AttemptRecord(AnswerRecord):
     attempt: int
     at: datetime
     status_code: int | None
@@ -366,12 +364,11 @@ def merge_sightings(session: Session, session_id: int, sightings: Sequence[Sight
 
 
 def people_summary(session: Session, session_id: int) -> list[SessionPersonRecord]:
-    counts = dict(
-        session.execute(
-            select(SessionEvent.person_id, func.count(SessionEvent.id))
-            .where(SessionEvent.session_id == session_id, SessionEvent.type == RECOGNITION)
-            .group_by(SessionEvent.person_id)
-        ).all()
+    counts = count_by(
+        session,
+        SessionEvent.person_id,
+        SessionEvent.session_id == session_id,
+        SessionEvent.type == RECOGNITION,
     )
     rows = session.scalars(
         select(SessionPerson)
@@ -437,17 +434,10 @@ class SessionRepository:
         if key is not None:
             conditions.append(LiveSession.key == key)
 
+        query = select(LiveSession).where(*conditions).order_by(LiveSession.id.desc())
+
         def work(session: Session) -> Page[SessionRecord]:
-            total = session.scalar(select(func.count(LiveSession.id)).where(*conditions)) or 0
-            rows = session.scalars(
-                select(LiveSession)
-                .where(*conditions)
-                .order_by(LiveSession.id.desc())
-                .offset(offset)
-                .limit(limit)
-            )
-            items = [load_session(session, row) for row in rows]
-            return Page(items=items, total=int(total), offset=offset, limit=limit)
+            return fetch_page(session, query, offset, limit, lambda r: load_session(session, r))
 
         return run_read(self._sessions, work)
 
@@ -599,16 +589,8 @@ class EventRepository:
 
     def counts(self, session_id: int) -> dict[str, int]:
         """Number of events per type."""
-
-        def work(session: Session) -> dict[str, int]:
-            rows = session.execute(
-                select(SessionEvent.type, func.count(SessionEvent.id))
-                .where(SessionEvent.session_id == session_id)
-                .group_by(SessionEvent.type)
-            ).all()
-            return {str(kind): int(n) for kind, n in rows}
-
-        return run_read(self._sessions, work)
+        at_session = SessionEvent.session_id == session_id
+        return run_read(self._sessions, lambda s: count_by(s, SessionEvent.type, at_session))
 
 
 # --- webhook deliveries: claim the due ones under a lease, record attempts, list, replay -
@@ -799,15 +781,9 @@ class DeliveryRepository:
         return run_write(self._sessions, work)
 
     def counts(self, session_id: int) -> dict[str, int]:
-        def work(session: Session) -> dict[str, int]:
-            rows = session.execute(
-                select(_Delivery.status, func.count(_Delivery.id))
-                .where(_Delivery.session_id == session_id)
-                .group_by(_Delivery.status)
-            ).all()
-            return {str(status): int(n) for status, n in rows}
-
-        return run_read(self._sessions, work)
+        """Number of deliveries per status."""
+        at_session = _Delivery.session_id == session_id
+        return run_read(self._sessions, lambda s: count_by(s, _Delivery.status, at_session))
 
 
 def _webhook_session(session: Session, session_id: int) -> LiveSession:

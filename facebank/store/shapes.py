@@ -1,9 +1,9 @@
-"""What the aggregate modules' value types share: validated inputs and row -> record copies."""
+"""What the aggregate modules' value types share: validated inputs, answer-shaped records,
+and row -> record copies."""
 
 from __future__ import annotations
 
 from dataclasses import fields
-from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -13,7 +13,7 @@ from facebank.errors import ValidationFailedError
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
-R = TypeVar("R", bound="DataclassInstance")
+R = TypeVar("R", bound="DataclassInstance | BaseModel")
 
 
 class CheckedInput(BaseModel):
@@ -32,8 +32,16 @@ class CheckedInput(BaseModel):
             raise ValidationFailedError(f"{field}: {first['msg']}", field=field) from None
 
 
-@cache
-def _names(cls: type[DataclassInstance]) -> tuple[str, ...]:
+class AnswerRecord(BaseModel):
+    """A record whose fields are, one for one, what the API answers: the API's model
+    subclasses it (so the fields are declared here only) and reads it by attribute."""
+
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+
+def _names(cls: type[R]) -> tuple[str, ...]:
+    if issubclass(cls, BaseModel):
+        return tuple(cls.model_fields)
     return tuple(f.name for f in fields(cls))
 
 

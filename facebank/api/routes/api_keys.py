@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from facebank.api import auth_convert, auth_schemas, schemas
+from facebank.api.answers import PageNumber, PageSize, offset, page_out
 from facebank.api.deps import ApiKeysDep
-from facebank.api.paging import PageNumber, PageSize, offset, page_out
 from facebank.api.security import KeyAdmin
 
 router = APIRouter(prefix="/api/v1/api-keys", tags=["api keys"])

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from facebank.api import auth_schemas, schemas
+from facebank.api.answers import PageNumber, PageSize, offset, page_out
 from facebank.api.deps import AuditDep
-from facebank.api.paging import PageNumber, PageSize, offset, page_out
 from facebank.api.security import AuditReader
 from facebank.store.audit import (
     ACTION_MAX,

@@ -15,8 +15,8 @@ from fastapi.responses import FileResponse, StreamingResponse
 
 from facebank.api import schemas
 from facebank.api import sessions_schemas as out
+from facebank.api.answers import PageNumber, PageSize, offset, page_out
 from facebank.api.deps import SessionsDep
-from facebank.api.paging import PageNumber, PageSize, offset, page_out
 from facebank.api.security import Reader, SessionRunner
 from facebank.services.sessions import SessionService
 from facebank.sessions.events import EventType, EvidenceKind

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from facebank.api import auth_schemas, schemas
+from facebank.api.answers import PageNumber, PageSize, offset, page_out
 from facebank.api.deps import AccountsDep
-from facebank.api.paging import PageNumber, PageSize, offset, page_out
 from facebank.api.security import UserAdmin
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
