@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from facebank.api import auth_schemas as s
 from facebank.auth.principal import Principal
 from facebank.store.accounts import ApiKeyRecord, UserRecord
@@ -21,4 +19,4 @@ def me_out(principal: Principal, user: UserRecord | None) -> s.MeOut:
 
 
 def api_key_created(key: ApiKeyRecord, plain: str) -> s.ApiKeyCreated:
-    return s.ApiKeyCreated.model_validate({**asdict(key), "key": plain})
+    return s.ApiKeyCreated.model_validate({**key.model_dump(), "key": plain})

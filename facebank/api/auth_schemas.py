@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from facebank.api.answers import FromRecord, PageOut
 from facebank.auth.passwords import PASSWORD_MAX
 from facebank.auth.roles import Permission, Role
-from facebank.store.accounts import ApiKeyName, Username
+from facebank.store.accounts import ApiKeyName, ApiKeyRecord, Username
 from facebank.store.audit import AuditRecord
 
 # What a request may send as a password; auth.passwords.check_password applies the rules.
@@ -82,16 +82,8 @@ class ApiKeyCreate(BaseModel):
     expires_at: datetime | None = Field(default=None, description="with a time zone; none = never")
 
 
-class ApiKeyOut(FromRecord):
-    id: int
-    name: str
-    prefix: str = Field(description="the key's first characters, to tell keys apart")
-    role: Role
-    created_by: int | None
-    created_at: datetime
-    expires_at: datetime | None
-    last_used_at: datetime | None = Field(description="updated at most once a minute")
-    revoked_at: datetime | None
+class ApiKeyOut(ApiKeyRecord):
+    role: Role  # the stored text, read as a role
 
 
 class ApiKeyCreated(ApiKeyOut):

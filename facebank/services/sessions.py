@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -32,6 +33,7 @@ from facebank.sessions.runtime import RuntimeDeps
 from facebank.sessions.scheduler import FrameScheduler
 from facebank.sessions.sources import check_file_exists, parse_source
 from facebank.sessions.webhooks import WebhookDeliverer
+from facebank.store.audit import NewAuditEntry
 from facebank.store.paging import Page
 from facebank.store.people import PeopleRepository, PersonRecord
 from facebank.store.sessions import (
@@ -152,9 +154,7 @@ class SessionService:
         record, started = self._sessions.create(
             new,
             lambda r: events.started(r, r.created_at),
-            lambda r: audit_entry(
-                actor, Action.START, Target.SESSION, r.id, {"key": r.key, "cameras": len(r.cameras)}
-            ),
+            lambda r: _entry(actor, Action.START, r.id, key=r.key, cameras=len(r.cameras)),
         )
         self._manager.on_event(started)
         self._manager.launch(record)
@@ -182,7 +182,7 @@ class SessionService:
         the manager (which also ends sessions on its own), so the entry follows it."""
         self._sessions.get(session_id)  # 404 before anything else
         record = self._manager.end(session_id, "ended", "stopped by request")
-        self._audit.record(actor, Action.STOP, Target.SESSION, session_id, {"key": record.key})
+        self._audit.record_many([_entry(actor, Action.STOP, session_id, key=record.key)])
         return self.get(session_id)
 
     def events(
@@ -215,12 +215,8 @@ class SessionService:
         delivery = self._deliveries.replay(
             session_id,
             event_id,
-            lambda d: audit_entry(
-                actor,
-                Action.REPLAY,
-                Target.SESSION,
-                session_id,
-                {"event_id": d.event_id, "delivery_id": d.id},
+            lambda d: _entry(
+                actor, Action.REPLAY, session_id, event_id=d.event_id, delivery_id=d.id
             ),
         )
         self._manager.deliverer.wake()
@@ -229,9 +225,7 @@ class SessionService:
     def replay_failed(self, actor: Principal, session_id: int) -> int:
         count = self._deliveries.replay_failed(
             session_id,
-            lambda n: audit_entry(
-                actor, Action.REPLAY, Target.SESSION, session_id, {"requeued": n}
-            ),
+            lambda n: _entry(actor, Action.REPLAY, session_id, requeued=n),
         )
         self._manager.deliverer.wake()
         return count
@@ -288,6 +282,12 @@ class SessionService:
                 f"unknown person ids in roster: {missing[:20]}", field="roster", missing=missing
             )
         return tuple(wanted)
+
+
+def _entry(actor: Principal, action: Action, session_id: int, **details: Any) -> NewAuditEntry:
+    """An entry about a session: ids, counts and its key; never camera or webhook URLs (they
+    may carry passwords)."""
+    return audit_entry(actor, action, Target.SESSION, session_id, details)
 
 
 def _webhook_url(url: str) -> str:

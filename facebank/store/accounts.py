@@ -27,7 +27,7 @@ from facebank.store.coltypes import utcnow
 from facebank.store.db import database_kind
 from facebank.store.paging import Page
 from facebank.store.queries import fetch_page
-from facebank.store.shapes import record_from
+from facebank.store.shapes import AnswerRecord, record_from
 from facebank.store.tables import ApiKey, LoginThrottle, User
 from facebank.store.tx import SessionFactory, run_read, run_write
 from facebank.store.validation import is_storable_id
@@ -68,16 +68,15 @@ class UserChanges:
     password_hash: str | None = None
 
 
-@dataclass(frozen=True)
-class ApiKeyRecord:
+class ApiKeyRecord(AnswerRecord):
     id: int
     name: str
-    prefix: str
+    prefix: str = Field(description="the key's first characters, to tell keys apart")
     role: str
     created_by: int | None
     created_at: datetime
     expires_at: datetime | None
-    last_used_at: datetime | None
+    last_used_at: datetime | None = Field(description="updated at most once a minute")
     revoked_at: datetime | None
 
     def usable_at(self, now: datetime) -> bool:
@@ -285,7 +284,7 @@ class ApiKeysRepository:
     def create(self, key: NewApiKey, audit: KeyAuditFor) -> ApiKeyRecord:
         def work(session: Session) -> ApiKeyRecord:
             now = utcnow()
-            row = ApiKey(**asdict(key), created_at=now)
+            row = ApiKey(**asdict(key), created_at=now)  # NewApiKey: the columns a caller sets
             session.add(row)
             session.flush()
             return audited(session, api_key_record(row), audit, now)
