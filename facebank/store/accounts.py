@@ -1,5 +1,5 @@
 """Users, API keys and login throttling: field limits, records, row mapping and the
-repositories. Every change to a user or key is audited in its own transaction.
+repositories. Every change to a user or key is audited in the transaction of the change.
 
 Roles are plain strings here: the store keeps them, the auth package gives them meaning.
 """
