@@ -1,21 +1,28 @@
-"""JSON shapes of the accounts, API key and audit endpoints."""
+"""JSON shapes of the accounts, API key and audit endpoints. Limits come from the store's
+field types (and auth.passwords); the answers read the store's records by attribute."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from facebank.api.answers import FromRecord, PageOut
 from facebank.auth.passwords import PASSWORD_MAX
 from facebank.auth.roles import Permission, Role
+from facebank.store.accounts import ApiKeyName, ApiKeyRecord, Username
+from facebank.store.audit import AuditRecord
+
+# What a request may send as a password; auth.passwords.check_password applies the rules.
+Password = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX)]
 
 
 class RegisterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(min_length=1, max_length=64, examples=["ada"])
-    password: str = Field(min_length=1, max_length=PASSWORD_MAX, examples=["correct horse battery"])
+    username: Username = Field(examples=["ada"])
+    password: Password = Field(examples=["correct horse battery"])
 
 
 class UserCreate(RegisterIn):
@@ -27,17 +34,17 @@ class UserUpdate(BaseModel):
 
     role: Role | None = None
     is_active: bool | None = None
-    password: str | None = Field(default=None, min_length=1, max_length=PASSWORD_MAX)
+    password: Password | None = None
 
 
 class PasswordChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    current_password: str = Field(min_length=1, max_length=PASSWORD_MAX)
-    new_password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+    current_password: Password
+    new_password: Password
 
 
-class UserOut(BaseModel):
+class UserOut(FromRecord):
     id: int
     username: str
     role: Role
@@ -47,12 +54,8 @@ class UserOut(BaseModel):
     last_login_at: datetime | None
 
 
-class UsersPage(BaseModel):
+class UsersPage(PageOut):
     items: list[UserOut]
-    total: int
-    page: int
-    page_size: int
-    pages: int
 
 
 class TokenOut(BaseModel):
@@ -74,50 +77,26 @@ class MeOut(BaseModel):
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100, examples=["attendance-kiosk"])
+    name: ApiKeyName = Field(examples=["attendance-kiosk"])
     role: Role = Field(examples=["viewer"])
     expires_at: datetime | None = Field(default=None, description="with a time zone; none = never")
 
 
-class ApiKeyOut(BaseModel):
-    id: int
-    name: str
-    prefix: str = Field(description="the key's first characters, to tell keys apart")
-    role: Role
-    created_by: int | None
-    created_at: datetime
-    expires_at: datetime | None
-    last_used_at: datetime | None = Field(description="updated at most once a minute")
-    revoked_at: datetime | None
+class ApiKeyOut(ApiKeyRecord):
+    role: Role  # the stored text, read as a role
 
 
 class ApiKeyCreated(ApiKeyOut):
     key: str = Field(description="send as X-API-Key; shown only this once, store it now")
 
 
-class ApiKeysPage(BaseModel):
+class ApiKeysPage(PageOut):
     items: list[ApiKeyOut]
-    total: int
-    page: int
-    page_size: int
-    pages: int
 
 
-class AuditOut(BaseModel):
-    id: int
-    at: datetime
-    actor_kind: str
-    actor_id: int | None
-    actor_name: str
-    action: str
-    target_kind: str
-    target_id: str | None
-    details: dict[str, Any]
+class AuditOut(AuditRecord):
+    pass
 
 
-class AuditPage(BaseModel):
+class AuditPage(PageOut):
     items: list[AuditOut]
-    total: int
-    page: int
-    page_size: int
-    pages: int

@@ -1,14 +1,17 @@
-"""JSON shapes of /api/v1/sessions, and conversions from the service's values."""
+"""JSON shapes of /api/v1/sessions: the request is the service's own (`SessionStart`),
+the answers read the store's records and the manager's live numbers."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from facebank.services.sessions import CameraInput, SeenPerson, SessionView, StartSession
+from facebank.api.answers import FromRecord, PageOut
+from facebank.services.sessions import CameraIn, SeenPerson, SessionStart, SessionView, WebhookIn
 from facebank.sessions.camera_job import CameraStats
+from facebank.sessions.events import summary_person
 from facebank.sessions.sources import redact
 from facebank.store.sessions import (
     AttemptRecord,
@@ -18,56 +21,7 @@ from facebank.store.sessions import (
     SessionRecord,
 )
 
-
-class CameraIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    url: str = Field(
-        min_length=1,
-        max_length=2000,
-        description="rtsp://, http(s):// (MJPEG or any FFmpeg stream), a video file path "
-        "(or file:// URL), or a local device index such as \"0\"",
-    )
-    name: str | None = Field(None, min_length=1, max_length=100)
-    fps: float | None = Field(None, gt=0, le=120, description="frames per second to analyse")
-    loop: bool = Field(False, description="video files only: start over at the end")
-
-
-class WebhookIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    url: str = Field(min_length=1, max_length=2000)
-    secret: str = Field(
-        min_length=16, max_length=256, description="signs every delivery; never shown again"
-    )
-
-
-class SessionStart(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    key: str = Field(min_length=1, max_length=128, description="external key, e.g. a slot id")
-    cameras: list[CameraIn] = Field(min_length=1)
-    mode: Literal["once", "every"] = "once"
-    roster: list[int] | None = Field(None, description="person ids; omitted = whole gallery")
-    threshold: float | None = Field(None, ge=-1.0, le=1.0)
-    cooldown_s: float | None = Field(None, ge=0, description="`every` mode, per person")
-    ends_at: AwareDatetime | None = None
-    webhook: WebhookIn | None = None
-    evidence: bool | None = Field(None, description="keep face crop and frame per recognition")
-
-    def to_request(self) -> StartSession:
-        return StartSession(
-            key=self.key,
-            cameras=[CameraInput(c.url, c.name, c.fps, c.loop) for c in self.cameras],
-            mode=self.mode,
-            roster=self.roster,
-            threshold=self.threshold,
-            cooldown_s=self.cooldown_s,
-            ends_at=self.ends_at,
-            webhook_url=self.webhook.url if self.webhook else None,
-            webhook_secret=self.webhook.secret if self.webhook else None,
-            evidence=self.evidence,
-        )
+__all__ = ["CameraIn", "SessionStart", "WebhookIn"]  # the request models, served as they are
 
 
 class CameraOut(BaseModel):
@@ -103,7 +57,7 @@ class WebhookOut(BaseModel):
     deliveries: dict[str, int]
 
 
-class SessionBrief(BaseModel):
+class SessionBrief(FromRecord):
     id: int
     key: str
     status: str
@@ -125,12 +79,8 @@ class SessionOut(SessionBrief):
     events: dict[str, int] = Field(description="number of events per type")
 
 
-class SessionsPage(BaseModel):
+class SessionsPage(PageOut):
     items: list[SessionBrief]
-    total: int
-    page: int
-    page_size: int
-    pages: int
 
 
 class EventOut(BaseModel):
@@ -149,40 +99,20 @@ class EventsPage(BaseModel):
     has_more: bool
 
 
-class DeliveryOut(BaseModel):
-    id: int
-    event_id: str
-    event_type: str
-    url: str
-    status: str
-    replay: bool
-    attempts: int
-    next_attempt_at: datetime
-    deadline_at: datetime
-    last_status_code: int | None
-    last_error: str | None
-    created_at: datetime
-    delivered_at: datetime | None
+class DeliveryOut(DeliveryRecord):
+    pass
 
 
-class AttemptOut(BaseModel):
-    attempt: int
-    at: datetime
-    status_code: int | None
-    error: str | None
-    duration_ms: float
+class AttemptOut(AttemptRecord):
+    pass
 
 
 class DeliveryDetail(DeliveryOut):
     attempt_log: list[AttemptOut]
 
 
-class DeliveriesPage(BaseModel):
+class DeliveriesPage(PageOut):
     items: list[DeliveryOut]
-    total: int
-    page: int
-    page_size: int
-    pages: int
 
 
 class ReplayedOut(BaseModel):
@@ -193,20 +123,7 @@ class ReplayedOut(BaseModel):
 
 
 def brief(record: SessionRecord) -> SessionBrief:
-    return SessionBrief(
-        id=record.id,
-        key=record.key,
-        status=record.status,
-        reason=record.reason,
-        mode=record.mode,
-        threshold=record.threshold,
-        cooldown_s=record.cooldown_s,
-        roster=list(record.roster) if record.roster is not None else None,
-        ends_at=record.ends_at,
-        evidence=record.evidence,
-        created_at=record.created_at,
-        ended_at=record.ended_at,
-    )
+    return SessionBrief.model_validate(record)
 
 
 def session_out(view: SessionView) -> SessionOut:
@@ -225,36 +142,16 @@ def session_out(view: SessionView) -> SessionOut:
 
 
 def camera_out(camera: CameraRecord, live: CameraStats | None) -> CameraOut:
-    return CameraOut(
-        id=camera.id,
-        name=camera.name,
-        url=redact(camera.url),
-        status=live.status if live else camera.status,
-        target_fps=camera.target_fps,
-        loop=camera.loop,
-        fps=live.fps if live else None,
-        capture_fps=live.capture_fps if live else None,
-        frames_read=live.frames_read if live else None,
-        frames_processed=live.frames_processed if live else None,
-        frames_dropped=live.frames_dropped if live else None,
-        faces_embedded=live.faces_embedded if live else None,
-        failures=live.failures if live else camera.failures,
-        last_error=live.last_error if live else camera.last_error,
-    )
+    """The live numbers while the camera runs here (or ran here last), else what the store
+    knows; the live-only numbers are then null."""
+    source = camera if live is None else live
+    values = {name: getattr(source, name, None) for name in CameraOut.model_fields}
+    return CameraOut(**values | {"url": redact(camera.url), "loop": camera.loop})
 
 
 def person_seen(item: SeenPerson) -> PersonSeenOut:
-    seen, person = item.seen, item.person
-    return PersonSeenOut(
-        person_id=seen.person_id,
-        name=person.name if person else None,
-        external_id=person.external_id if person else None,
-        first_seen=seen.first_seen,
-        last_seen=seen.last_seen,
-        sightings=seen.sightings,
-        events=seen.events,
-        best_score=round(seen.best_score, 5),
-    )
+    # The same person summary the session's final webhook event carries.
+    return PersonSeenOut.model_validate(summary_person(item.seen, item.person))
 
 
 def event_out(event: EventRecord) -> EventOut:
@@ -274,11 +171,8 @@ def event_out(event: EventRecord) -> EventOut:
 
 
 def delivery_out(delivery: DeliveryRecord) -> DeliveryOut:
-    return DeliveryOut(**{name: getattr(delivery, name) for name in DeliveryOut.model_fields})
+    return DeliveryOut.model_validate(delivery)
 
 
 def delivery_detail(delivery: DeliveryRecord, attempts: list[AttemptRecord]) -> DeliveryDetail:
-    return DeliveryDetail(
-        **delivery_out(delivery).model_dump(),
-        attempt_log=[AttemptOut(**a.__dict__) for a in attempts],
-    )
+    return DeliveryDetail.model_validate({**delivery.model_dump(), "attempt_log": attempts})

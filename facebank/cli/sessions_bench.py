@@ -125,10 +125,12 @@ def _level(services: Any, receiver: Any, footage: Any, k: int, fps: float, warmu
            duration: float) -> LevelResult:
     import psutil
 
+    from facebank.auth.principal import system_principal
     from facebank.bench.simulate.mjpeg import MjpegCamera
-    from facebank.services.sessions import CameraInput, StartSession
+    from facebank.services.sessions import CameraIn, SessionStart, WebhookIn
 
     loop_s = len(footage.jpegs) / footage.fps
+    actor = system_principal("sessions-bench")
     cams = []
     for i in range(k):
         cam = MjpegCamera(footage.jpegs, footage.fps).start()
@@ -138,13 +140,12 @@ def _level(services: Any, receiver: Any, footage: Any, k: int, fps: float, warmu
         # One session per camera: `every` mode's cooldown is per person per session, so
         # each walk on each camera is one report.
         sids = [
-            services.sessions.start(StartSession(
+            services.sessions.start(actor, SessionStart(
                 key=f"bench-{k}-{i}",
-                cameras=[CameraInput(cam.url, f"cam{i}", fps)],
+                cameras=[CameraIn(url=cam.url, name=f"cam{i}", fps=fps)],
                 mode="every",
                 cooldown_s=loop_s / 2,
-                webhook_url=receiver.url,
-                webhook_secret=SECRET,
+                webhook=WebhookIn(url=receiver.url, secret=SECRET),
             )).record.id
             for i, cam in enumerate(cams)
         ]
@@ -159,7 +160,7 @@ def _level(services: Any, receiver: Any, footage: Any, k: int, fps: float, warmu
         time.sleep(duration)
         after, cpu1, t1 = _stats(services, sids), process.cpu_times(), time.monotonic()
         for sid in sids:
-            services.sessions.stop(sid)
+            services.sessions.stop(actor, sid)
         time.sleep(1.0)  # the last deliveries
         latencies = _latencies(receiver, footage, cams, set(sids), t0, t1)
     finally:

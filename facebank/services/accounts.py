@@ -23,14 +23,12 @@ from facebank.errors import (
 )
 from facebank.services.audit import Action, Target, audit_entry
 from facebank.services.login_guard import LoginGuard
-from facebank.store.accounts import UserChanges, UserRecord, UsersRepository
+from facebank.store.accounts import USERNAME_MAX, UserChanges, UserRecord, UsersRepository
 from facebank.store.paging import Page
 
 log = logging.getLogger(__name__)
 
 LOGIN_FAILED = "wrong user name or password"
-# Throttle keys for names that are not even valid user names are clipped, not refused.
-THROTTLE_NAME_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -87,7 +85,7 @@ class AccountService:
         return user
 
     def login(self, username: str, password: str, address: str | None) -> LoginResult:
-        throttle_name = username.strip().lower()[:THROTTLE_NAME_MAX]
+        throttle_name = username.strip().lower()[:USERNAME_MAX]  # clipped, not refused
         self._guard.check(throttle_name, address)
         user = self._find(username)
         stored = user.password_hash if user is not None and user.is_active else None

@@ -12,10 +12,8 @@ from facebank.auth.principal import Principal, PrincipalKind
 from facebank.auth.roles import Role
 from facebank.errors import ValidationFailedError
 from facebank.services.audit import Action, Target, audit_entry
-from facebank.store.accounts import ApiKeyRecord, ApiKeysRepository, NewApiKey
+from facebank.store.accounts import API_KEY_NAME_MAX, ApiKeyRecord, ApiKeysRepository, NewApiKey
 from facebank.store.paging import Page
-
-NAME_MAX = 100
 
 
 @dataclass(frozen=True)
@@ -41,8 +39,10 @@ class ApiKeyService:
         self, actor: Principal, name: str, role: Role, expires_at: datetime | None = None
     ) -> CreatedKey:
         name = name.strip()
-        if not 1 <= len(name) <= NAME_MAX:
-            raise ValidationFailedError(f"name must be 1-{NAME_MAX} characters", field="name")
+        if not 1 <= len(name) <= API_KEY_NAME_MAX:
+            raise ValidationFailedError(
+                f"name must be 1-{API_KEY_NAME_MAX} characters", field="name"
+            )
         if expires_at is not None:
             if expires_at.tzinfo is None:
                 raise ValidationFailedError(

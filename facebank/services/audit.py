@@ -23,6 +23,9 @@ class Action(StrEnum):
     REVOKE = "revoke"
     REBUILD = "rebuild"
     REEMBED = "reembed"
+    START = "start"
+    STOP = "stop"
+    REPLAY = "replay"
 
 
 class Target(StrEnum):
@@ -31,6 +34,7 @@ class Target(StrEnum):
     USER = "user"
     API_KEY = "api_key"
     INDEX = "index"
+    SESSION = "session"
 
 
 def audit_entry(

@@ -128,6 +128,7 @@ def build_services(
         people,
         lambda work: executor.submit(work).result(),
         metrics.sessions,
+        auth.audit,
     )
     services = Services(
         settings,

@@ -1,4 +1,8 @@
-"""Live session use cases: start, list, read, stop, events, evidence, deliveries, replay."""
+"""Live session use cases: start, list, read, stop, events, evidence, deliveries, replay.
+
+The request to start a session is declared once, here (the API serves it as is), from the
+store's field types. Every write takes the acting principal and leaves an audit entry.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from facebank.auth.principal import Principal
 from facebank.config import Settings
 from facebank.errors import NotFoundError, ValidationFailedError
 from facebank.observability.sessions import CameraStatus, SessionsSnapshot
 from facebank.pipeline.pipeline import FacePipeline
+from facebank.services.audit import Action, AuditService, Target, audit_entry
 from facebank.sessions import events
 from facebank.sessions.camera_job import CameraStats
 from facebank.sessions.evidence import EvidenceStore
@@ -24,51 +33,72 @@ from facebank.sessions.runtime import RuntimeDeps
 from facebank.sessions.scheduler import FrameScheduler
 from facebank.sessions.sources import check_file_exists, parse_source
 from facebank.sessions.webhooks import WebhookDeliverer
+from facebank.store.audit import NewAuditEntry
 from facebank.store.paging import Page
 from facebank.store.people import PeopleRepository, PersonRecord
 from facebank.store.sessions import (
     AttemptRecord,
+    CameraName,
+    Cooldown,
     DeliveryRecord,
     DeliveryRepository,
     DeliveryStatus,
     EventRecord,
     EventRepository,
+    Fps,
     NewCamera,
     NewSession,
+    SessionKey,
     SessionMode,
     SessionPersonRecord,
     SessionRecord,
     SessionRepository,
     SessionStatus,
+    Threshold,
+    Url,
+    WebhookSecret,
 )
 from facebank.store.tx import SessionFactory
 
-MIN_SECRET_LENGTH = 16
+# --- the request ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CameraInput:
-    url: str
-    name: str | None = None
-    fps: float | None = None
-    loop: bool = False
+class CameraIn(BaseModel):
+    """A camera to watch; the name and fps left out come from the settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: Url = Field(
+        description="rtsp://, http(s):// (MJPEG or any FFmpeg stream), a video file path "
+        '(or file:// URL), or a local device index such as "0"',
+    )
+    name: CameraName | None = None
+    fps: Fps | None = Field(None, description="frames per second to analyse")
+    loop: bool = Field(False, description="video files only: start over at the end")
 
 
-@dataclass(frozen=True)
-class StartSession:
-    key: str
-    cameras: list[CameraInput]
+class WebhookIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: Url
+    # Kept out of every repr: it must never reach a log line or a traceback.
+    secret: WebhookSecret = Field(description="signs every delivery; never shown again", repr=False)
+
+
+class SessionStart(BaseModel):
+    """A session to start; what is left out comes from the settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: SessionKey = Field(description="external key, e.g. a slot id")
+    cameras: list[CameraIn] = Field(min_length=1)
     mode: SessionMode = "once"
-    roster: list[int] | None = None
-    threshold: float | None = None
-    cooldown_s: float | None = None
-    ends_at: datetime | None = None
-    webhook_url: str | None = None
-    webhook_secret: str | None = None
-    evidence: bool | None = None
-
-    def __repr__(self) -> str:  # keeps the webhook secret out of logs and tracebacks
-        return f"StartSession(key={self.key!r}, cameras={len(self.cameras)})"
+    roster: list[int] | None = Field(None, description="person ids; omitted = whole gallery")
+    threshold: Threshold | None = None
+    cooldown_s: Cooldown | None = Field(None, description="`every` mode, per person")
+    ends_at: AwareDatetime | None = None
+    webhook: WebhookIn | None = None
+    evidence: bool | None = Field(None, description="keep face crop and frame per recognition")
 
 
 @dataclass(frozen=True)
@@ -96,6 +126,7 @@ class SessionService:
         deliveries: DeliveryRepository,
         people: PeopleRepository,
         evidence: EvidenceStore,
+        audit: AuditService,
     ) -> None:
         self._settings = settings
         self._manager = manager
@@ -104,6 +135,7 @@ class SessionService:
         self._deliveries = deliveries
         self._people = people
         self._evidence = evidence
+        self._audit = audit
 
     @property
     def manager(self) -> SessionManager:
@@ -117,9 +149,13 @@ class SessionService:
         """Stop this process's cameras and deliveries; active sessions stay active."""
         self._manager.close()
 
-    def start(self, request: StartSession) -> SessionView:
+    def start(self, actor: Principal, request: SessionStart) -> SessionView:
         new = self._validated(request)
-        record, started = self._sessions.create(new, lambda r: events.started(r, r.created_at))
+        record, started = self._sessions.create(
+            new,
+            lambda r: events.started(r, r.created_at),
+            lambda r: _entry(actor, Action.START, r.id, key=r.key, cameras=len(r.cameras)),
+        )
         self._manager.on_event(started)
         self._manager.launch(record)
         return self.get(record.id)
@@ -141,10 +177,12 @@ class SessionService:
             deliveries=self._deliveries.counts(session_id) if record.webhook_url else None,
         )
 
-    def stop(self, session_id: int) -> SessionView:
-        """End the session (idempotent) and return its final summary."""
+    def stop(self, actor: Principal, session_id: int) -> SessionView:
+        """End the session (idempotent) and return its final summary. The end is stored by
+        the manager (which also ends sessions on its own), so the entry follows it."""
         self._sessions.get(session_id)  # 404 before anything else
-        self._manager.end(session_id, "ended", "stopped by request")
+        record = self._manager.end(session_id, "ended", "stopped by request")
+        self._audit.record_many([_entry(actor, Action.STOP, session_id, key=record.key)])
         return self.get(session_id)
 
     def events(
@@ -173,19 +211,28 @@ class SessionService:
     ) -> tuple[DeliveryRecord, list[AttemptRecord]]:
         return self._deliveries.get(session_id, delivery_id)
 
-    def replay(self, session_id: int, event_id: str) -> DeliveryRecord:
-        delivery = self._deliveries.replay(session_id, event_id)
+    def replay(self, actor: Principal, session_id: int, event_id: str) -> DeliveryRecord:
+        delivery = self._deliveries.replay(
+            session_id,
+            event_id,
+            lambda d: _entry(
+                actor, Action.REPLAY, session_id, event_id=d.event_id, delivery_id=d.id
+            ),
+        )
         self._manager.deliverer.wake()
         return delivery
 
-    def replay_failed(self, session_id: int) -> int:
-        count = self._deliveries.replay_failed(session_id)
+    def replay_failed(self, actor: Principal, session_id: int) -> int:
+        count = self._deliveries.replay_failed(
+            session_id,
+            lambda n: _entry(actor, Action.REPLAY, session_id, requeued=n),
+        )
         self._manager.deliverer.wake()
         return count
 
     # ---- validation --------------------------------------------------------------------------
 
-    def _validated(self, request: StartSession) -> NewSession:
+    def _validated(self, request: SessionStart) -> NewSession:
         s = self._settings
         if not request.key.strip():
             raise ValidationFailedError("key must not be blank", field="key")
@@ -195,6 +242,7 @@ class SessionService:
             )
         if request.ends_at is not None and request.ends_at <= datetime.now(UTC):
             raise ValidationFailedError("ends_at is in the past", field="ends_at")
+        webhook = request.webhook
         return NewSession(
             key=request.key,
             mode=request.mode,
@@ -203,12 +251,12 @@ class SessionService:
             cameras=tuple(self._camera(c, i) for i, c in enumerate(request.cameras)),
             roster=self._roster(request.roster),
             ends_at=request.ends_at,
-            webhook_url=_webhook_url(request.webhook_url, request.webhook_secret),
-            webhook_secret=request.webhook_secret if request.webhook_url else None,
+            webhook_url=None if webhook is None else _webhook_url(webhook.url),
+            webhook_secret=None if webhook is None else webhook.secret,
             evidence=s.evidence_enabled if request.evidence is None else request.evidence,
         )
 
-    def _camera(self, camera: CameraInput, position: int) -> NewCamera:
+    def _camera(self, camera: CameraIn, position: int) -> NewCamera:
         source = parse_source(camera.url)
         check_file_exists(source)
         fps = self._settings.session_default_fps if camera.fps is None else camera.fps
@@ -216,7 +264,8 @@ class SessionService:
             raise ValidationFailedError(
                 f"camera fps must be in (0, {self._settings.session_max_fps}]", field="fps"
             )
-        return NewCamera(camera.url, camera.name or f"camera-{position + 1}", fps, camera.loop)
+        name = camera.name or f"camera-{position + 1}"
+        return NewCamera(url=camera.url, name=name, target_fps=fps, loop=camera.loop)
 
     def _roster(self, roster: list[int] | None) -> tuple[int, ...] | None:
         if roster is None:
@@ -235,17 +284,17 @@ class SessionService:
         return tuple(wanted)
 
 
-def _webhook_url(url: str | None, secret: str | None) -> str | None:
-    if url is None:
-        return None
+def _entry(actor: Principal, action: Action, session_id: int, **details: Any) -> NewAuditEntry:
+    """An entry about a session: ids, counts and its key; never camera or webhook URLs (they
+    may carry passwords)."""
+    return audit_entry(actor, action, Target.SESSION, session_id, details)
+
+
+def _webhook_url(url: str) -> str:
+    # The secret's length is the field type's (WebhookSecret) business.
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationFailedError("webhook url must be an http(s) URL", field="webhook.url")
-    if secret is None or len(secret) < MIN_SECRET_LENGTH:
-        raise ValidationFailedError(
-            f"webhook secret must have at least {MIN_SECRET_LENGTH} characters",
-            field="webhook.secret",
-        )
     return url
 
 
@@ -273,6 +322,7 @@ def build_session_service(
     people: PeopleRepository,
     run_inference: Callable[[Callable[[], None]], None],
     observer: SessionObserver,
+    audit: AuditService,
 ) -> SessionService:
     """Everything live sessions need, wired once (called by the composition root)."""
     policies = SessionPolicies.from_settings(settings)
@@ -298,5 +348,5 @@ def build_session_service(
     )
     manager = SessionManager(deps, deliverer, RunnerLock(settings.data_dir / "sessions.lock"))
     return SessionService(
-        settings, manager, sessions, events_repo, deliveries, people, evidence
+        settings, manager, sessions, events_repo, deliveries, people, evidence, audit
     )

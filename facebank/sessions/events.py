@@ -9,20 +9,36 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from facebank.pipeline.types import Detection
 from facebank.store.people import PersonRecord
-from facebank.store.sessions import CameraRecord, NewEvent, SessionPersonRecord, SessionRecord
+from facebank.store.sessions import (
+    RECOGNITION,
+    CameraRecord,
+    NewEvent,
+    SessionPersonRecord,
+    SessionRecord,
+)
 
-RECOGNITION = "recognition"
 STARTED = "session.started"
 CAMERA_FAILED = "session.camera_failed"
 CAMERA_RECOVERED = "session.camera_recovered"
 ENDED = "session.ended"
 FAILED = "session.failed"
-EVENT_TYPES = (RECOGNITION, STARTED, CAMERA_FAILED, CAMERA_RECOVERED, ENDED, FAILED)
-EVIDENCE_KINDS = ("face", "frame")
+# The one list of event types (the API's `type` filter is this Literal).
+EventType = Literal[
+    "recognition",
+    "session.started",
+    "session.camera_failed",
+    "session.camera_recovered",
+    "session.ended",
+    "session.failed",
+]
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
+assert set(EVENT_TYPES) == {RECOGNITION, STARTED, CAMERA_FAILED, CAMERA_RECOVERED, ENDED, FAILED}
+EvidenceKind = Literal["face", "frame"]
+EVIDENCE_KINDS: tuple[str, ...] = get_args(EvidenceKind)
 
 
 def new_event_id() -> str:

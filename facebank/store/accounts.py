@@ -1,4 +1,5 @@
-"""Users, API keys and login throttling: records, row mapping and the repositories.
+"""Users, API keys and login throttling: field limits, records, row mapping and the
+repositories. Every change to a user or key is audited in the transaction of the change.
 
 Roles are plain strings here: the store keeps them, the auth package gives them meaning.
 """
@@ -6,9 +7,11 @@ Roles are plain strings here: the store keeps them, the auth package gives them 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Annotated
 
+from pydantic import Field
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -19,17 +22,27 @@ from facebank.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from facebank.store.audit import NewAuditEntry, add_entry
+from facebank.store.audit import AuditFor, audited
 from facebank.store.coltypes import utcnow
 from facebank.store.db import database_kind
 from facebank.store.paging import Page
+from facebank.store.queries import fetch_page
+from facebank.store.shapes import AnswerRecord, record_from
 from facebank.store.tables import ApiKey, LoginThrottle, User
 from facebank.store.tx import SessionFactory, run_read, run_write
 from facebank.store.validation import is_storable_id
 
-# --- account records ----------------------------------------------------------
+# --- field types and limits ------------------------------------------------------------
 
-# Plain values for users, API keys and the audit log crossing the store boundary.
+USERNAME_MAX = 64
+API_KEY_NAME_MAX = 100
+THROTTLE_KEY_MAX = 128
+
+# What a request may send; auth.passwords.normalize_username then applies the finer rules.
+Username = Annotated[str, Field(min_length=1, max_length=USERNAME_MAX)]
+ApiKeyName = Annotated[str, Field(min_length=1, max_length=API_KEY_NAME_MAX)]
+
+# --- records and row mapping -----------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -55,16 +68,15 @@ class UserChanges:
     password_hash: str | None = None
 
 
-@dataclass(frozen=True)
-class ApiKeyRecord:
+class ApiKeyRecord(AnswerRecord):
     id: int
     name: str
-    prefix: str
+    prefix: str = Field(description="the key's first characters, to tell keys apart")
     role: str
     created_by: int | None
     created_at: datetime
     expires_at: datetime | None
-    last_used_at: datetime | None
+    last_used_at: datetime | None = Field(description="updated at most once a minute")
     revoked_at: datetime | None
 
     def usable_at(self, now: datetime) -> bool:
@@ -82,39 +94,21 @@ class NewApiKey:
 
 
 def user_record(row: User) -> UserRecord:
-    return UserRecord(
-        id=row.id,
-        username=row.username,
-        role=row.role,
-        is_active=bool(row.is_active),
-        token_version=row.token_version,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        last_login_at=row.last_login_at,
-        password_hash=row.password_hash,
-    )
+    return record_from(UserRecord, row)
 
 
 def api_key_record(row: ApiKey) -> ApiKeyRecord:
-    return ApiKeyRecord(
-        id=row.id,
-        name=row.name,
-        prefix=row.prefix,
-        role=row.role,
-        created_by=row.created_by,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        last_used_at=row.last_used_at,
-        revoked_at=row.revoked_at,
-    )
+    return record_from(ApiKeyRecord, row)
 
 
-# --- users repo ---------------------------------------------------------------
+def _state(row: LoginThrottle) -> ThrottleState:
+    return record_from(ThrottleState, row)
 
-# Users: create (the first one as admin), read, page, change, delete — never the last admin.
 
-# Builds the audit entry from the stored result (whose id exists only after the insert).
-UserAuditFor = Callable[[UserRecord], NewAuditEntry]
+# --- users: create (the first one as admin), read, page, change, delete ------------------
+# (never the last active admin)
+
+UserAuditFor = AuditFor[UserRecord]
 
 
 class UsersRepository:
@@ -160,12 +154,8 @@ class UsersRepository:
         return run_read(self._sessions, work)
 
     def page(self, offset: int, limit: int) -> Page[UserRecord]:
-        def work(session: Session) -> Page[UserRecord]:
-            total = session.scalar(select(func.count(User.id))) or 0
-            rows = session.scalars(select(User).order_by(User.id).offset(offset).limit(limit))
-            return Page([user_record(r) for r in rows], int(total), offset, limit)
-
-        return run_read(self._sessions, work)
+        query = select(User).order_by(User.id)
+        return run_read(self._sessions, lambda s: fetch_page(s, query, offset, limit, user_record))
 
     def has_active_admin(self) -> bool:
         return run_read(self._sessions, lambda session: _active_admins(session, self._admin) > 0)
@@ -190,9 +180,7 @@ class UsersRepository:
             if was_admin and _active_admins(session, self._admin) == 0:
                 raise ConflictError("this would leave no active admin", user_id=user_id)
             row.updated_at = utcnow()
-            record = user_record(row)
-            add_entry(session, audit(record), row.updated_at)
-            return record
+            return audited(session, user_record(row), audit, row.updated_at)
 
         return run_write(self._sessions, work)
 
@@ -208,8 +196,7 @@ class UsersRepository:
             ):
                 raise ConflictError("the last active admin cannot be deleted", user_id=user_id)
             session.delete(row)
-            add_entry(session, audit(record), utcnow())
-            return record
+            return audited(session, record, audit, utcnow())
 
         return run_write(self._sessions, work)
 
@@ -253,9 +240,7 @@ def _insert(
     )
     session.add(row)
     session.flush()
-    record = user_record(row)
-    add_entry(session, audit(record), now)
-    return record
+    return audited(session, user_record(row), audit, now)
 
 
 def _taken(username: str) -> ConflictError:
@@ -287,11 +272,9 @@ def _lock_users(session: Session) -> None:
         session.execute(select(User.id).with_for_update())
 
 
-# --- api keys repo ------------------------------------------------------------
+# --- API keys: create, look up by keyed hash, list, revoke, stamp their last use --------
 
-# API keys: create, look up by keyed hash, list, revoke, and stamp their last use.
-
-KeyAuditFor = Callable[[ApiKeyRecord], NewAuditEntry]
+KeyAuditFor = AuditFor[ApiKeyRecord]
 
 
 class ApiKeysRepository:
@@ -301,20 +284,10 @@ class ApiKeysRepository:
     def create(self, key: NewApiKey, audit: KeyAuditFor) -> ApiKeyRecord:
         def work(session: Session) -> ApiKeyRecord:
             now = utcnow()
-            row = ApiKey(
-                name=key.name,
-                prefix=key.prefix,
-                key_hash=key.key_hash,
-                role=key.role,
-                created_by=key.created_by,
-                created_at=now,
-                expires_at=key.expires_at,
-            )
+            row = ApiKey(**asdict(key), created_at=now)  # NewApiKey: the columns a caller sets
             session.add(row)
             session.flush()
-            record = api_key_record(row)
-            add_entry(session, audit(record), now)
-            return record
+            return audited(session, api_key_record(row), audit, now)
 
         return run_write(self._sessions, work)
 
@@ -331,14 +304,10 @@ class ApiKeysRepository:
     def page(self, offset: int, limit: int, include_revoked: bool) -> Page[ApiKeyRecord]:
         conditions = [] if include_revoked else [ApiKey.revoked_at.is_(None)]
 
-        def work(session: Session) -> Page[ApiKeyRecord]:
-            total = session.scalar(select(func.count(ApiKey.id)).where(*conditions)) or 0
-            rows = session.scalars(
-                select(ApiKey).where(*conditions).order_by(ApiKey.id).offset(offset).limit(limit)
-            )
-            return Page([api_key_record(r) for r in rows], int(total), offset, limit)
-
-        return run_read(self._sessions, work)
+        query = select(ApiKey).where(*conditions).order_by(ApiKey.id)
+        return run_read(
+            self._sessions, lambda s: fetch_page(s, query, offset, limit, api_key_record)
+        )
 
     def revoke(self, key_id: int, audit: KeyAuditFor) -> ApiKeyRecord:
         """Idempotent: revoking a revoked key keeps the first revocation time."""
@@ -348,9 +317,7 @@ class ApiKeysRepository:
             if row.revoked_at is None:
                 row.revoked_at = utcnow()
                 session.flush()
-                record = api_key_record(row)
-                add_entry(session, audit(record), row.revoked_at)
-                return record
+                return audited(session, api_key_record(row), audit, row.revoked_at)
             return api_key_record(row)
 
         return run_write(self._sessions, work)
@@ -376,11 +343,9 @@ def _get_key(session: Session, key_id: int, lock: bool = False) -> ApiKey:
     return row
 
 
-# --- login throttle repo ------------------------------------------------------
+# --- login throttle: failed-login counters per user name and per client address ---------
+# (shared by all workers)
 
-# Failed-login counters per user name and per client address, shared by all workers.
-
-KEY_MAX = 128
 # Two racing first failures both insert; the loser simply counts again on top.
 INSERT_ATTEMPTS = 3
 
@@ -393,7 +358,7 @@ class LoginThrottleRepository:
         self._sessions = session_factory
 
     def states(self, keys: Sequence[str]) -> dict[str, ThrottleState]:
-        wanted = [k[:KEY_MAX] for k in keys]
+        wanted = [k[:THROTTLE_KEY_MAX] for k in keys]
 
         def work(session: Session) -> dict[str, ThrottleState]:
             rows = session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(wanted)))
@@ -403,7 +368,7 @@ class LoginThrottleRepository:
 
     def update(self, keys: Sequence[str], next_state: NextState) -> dict[str, ThrottleState]:
         """Replace each key's state by `next_state(key, current)` in one transaction."""
-        wanted = sorted({k[:KEY_MAX] for k in keys})  # one lock order: no deadlocks
+        wanted = sorted({k[:THROTTLE_KEY_MAX] for k in keys})  # one lock order: no deadlocks
 
         def work(session: Session) -> dict[str, ThrottleState]:
             result = {}
@@ -432,7 +397,7 @@ class LoginThrottleRepository:
         run_write(
             self._sessions,
             lambda session: session.execute(
-                delete(LoginThrottle).where(LoginThrottle.key == key[:KEY_MAX])
+                delete(LoginThrottle).where(LoginThrottle.key == key[:THROTTLE_KEY_MAX])
             ),
         )
 
@@ -449,7 +414,3 @@ class LoginThrottleRepository:
             return int(getattr(result, "rowcount", 0) or 0)
 
         return run_write(self._sessions, work)
-
-
-def _state(row: LoginThrottle) -> ThrottleState:
-    return ThrottleState(row.failures, row.last_failure_at, row.locked_until)

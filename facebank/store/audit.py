@@ -1,24 +1,36 @@
-"""The audit log: entries, filters, row mapping and the repository."""
+"""The audit log: entries, filters, row mapping and the repository. Other repositories stage
+entries in their own transactions (`add_entry`), so a change and its entry commit together."""
 
 from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from facebank.errors import ValidationFailedError
 from facebank.store.paging import Page
+from facebank.store.queries import fetch_page
+from facebank.store.shapes import AnswerRecord, record_from
 from facebank.store.tables import AuditEntry
 from facebank.store.tx import SessionFactory, run_read, run_write
 from facebank.store.validation import MAX_ID
 
-# --- records -------------------------------------------------------------------
+T = TypeVar("T")
+
+# Column sizes (the audit route's filters use them too).
+ACTOR_KIND_MAX = 16
+ACTOR_NAME_MAX = 100
+ACTION_MAX = 32
+TARGET_KIND_MAX = 32
+TARGET_ID_MAX = 128
+
+# --- records -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -38,8 +50,7 @@ class NewAuditEntry:
             raise ValidationFailedError(f"audit details are not JSON: {exc}") from exc
 
 
-@dataclass(frozen=True)
-class AuditRecord:
+class AuditRecord(AnswerRecord):
     id: int
     at: datetime
     actor_kind: str
@@ -60,44 +71,33 @@ class AuditFilter:
     action: str | None = None
 
 
+# Builds a change's audit entry from its stored result (whose id exists only after the
+# insert), inside the change's transaction.
+AuditFor = Callable[[T], NewAuditEntry]
+
+
+# --- row mapping and repository ----------------------------------------------------------
+
+
 def audit_record(row: AuditEntry) -> AuditRecord:
-    return AuditRecord(
-        id=row.id,
-        at=row.at,
-        actor_kind=row.actor_kind,
-        actor_id=row.actor_id,
-        actor_name=row.actor_name,
-        action=row.action,
-        target_kind=row.target_kind,
-        target_id=row.target_id,
-        details=copy.deepcopy(row.details),
-    )
-
-
-# --- audit repo ---------------------------------------------------------------
-
-# The audit log: append entries (alone or inside another repository's transaction), page.
-
-ACTOR_NAME_MAX = 100
-TARGET_ID_MAX = 128
+    return record_from(AuditRecord, row, details=copy.deepcopy(row.details))
 
 
 def add_entry(session: Session, entry: NewAuditEntry, at: datetime) -> None:
     """Stage an entry in the caller's transaction, so the change and its record commit
     together or not at all."""
-    session.add(
-        AuditEntry(
-            at=at,
-            actor_kind=entry.actor_kind,
-            actor_id=entry.actor_id,
-            # Clipped, not refused: an audit entry must never make the audited change fail.
-            actor_name=entry.actor_name[:ACTOR_NAME_MAX],
-            action=entry.action,
-            target_kind=entry.target_kind,
-            target_id=None if entry.target_id is None else entry.target_id[:TARGET_ID_MAX],
-            details=dict(entry.details),
-        )
-    )
+    values = asdict(entry)
+    # Clipped, not refused: an audit entry must never make the audited change fail.
+    values["actor_name"] = entry.actor_name[:ACTOR_NAME_MAX]
+    if entry.target_id is not None:
+        values["target_id"] = entry.target_id[:TARGET_ID_MAX]
+    session.add(AuditEntry(**values, at=at))
+
+
+def audited(session: Session, result: T, audit: AuditFor[T], at: datetime) -> T:
+    """Stage the audit entry of `result` in the caller's transaction; hand `result` on."""
+    add_entry(session, audit(result), at)
+    return result
 
 
 class AuditRepository:
@@ -118,32 +118,11 @@ class AuditRepository:
         """Newest first (by id, which follows commit order closely enough and is stable)."""
         if not (0 <= offset <= MAX_ID and 0 <= limit <= MAX_ID):
             raise ValidationFailedError("offset and limit must be non-negative 64-bit integers")
-        conditions = _conditions(criteria)
-
-        def work(session: Session) -> Page[AuditRecord]:
-            total = session.scalar(select(func.count(AuditEntry.id)).where(*conditions)) or 0
-            rows = session.scalars(
-                select(AuditEntry)
-                .where(*conditions)
-                .order_by(AuditEntry.id.desc())
-                .offset(offset)
-                .limit(limit)
-            )
-            return Page([audit_record(r) for r in rows], int(total), offset, limit)
-
-        return run_read(self._sessions, work)
+        query = select(AuditEntry).where(*_conditions(criteria)).order_by(AuditEntry.id.desc())
+        return run_read(self._sessions, lambda s: fetch_page(s, query, offset, limit, audit_record))
 
 
 def _conditions(criteria: AuditFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if criteria.target_kind is not None:
-        conditions.append(AuditEntry.target_kind == criteria.target_kind)
-    if criteria.target_id is not None:
-        conditions.append(AuditEntry.target_id == criteria.target_id)
-    if criteria.actor_kind is not None:
-        conditions.append(AuditEntry.actor_kind == criteria.actor_kind)
-    if criteria.actor_id is not None:
-        conditions.append(AuditEntry.actor_id == criteria.actor_id)
-    if criteria.action is not None:
-        conditions.append(AuditEntry.action == criteria.action)
-    return conditions
+    """One equality per set criterion (the filter's fields are named after the columns)."""
+    wanted = {name: value for name, value in asdict(criteria).items() if value is not None}
+    return [getattr(AuditEntry, name) == value for name, value in wanted.items()]

@@ -1,22 +1,30 @@
-"""Live sessions, their cameras, events and webhook deliveries: records, row mapping and
-the repositories (no ORM objects and no secrets cross this boundary).
+"""Live sessions, their cameras, events and webhook deliveries: field types and limits,
+inputs, records, row mapping and the repositories (no ORM objects and no secrets cross this
+boundary).
+
+The `Annotated` field types below are the one declaration of each field's limits: the
+store's inputs validate with them and the API's request models are built from them.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
+from pydantic import Field, field_validator
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from facebank.errors import ConflictError, NotFoundError, ValidationFailedError
+from facebank.store.audit import AuditFor, audited
 from facebank.store.coltypes import utcnow
 from facebank.store.paging import Page
+from facebank.store.queries import count_by, fetch_page
+from facebank.store.shapes import AnswerRecord, CheckedInput, record_from
 from facebank.store.tables import (
     LiveSession,
     SessionCamera,
@@ -26,11 +34,9 @@ from facebank.store.tables import (
     WebhookDelivery,
 )
 from facebank.store.tx import SessionFactory, run_read, run_write
-from facebank.store.validation import check_length, check_text_key, is_storable_id
+from facebank.store.validation import is_storable_id
 
-# --- session records ----------------------------------------------------------
-
-# Plain values for live sessions crossing the store boundary (no ORM objects, no secrets).
+# --- field types and limits ------------------------------------------------------------
 
 SessionMode = Literal["once", "every"]
 SessionStatus = Literal["active", "ended", "failed"]
@@ -39,8 +45,19 @@ DeliveryStatus = Literal["pending", "delivered", "failed"]
 KEY_MAX = 128
 URL_MAX = 2000
 CAMERA_NAME_MAX = 100
+SECRET_MIN = 16
 SECRET_MAX = 256
+FPS_MAX = 120.0
 TEXT_MAX = 1000
+RECOGNITION = "recognition"  # the event type the summaries count (see sessions.events)
+
+SessionKey = Annotated[str, Field(min_length=1, max_length=KEY_MAX)]
+Url = Annotated[str, Field(min_length=1, max_length=URL_MAX)]
+CameraName = Annotated[str, Field(min_length=1, max_length=CAMERA_NAME_MAX)]
+Fps = Annotated[float, Field(gt=0, le=FPS_MAX)]
+WebhookSecret = Annotated[str, Field(min_length=SECRET_MIN, max_length=SECRET_MAX)]
+Threshold = Annotated[float, Field(ge=-1.0, le=1.0)]
+Cooldown = Annotated[float, Field(ge=0)]
 
 
 def clip(text: str | None, limit: int = TEXT_MAX) -> str | None:
@@ -48,44 +65,72 @@ def clip(text: str | None, limit: int = TEXT_MAX) -> str | None:
     return None if text is None else text[:limit]
 
 
-@dataclass(frozen=True)
-class NewCamera:
-    url: str
-    name: str
-    target_fps: float
+# --- inputs ----------------------------------------------------------------------------
+
+
+class NewCamera(CheckedInput):
+    url: Url
+    name: CameraName
+    target_fps: Fps
     loop: bool = False
 
-    def __post_init__(self) -> None:
-        check_length("camera url", self.url, URL_MAX)
-        check_length("camera name", self.name, CAMERA_NAME_MAX)
-        if not self.url.strip():
-            raise ValidationFailedError("camera url must not be empty", field="url")
+    @field_validator("url")
+    @classmethod
+    def _not_blank(cls, url: str) -> str:
+        if not url.strip():
+            raise ValueError("camera url must not be empty")
+        return url
+
+
+class NewSession(CheckedInput):
+    key: SessionKey
+    mode: SessionMode
+    threshold: Threshold
+    cooldown_s: Cooldown
+    cameras: tuple[NewCamera, ...] = Field(min_length=1)
+    roster: tuple[int, ...] | None = None
+    ends_at: datetime | None = None
+    webhook_url: Url | None = None
+    # Kept out of every repr: it must never reach a log line.
+    webhook_secret: WebhookSecret | None = Field(default=None, repr=False)
+    evidence: bool = True
 
 
 @dataclass(frozen=True)
-class NewSession:
-    key: str
-    mode: SessionMode
-    threshold: float
-    cooldown_s: float
-    cameras: tuple[NewCamera, ...]
-    roster: tuple[int, ...] | None = None
-    ends_at: datetime | None = None
-    webhook_url: str | None = None
-    webhook_secret: str | None = None
-    evidence: bool = True
+class NewEvent:
+    event_id: str
+    type: str
+    payload: dict[str, Any]
+    created_at: datetime
+    camera_id: int | None = None
+    person_id: int | None = None
+    evidence: bool = False
 
-    def __post_init__(self) -> None:
-        check_text_key("key", self.key, KEY_MAX)
-        if self.webhook_url is not None:
-            check_length("webhook url", self.webhook_url, URL_MAX)
-        if self.webhook_secret is not None:
-            check_length("webhook secret", self.webhook_secret, SECRET_MAX)
-        if not self.cameras:
-            raise ValidationFailedError("a session needs at least one camera", field="cameras")
 
-    def __repr__(self) -> str:  # the secret must never reach a log line
-        return f"NewSession(key={self.key!r}, mode={self.mode!r}, cameras={len(self.cameras)})"
+@dataclass(frozen=True)
+class Sighting:
+    """Seen-statistics of one person to merge into the session summary."""
+
+    person_id: int
+    first_seen: datetime
+    last_seen: datetime
+    new_sightings: int
+    best_score: float
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: float
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+# --- records ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -124,17 +169,6 @@ class SessionRecord:
 
 
 @dataclass(frozen=True)
-class NewEvent:
-    event_id: str
-    type: str
-    payload: dict[str, Any]
-    created_at: datetime
-    camera_id: int | None = None
-    person_id: int | None = None
-    evidence: bool = False
-
-
-@dataclass(frozen=True)
 class EventRecord:
     seq: int  # database id: increases with every event, the paging cursor
     event_id: str
@@ -148,17 +182,6 @@ class EventRecord:
 
 
 @dataclass(frozen=True)
-class Sighting:
-    """Seen-statistics of one person to merge into the session summary."""
-
-    person_id: int
-    first_seen: datetime
-    last_seen: datetime
-    new_sightings: int
-    best_score: float
-
-
-@dataclass(frozen=True)
 class SessionPersonRecord:
     person_id: int
     first_seen: datetime
@@ -168,14 +191,12 @@ class SessionPersonRecord:
     best_score: float
 
 
-@dataclass(frozen=True)
-class DeliveryRecord:
+class DeliveryRecord(AnswerRecord):
     id: int
-    session_id: int
     event_id: str
     event_type: str
     url: str
-    status: DeliveryStatus
+    status: str  # a DeliveryStatus; a plain string in the API's documented shape
     replay: bool
     attempts: int
     next_attempt_at: datetime
@@ -186,8 +207,7 @@ class DeliveryRecord:
     delivered_at: datetime | None
 
 
-@dataclass(frozen=True)
-class AttemptRecord:
+class AttemptRecord(AnswerRecord):
     attempt: int
     at: datetime
     status_code: int | None
@@ -213,57 +233,19 @@ class DeliveryJob:
         return f"DeliveryJob(id={self.delivery_id}, event={self.event_id}, url={self.url!r})"
 
 
-@dataclass(frozen=True)
-class AttemptResult:
-    at: datetime
-    status_code: int | None
-    error: str | None
-    duration_ms: float
-
-    @property
-    def ok(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
-
-
-# --- session mapping ----------------------------------------------------------
-
-# Session rows <-> records, and the writes several session repositories share.
-
-RECOGNITION = "recognition"
-
-
-def camera_record(row: SessionCamera) -> CameraRecord:
-    return CameraRecord(
-        id=row.id,
-        session_id=row.session_id,
-        position=row.position,
-        name=row.name,
-        url=row.url,
-        target_fps=float(row.target_fps),
-        loop=bool(row.loop),
-        status=row.status,
-        failures=row.failures,
-        last_error=row.last_error,
-    )
+# --- row mapping -----------------------------------------------------------------------
 
 
 def session_record(row: LiveSession, cameras: Iterable[SessionCamera]) -> SessionRecord:
-    return SessionRecord(
-        id=row.id,
-        key=row.key,
+    return record_from(
+        SessionRecord,
+        row,
         status=cast(SessionStatus, row.status),
-        reason=row.reason,
         mode=cast(SessionMode, row.mode),
-        threshold=float(row.threshold),
-        cooldown_s=float(row.cooldown_s),
         roster=None if row.roster is None else tuple(int(p) for p in row.roster),
-        ends_at=row.ends_at,
-        webhook_url=row.webhook_url,
-        evidence=bool(row.evidence),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        ended_at=row.ended_at,
-        cameras=tuple(camera_record(c) for c in sorted(cameras, key=lambda c: c.position)),
+        cameras=tuple(
+            record_from(CameraRecord, c) for c in sorted(cameras, key=lambda c: c.position)
+        ),
     )
 
 
@@ -273,36 +255,50 @@ def load_session(session: Session, row: LiveSession) -> SessionRecord:
 
 
 def event_record(row: SessionEvent) -> EventRecord:
-    return EventRecord(
-        seq=row.id,
-        event_id=row.event_id,
-        session_id=row.session_id,
-        type=row.type,
-        camera_id=row.camera_id,
-        person_id=row.person_id,
-        payload=copy.deepcopy(row.payload),
-        evidence=bool(row.evidence),
-        created_at=row.created_at,
-    )
+    return record_from(EventRecord, row, seq=row.id, payload=copy.deepcopy(row.payload))
 
 
 def delivery_record(row: WebhookDelivery, event: SessionEvent) -> DeliveryRecord:
-    return DeliveryRecord(
-        id=row.id,
-        session_id=row.session_id,
+    return record_from(DeliveryRecord, row, event_id=event.event_id, event_type=event.type)
+
+
+def _job(delivery: WebhookDelivery, event: SessionEvent, secret: str | None) -> DeliveryJob:
+    return record_from(
+        DeliveryJob,
+        delivery,
+        delivery_id=delivery.id,
         event_id=event.event_id,
         event_type=event.type,
-        url=row.url,
-        status=row.status,  # type: ignore[arg-type]
-        replay=bool(row.replay),
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
-        deadline_at=row.deadline_at,
-        last_status_code=row.last_status_code,
-        last_error=row.last_error,
-        created_at=row.created_at,
-        delivered_at=row.delivered_at,
+        secret=secret or "",
+        payload=dict(event.payload),
     )
+
+
+def _session_row(new: NewSession, now: datetime) -> LiveSession:
+    return LiveSession(
+        **new.model_dump(exclude={"cameras", "roster"}),
+        roster=None if new.roster is None else list(new.roster),
+        active_key=new.key,
+        status="active",
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _camera_rows(
+    session_id: int, cameras: Sequence[NewCamera], now: datetime
+) -> list[SessionCamera]:
+    return [
+        SessionCamera(
+            **camera.model_dump(),
+            session_id=session_id,
+            position=i,
+            status="starting",
+            failures=0,
+            updated_at=now,
+        )
+        for i, camera in enumerate(cameras)
+    ]
 
 
 def new_delivery(
@@ -333,16 +329,7 @@ def insert_event(
 ) -> EventRecord:
     """Store the event and, when the session has a webhook, its pending delivery: one
     transaction, so an event is never stored without the promise to deliver it."""
-    row = SessionEvent(
-        event_id=new.event_id,
-        session_id=owner.id,
-        type=new.type,
-        camera_id=new.camera_id,
-        person_id=new.person_id,
-        payload=copy.deepcopy(new.payload),
-        evidence=new.evidence,
-        created_at=new.created_at,
-    )
+    row = SessionEvent(**asdict(new), session_id=owner.id)  # asdict copies the payload
     session.add(row)
     session.flush()
     if owner.webhook_url:
@@ -377,12 +364,11 @@ def merge_sightings(session: Session, session_id: int, sightings: Sequence[Sight
 
 
 def people_summary(session: Session, session_id: int) -> list[SessionPersonRecord]:
-    counts = dict(
-        session.execute(
-            select(SessionEvent.person_id, func.count(SessionEvent.id))
-            .where(SessionEvent.session_id == session_id, SessionEvent.type == RECOGNITION)
-            .group_by(SessionEvent.person_id)
-        ).all()
+    counts = count_by(
+        session,
+        SessionEvent.person_id,
+        SessionEvent.session_id == session_id,
+        SessionEvent.type == RECOGNITION,
     )
     rows = session.scalars(
         select(SessionPerson)
@@ -390,21 +376,12 @@ def people_summary(session: Session, session_id: int) -> list[SessionPersonRecor
         .order_by(SessionPerson.first_seen, SessionPerson.person_id)
     )
     return [
-        SessionPersonRecord(
-            person_id=row.person_id,
-            first_seen=row.first_seen,
-            last_seen=row.last_seen,
-            sightings=row.sightings,
-            events=int(counts.get(row.person_id, 0)),
-            best_score=float(row.best_score),
-        )
+        record_from(SessionPersonRecord, row, events=int(counts.get(row.person_id, 0)))
         for row in rows
     ]
 
 
-# --- sessions repo ------------------------------------------------------------
-
-# Live sessions: create (with their cameras and "started" event), read, finish, camera state,
+# --- sessions: create (with cameras, "started" event and audit entry), read, finish -------
 
 StartedEvent = Callable[[SessionRecord], NewEvent]
 EndedEvent = Callable[[SessionRecord, list[SessionPersonRecord]], NewEvent]
@@ -415,10 +392,12 @@ class SessionRepository:
         self._sessions = session_factory
         self._retry_for_s = retry_for_s  # how long the webhook deliveries created here live
 
-    def create(self, new: NewSession, started: StartedEvent) -> tuple[SessionRecord, EventRecord]:
-        """Insert the session, its cameras and its "started" event (built by `started` from
-        the stored record) in one transaction. A second active session with the same key is
-        a ConflictError."""
+    def create(
+        self, new: NewSession, started: StartedEvent, audit: AuditFor[SessionRecord]
+    ) -> tuple[SessionRecord, EventRecord]:
+        """Insert the session, its cameras, its "started" event and its audit entry (both
+        built from the stored record) in one transaction. A second active session with the
+        same key is a ConflictError."""
 
         def work(session: Session) -> tuple[SessionRecord, EventRecord]:
             _ensure_key_free(session, new.key)
@@ -426,23 +405,10 @@ class SessionRepository:
             row = _session_row(new, now)
             session.add(row)
             session.flush()
-            cameras = [
-                SessionCamera(
-                    session_id=row.id,
-                    position=i,
-                    name=camera.name,
-                    url=camera.url,
-                    target_fps=camera.target_fps,
-                    loop=camera.loop,
-                    status="starting",
-                    failures=0,
-                    updated_at=now,
-                )
-                for i, camera in enumerate(new.cameras)
-            ]
+            cameras = _camera_rows(row.id, new.cameras, now)
             session.add_all(cameras)
             session.flush()
-            record = session_record(row, cameras)
+            record = audited(session, session_record(row, cameras), audit, now)
             return record, insert_event(session, row, started(record), self._retry_for_s)
 
         try:
@@ -468,17 +434,10 @@ class SessionRepository:
         if key is not None:
             conditions.append(LiveSession.key == key)
 
+        query = select(LiveSession).where(*conditions).order_by(LiveSession.id.desc())
+
         def work(session: Session) -> Page[SessionRecord]:
-            total = session.scalar(select(func.count(LiveSession.id)).where(*conditions)) or 0
-            rows = session.scalars(
-                select(LiveSession)
-                .where(*conditions)
-                .order_by(LiveSession.id.desc())
-                .offset(offset)
-                .limit(limit)
-            )
-            items = [load_session(session, row) for row in rows]
-            return Page(items=items, total=int(total), offset=offset, limit=limit)
+            return fetch_page(session, query, offset, limit, lambda r: load_session(session, r))
 
         return run_read(self._sessions, work)
 
@@ -539,26 +498,6 @@ class SessionRepository:
         return run_read(self._sessions, lambda s: people_summary(s, session_id))
 
 
-def _session_row(new: NewSession, now: object) -> LiveSession:
-    return LiveSession(
-        key=new.key,
-        active_key=new.key,
-        status="active",
-        reason=None,
-        mode=new.mode,
-        threshold=new.threshold,
-        cooldown_s=new.cooldown_s,
-        roster=None if new.roster is None else list(new.roster),
-        ends_at=new.ends_at,
-        webhook_url=new.webhook_url,
-        webhook_secret=new.webhook_secret,
-        evidence=new.evidence,
-        created_at=now,
-        updated_at=now,
-        ended_at=None,
-    )
-
-
 def _ensure_key_free(session: Session, key: str) -> None:
     owner = session.scalar(select(LiveSession.id).where(LiveSession.active_key == key))
     if owner is not None:
@@ -580,9 +519,7 @@ def _get(session: Session, session_id: int, lock: bool = False) -> LiveSession:
     return row
 
 
-# --- events repo --------------------------------------------------------------
-
-# Session events: append (with their webhook delivery), page through, and what a resumed
+# --- events: append (with their webhook delivery), page, what a resumed session knows ----
 
 
 class EventRepository:
@@ -597,9 +534,7 @@ class EventRepository:
         transaction, so the summary and the event list never disagree."""
 
         def work(session: Session) -> EventRecord:
-            owner = session.get(LiveSession, session_id)
-            if owner is None:
-                raise NotFoundError(f"session {session_id} not found", session_id=session_id)
+            owner = _get(session, session_id)
             merge_sightings(session, session_id, sightings)
             return insert_event(session, owner, new, self._retry_for_s)
 
@@ -654,21 +589,11 @@ class EventRepository:
 
     def counts(self, session_id: int) -> dict[str, int]:
         """Number of events per type."""
-
-        def work(session: Session) -> dict[str, int]:
-            rows = session.execute(
-                select(SessionEvent.type, func.count(SessionEvent.id))
-                .where(SessionEvent.session_id == session_id)
-                .group_by(SessionEvent.type)
-            ).all()
-            return {str(kind): int(n) for kind, n in rows}
-
-        return run_read(self._sessions, work)
+        at_session = SessionEvent.session_id == session_id
+        return run_read(self._sessions, lambda s: count_by(s, SessionEvent.type, at_session))
 
 
-# --- deliveries repo ----------------------------------------------------------
-
-# Webhook deliveries: claim the due ones under a lease, record attempts, list, replay.
+# --- webhook deliveries: claim the due ones under a lease, record attempts, list, replay -
 
 _Delivery = WebhookDelivery
 
@@ -807,15 +732,15 @@ class DeliveryRepository:
                 .where(WebhookAttempt.delivery_id == row.id)
                 .order_by(WebhookAttempt.attempt)
             )
-            return delivery_record(row, event), [
-                AttemptRecord(a.attempt, a.at, a.status_code, a.error, float(a.duration_ms))
-                for a in attempts
-            ]
+            return delivery_record(row, event), [record_from(AttemptRecord, a) for a in attempts]
 
         return run_read(self._sessions, work)
 
-    def replay(self, session_id: int, event_id: str) -> DeliveryRecord:
-        """Queue the event once more (a new delivery, same event id and body)."""
+    def replay(
+        self, session_id: int, event_id: str, audit: AuditFor[DeliveryRecord]
+    ) -> DeliveryRecord:
+        """Queue the event once more (a new delivery, same event id and body), audited in
+        the same transaction."""
 
         def work(session: Session) -> DeliveryRecord:
             owner = _webhook_session(session, session_id)
@@ -826,15 +751,17 @@ class DeliveryRepository:
             )
             if event is None:
                 raise NotFoundError(f"event {event_id!r} not found in session {session_id}")
-            row = new_delivery(owner, event, utcnow(), self._retry_for_s, replay=True)
+            now = utcnow()
+            row = new_delivery(owner, event, now, self._retry_for_s, replay=True)
             session.add(row)
             session.flush()
-            return delivery_record(row, event)
+            return audited(session, delivery_record(row, event), audit, now)
 
         return run_write(self._sessions, work)
 
-    def replay_failed(self, session_id: int) -> int:
-        """Give every delivery that gave up a fresh retry window; returns how many."""
+    def replay_failed(self, session_id: int, audit: AuditFor[int]) -> int:
+        """Give every delivery that gave up a fresh retry window, audited in the same
+        transaction; returns how many."""
 
         def work(session: Session) -> int:
             _webhook_session(session, session_id)
@@ -849,40 +776,18 @@ class DeliveryRepository:
                     deadline_at=now + timedelta(seconds=self._retry_for_s),
                 )
             )
-            return int(result.rowcount)  # type: ignore[attr-defined]
+            return audited(session, int(result.rowcount), audit, now)  # type: ignore[attr-defined]
 
         return run_write(self._sessions, work)
 
     def counts(self, session_id: int) -> dict[str, int]:
-        def work(session: Session) -> dict[str, int]:
-            rows = session.execute(
-                select(_Delivery.status, func.count(_Delivery.id))
-                .where(_Delivery.session_id == session_id)
-                .group_by(_Delivery.status)
-            ).all()
-            return {str(status): int(n) for status, n in rows}
-
-        return run_read(self._sessions, work)
+        """Number of deliveries per status."""
+        at_session = _Delivery.session_id == session_id
+        return run_read(self._sessions, lambda s: count_by(s, _Delivery.status, at_session))
 
 
 def _webhook_session(session: Session, session_id: int) -> LiveSession:
-    owner = session.get(LiveSession, session_id) if is_storable_id(session_id) else None
-    if owner is None:
-        raise NotFoundError(f"session {session_id} not found", session_id=session_id)
+    owner = _get(session, session_id)
     if not owner.webhook_url:
         raise ValidationFailedError(f"session {session_id} has no webhook", session_id=session_id)
     return owner
-
-
-def _job(delivery: WebhookDelivery, event: SessionEvent, secret: str | None) -> DeliveryJob:
-    return DeliveryJob(
-        delivery_id=delivery.id,
-        event_id=event.event_id,
-        event_type=event.type,
-        url=delivery.url,
-        secret=secret or "",
-        payload=dict(event.payload),
-        attempts=delivery.attempts,
-        deadline_at=delivery.deadline_at,
-        replay=bool(delivery.replay),
-    )

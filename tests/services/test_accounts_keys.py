@@ -7,13 +7,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import Engine, event, text
 
+from facebank.api.auth_schemas import ApiKeyCreate
 from facebank.auth.principal import PrincipalKind, system_principal
 from facebank.auth.roles import Role
 from facebank.errors import AuthenticationError, ValidationFailedError
 from facebank.services.auth_setup import AuthServices
 from facebank.services.authenticator import Credentials
+from facebank.store.accounts import API_KEY_NAME_MAX
 from facebank.store.audit import AuditFilter
 from tests.auth.fakes import FakeClock
 from tests.auth.harness import BACKENDS, auth_stack
@@ -192,3 +195,22 @@ def test_cached_check_needs_no_database_and_defers_otherwise(
     auth.authenticator.authenticate_token(token)
     user = auth.authenticator.authenticate_cached(Credentials(bearer=token))
     assert user is not None and user.name == "ada"
+
+
+@pytest.mark.parametrize("length", [API_KEY_NAME_MAX, API_KEY_NAME_MAX + 1])
+def test_the_api_and_the_service_agree_on_the_key_name_limit(
+    stack: tuple[AuthServices, Engine], length: int
+) -> None:
+    auth, _ = stack
+    name = "k" * length
+    try:
+        ApiKeyCreate(name=name, role=Role.VIEWER)
+        api = True
+    except PydanticValidationError:
+        api = False
+    try:
+        auth.api_keys.create(ROOT, name, Role.VIEWER)
+        service = True
+    except ValidationFailedError:
+        service = False
+    assert api == service == (length <= API_KEY_NAME_MAX)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from facebank.api import auth_convert, auth_schemas, schemas
-from facebank.api.deps import ServicesDep
+from facebank.api.answers import PageNumber, PageSize, offset, page_out
+from facebank.api.deps import ApiKeysDep
 from facebank.api.security import KeyAdmin
 
 router = APIRouter(prefix="/api/v1/api-keys", tags=["api keys"])
@@ -25,33 +26,27 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     summary="Create an API key with a role and optional expiry; the key is in this answer only",
 )
 def create_key(
-    body: auth_schemas.ApiKeyCreate, actor: KeyAdmin, services: ServicesDep
+    body: auth_schemas.ApiKeyCreate, actor: KeyAdmin, api_keys: ApiKeysDep
 ) -> auth_schemas.ApiKeyCreated:
-    created = services.auth.api_keys.create(actor, body.name, body.role, body.expires_at)
+    created = api_keys.create(actor, body.name, body.role, body.expires_at)
     return auth_convert.api_key_created(created.record, created.key)
 
 
 @router.get("", response_model=auth_schemas.ApiKeysPage, responses=ERRORS, summary="List API keys")
 def list_keys(
     _: KeyAdmin,
-    services: ServicesDep,
+    api_keys: ApiKeysDep,
     include_revoked: bool = False,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
 ) -> auth_schemas.ApiKeysPage:
-    result = services.auth.api_keys.list((page - 1) * page_size, page_size, include_revoked)
-    return auth_schemas.ApiKeysPage(
-        items=[auth_convert.api_key_out(k) for k in result.items],
-        total=result.total,
-        page=page,
-        page_size=page_size,
-        pages=auth_convert.pages(result.total, page_size),
-    )
+    result = api_keys.list(offset(page, page_size), page_size, include_revoked)
+    return page_out(auth_schemas.ApiKeysPage, result, page, page_size)
 
 
 @router.get("/{key_id}", response_model=auth_schemas.ApiKeyOut, responses=ERRORS)
-def get_key(key_id: int, _: KeyAdmin, services: ServicesDep) -> auth_schemas.ApiKeyOut:
-    return auth_convert.api_key_out(services.auth.api_keys.get(key_id))
+def get_key(key_id: int, _: KeyAdmin, api_keys: ApiKeysDep) -> auth_schemas.ApiKeyOut:
+    return auth_schemas.ApiKeyOut.model_validate(api_keys.get(key_id))
 
 
 @router.delete(
@@ -60,5 +55,5 @@ def get_key(key_id: int, _: KeyAdmin, services: ServicesDep) -> auth_schemas.Api
     responses=ERRORS,
     summary="Revoke an API key (it stops working at once on this worker, within seconds on others)",
 )
-def revoke_key(key_id: int, actor: KeyAdmin, services: ServicesDep) -> auth_schemas.ApiKeyOut:
-    return auth_convert.api_key_out(services.auth.api_keys.revoke(actor, key_id))
+def revoke_key(key_id: int, actor: KeyAdmin, api_keys: ApiKeysDep) -> auth_schemas.ApiKeyOut:
+    return auth_schemas.ApiKeyOut.model_validate(api_keys.revoke(actor, key_id))

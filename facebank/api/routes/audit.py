@@ -6,10 +6,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from facebank.api import auth_convert, auth_schemas, schemas
-from facebank.api.deps import ServicesDep
+from facebank.api import auth_schemas, schemas
+from facebank.api.answers import PageNumber, PageSize, offset, page_out
+from facebank.api.deps import AuditDep
 from facebank.api.security import AuditReader
-from facebank.store.audit import AuditFilter
+from facebank.store.audit import (
+    ACTION_MAX,
+    ACTOR_KIND_MAX,
+    TARGET_ID_MAX,
+    TARGET_KIND_MAX,
+    AuditFilter,
+)
+from facebank.store.validation import MAX_ID
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -21,14 +29,16 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 @router.get("", response_model=auth_schemas.AuditPage, responses=ERRORS, summary="Audit log")
 def audit_log(
     _: AuditReader,
-    services: ServicesDep,
-    target_kind: Annotated[str | None, Query(max_length=32, examples=["person"])] = None,
-    target_id: Annotated[str | None, Query(max_length=128)] = None,
-    actor_kind: Annotated[str | None, Query(max_length=16, examples=["user"])] = None,
-    actor_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-    action: Annotated[str | None, Query(max_length=32, examples=["delete"])] = None,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    audit: AuditDep,
+    target_kind: Annotated[
+        str | None, Query(max_length=TARGET_KIND_MAX, examples=["person"])
+    ] = None,
+    target_id: Annotated[str | None, Query(max_length=TARGET_ID_MAX)] = None,
+    actor_kind: Annotated[str | None, Query(max_length=ACTOR_KIND_MAX, examples=["user"])] = None,
+    actor_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    action: Annotated[str | None, Query(max_length=ACTION_MAX, examples=["delete"])] = None,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
 ) -> auth_schemas.AuditPage:
     criteria = AuditFilter(
         target_kind=target_kind,
@@ -37,11 +47,5 @@ def audit_log(
         actor_id=actor_id,
         action=action,
     )
-    result = services.auth.audit.page(criteria, (page - 1) * page_size, page_size)
-    return auth_schemas.AuditPage(
-        items=[auth_convert.audit_out(e) for e in result.items],
-        total=result.total,
-        page=page,
-        page_size=page_size,
-        pages=auth_convert.pages(result.total, page_size),
-    )
+    result = audit.page(criteria, offset(page, page_size), page_size)
+    return page_out(auth_schemas.AuditPage, result, page, page_size)

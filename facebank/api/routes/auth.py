@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from facebank.api import auth_convert, auth_schemas, schemas
-from facebank.api.deps import ServicesDep
+from facebank.api.deps import AccountsDep
 from facebank.api.security import Account, AccountUser, optional_principal
 from facebank.auth.principal import Principal, PrincipalKind
 from facebank.auth.tokens import IssuedToken
@@ -22,11 +22,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def _open(
-    services: ServicesDep, caller: Annotated[Principal | None, Depends(optional_principal)]
+    accounts: AccountsDep, caller: Annotated[Principal | None, Depends(optional_principal)]
 ) -> None:
     """A dependency, so a closed registration answers 401/403 before the body is validated:
     to anonymous callers it is just another protected route."""
-    if services.auth.accounts.registration_open():
+    if accounts.registration_open():
         return
     if caller is None:
         raise AuthenticationError("registration is closed; log in as an admin")
@@ -43,9 +43,9 @@ def _open(
     summary="Create an account (the first one becomes admin); open only while allowed",
 )
 def register(
-    body: auth_schemas.RegisterIn, services: ServicesDep, _: Annotated[None, Depends(_open)]
+    body: auth_schemas.RegisterIn, accounts: AccountsDep, _: Annotated[None, Depends(_open)]
 ) -> auth_schemas.UserOut:
-    return auth_convert.user_out(services.auth.accounts.register(body.username, body.password))
+    return auth_schemas.UserOut.model_validate(accounts.register(body.username, body.password))
 
 
 @router.post(
@@ -57,16 +57,16 @@ def register(
 def login(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    services: ServicesDep,
+    accounts: AccountsDep,
 ) -> auth_schemas.TokenOut:
     address = request.client.host if request.client else None
-    result = services.auth.accounts.login(form.username, form.password, address)
+    result = accounts.login(form.username, form.password, address)
     return _token_out(result.token)
 
 
 @router.get("/me", response_model=auth_schemas.MeOut, responses=ERRORS, summary="Who am I")
-def me(principal: Account, services: ServicesDep) -> auth_schemas.MeOut:
-    user = services.auth.accounts.me(principal) if principal.kind is PrincipalKind.USER else None
+def me(principal: Account, accounts: AccountsDep) -> auth_schemas.MeOut:
+    user = accounts.me(principal) if principal.kind is PrincipalKind.USER else None
     return auth_convert.me_out(principal, user)
 
 
@@ -77,11 +77,9 @@ def me(principal: Account, services: ServicesDep) -> auth_schemas.MeOut:
     summary="Change my password; ends my other sessions and returns a fresh token",
 )
 def change_password(
-    body: auth_schemas.PasswordChange, principal: AccountUser, services: ServicesDep
+    body: auth_schemas.PasswordChange, principal: AccountUser, accounts: AccountsDep
 ) -> auth_schemas.TokenOut:
-    token = services.auth.accounts.change_password(
-        principal, body.current_password, body.new_password
-    )
+    token = accounts.change_password(principal, body.current_password, body.new_password)
     return _token_out(token)
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import anyio.to_thread
 from fastapi import APIRouter, Header, Query, Request, status
@@ -16,9 +15,12 @@ from fastapi.responses import FileResponse, StreamingResponse
 
 from facebank.api import schemas
 from facebank.api import sessions_schemas as out
-from facebank.api.deps import ServicesDep
+from facebank.api.answers import PageNumber, PageSize, offset, page_out
+from facebank.api.deps import SessionsDep
 from facebank.api.security import Reader, SessionRunner
-from facebank.sessions.events import EVENT_TYPES, EVIDENCE_KINDS
+from facebank.services.sessions import SessionService
+from facebank.sessions.events import EventType, EvidenceKind
+from facebank.store.sessions import KEY_MAX, DeliveryStatus, SessionStatus
 
 router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
 
@@ -29,16 +31,6 @@ STREAM_POLL_S = 0.5
 STREAM_STATUS_EVERY_S = 2.0
 EVENT_PAGE = 100
 
-EventType = Literal[
-    "recognition",
-    "session.started",
-    "session.camera_failed",
-    "session.camera_recovered",
-    "session.ended",
-    "session.failed",
-]
-assert set(EventType.__args__) == set(EVENT_TYPES)  # type: ignore[attr-defined]
-
 
 @router.post(
     "",
@@ -48,30 +40,22 @@ assert set(EventType.__args__) == set(EVENT_TYPES)  # type: ignore[attr-defined]
     summary="Start a session (409 while another session with the same key is active)",
 )
 def start_session(
-    body: out.SessionStart, services: ServicesDep, _: SessionRunner
+    body: out.SessionStart, sessions: SessionsDep, actor: SessionRunner
 ) -> out.SessionOut:
-    return out.session_out(services.sessions.start(body.to_request()))
+    return out.session_out(sessions.start(actor, body))
 
 
 @router.get("", response_model=out.SessionsPage, responses=ERRORS, summary="List sessions")
 def list_sessions(
-    services: ServicesDep,
+    sessions: SessionsDep,
     _: Reader,
-    status_: Annotated[
-        Literal["active", "ended", "failed"] | None, Query(alias="status")
-    ] = None,
-    key: Annotated[str | None, Query(max_length=128)] = None,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    status_: Annotated[SessionStatus | None, Query(alias="status")] = None,
+    key: Annotated[str | None, Query(max_length=KEY_MAX)] = None,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
 ) -> out.SessionsPage:
-    result = services.sessions.search(status_, key, (page - 1) * page_size, page_size)
-    return out.SessionsPage(
-        items=[out.brief(r) for r in result.items],
-        total=result.total,
-        page=page,
-        page_size=page_size,
-        pages=math.ceil(result.total / page_size),
-    )
+    result = sessions.search(status_, key, offset(page, page_size), page_size)
+    return page_out(out.SessionsPage, result, page, page_size)
 
 
 @router.get(
@@ -80,8 +64,8 @@ def list_sessions(
     responses=ERRORS,
     summary="Status, cameras (state, measured fps, dropped frames) and people seen",
 )
-def get_session(session_id: int, services: ServicesDep, _: Reader) -> out.SessionOut:
-    return out.session_out(services.sessions.get(session_id))
+def get_session(session_id: int, sessions: SessionsDep, _: Reader) -> out.SessionOut:
+    return out.session_out(sessions.get(session_id))
 
 
 @router.post(
@@ -90,8 +74,8 @@ def get_session(session_id: int, services: ServicesDep, _: Reader) -> out.Sessio
     responses=ERRORS,
     summary="Stop the session; returns the final summary (stopping twice is harmless)",
 )
-def stop_session(session_id: int, services: ServicesDep, _: SessionRunner) -> out.SessionOut:
-    return out.session_out(services.sessions.stop(session_id))
+def stop_session(session_id: int, sessions: SessionsDep, actor: SessionRunner) -> out.SessionOut:
+    return out.session_out(sessions.stop(actor, session_id))
 
 
 @router.get(
@@ -102,13 +86,13 @@ def stop_session(session_id: int, services: ServicesDep, _: SessionRunner) -> ou
 )
 def list_events(
     session_id: int,
-    services: ServicesDep,
+    sessions: SessionsDep,
     _: Reader,
     after: Annotated[int, Query(ge=0, le=2**63 - 1, description="seq of the last seen")] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     type_: Annotated[list[EventType] | None, Query(alias="type")] = None,
 ) -> out.EventsPage:
-    items = services.sessions.events(session_id, after, limit + 1, set(type_ or ()) or None)
+    items = sessions.events(session_id, after, limit + 1, set(type_ or ()) or None)
     page = [out.event_out(e) for e in items[:limit]]
     return out.EventsPage(
         items=page, next_after=page[-1].seq if page else after, has_more=len(items) > limit
@@ -124,12 +108,11 @@ def list_events(
 def evidence(
     session_id: int,
     event_id: str,
-    kind: Literal["face", "frame"],
-    services: ServicesDep,
+    kind: EvidenceKind,
+    sessions: SessionsDep,
     _: Reader,
 ) -> FileResponse:
-    assert kind in EVIDENCE_KINDS
-    path = services.sessions.evidence(session_id, event_id, kind)
+    path = sessions.evidence(session_id, event_id, kind)
     return FileResponse(path, media_type="image/jpeg", filename=f"{event_id}-{kind}.jpg")
 
 
@@ -142,38 +125,36 @@ def evidence(
 async def stream(
     session_id: int,
     request: Request,
-    services: ServicesDep,
+    sessions: SessionsDep,
     _: Reader,
     after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
-    await anyio.to_thread.run_sync(services.sessions.get, session_id)  # 404 before streaming
+    await anyio.to_thread.run_sync(sessions.get, session_id)  # 404 before streaming
     if last_event_id is not None and last_event_id.isdigit():
         after = int(last_event_id)
     return StreamingResponse(
-        _events(request, services, session_id, after),
+        _events(request, sessions, session_id, after),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
 async def _events(
-    request: Request, services: ServicesDep, session_id: int, after: int
+    request: Request, sessions: SessionService, session_id: int, after: int
 ) -> AsyncIterator[str]:
     next_status = 0.0
     while not await request.is_disconnected():
         ended = False
         if time.monotonic() >= next_status:
             next_status = time.monotonic() + STREAM_STATUS_EVERY_S
-            view = await anyio.to_thread.run_sync(services.sessions.get, session_id)
+            view = await anyio.to_thread.run_sync(sessions.get, session_id)
             yield f"event: status\ndata: {out.session_out(view).model_dump_json()}\n\n"
             # The final event is stored with the status change, so reading the events after
             # seeing the end sends them all.
             ended = view.record.status != "active"
         while True:
-            batch = await anyio.to_thread.run_sync(
-                services.sessions.events, session_id, after, EVENT_PAGE
-            )
+            batch = await anyio.to_thread.run_sync(sessions.events, session_id, after, EVENT_PAGE)
             for event in batch:
                 body = out.event_out(event).model_dump_json()
                 yield f"id: {event.seq}\nevent: {event.type}\ndata: {body}\n\n"
@@ -194,22 +175,14 @@ async def _events(
 )
 def list_deliveries(
     session_id: int,
-    services: ServicesDep,
+    sessions: SessionsDep,
     _: Reader,
-    status_: Annotated[
-        Literal["pending", "delivered", "failed"] | None, Query(alias="status")
-    ] = None,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    status_: Annotated[DeliveryStatus | None, Query(alias="status")] = None,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
 ) -> out.DeliveriesPage:
-    result = services.sessions.deliveries(session_id, status_, (page - 1) * page_size, page_size)
-    return out.DeliveriesPage(
-        items=[out.delivery_out(d) for d in result.items],
-        total=result.total,
-        page=page,
-        page_size=page_size,
-        pages=math.ceil(result.total / page_size),
-    )
+    result = sessions.deliveries(session_id, status_, offset(page, page_size), page_size)
+    return page_out(out.DeliveriesPage, result, page, page_size)
 
 
 @router.get(
@@ -219,9 +192,9 @@ def list_deliveries(
     summary="One delivery with every attempt",
 )
 def get_delivery(
-    session_id: int, delivery_id: int, services: ServicesDep, _: Reader
+    session_id: int, delivery_id: int, sessions: SessionsDep, _: Reader
 ) -> out.DeliveryDetail:
-    return out.delivery_detail(*services.sessions.delivery(session_id, delivery_id))
+    return out.delivery_detail(*sessions.delivery(session_id, delivery_id))
 
 
 @router.post(
@@ -232,9 +205,9 @@ def get_delivery(
     summary="Deliver an event to the webhook once more (same event id and body)",
 )
 def replay_event(
-    session_id: int, event_id: str, services: ServicesDep, _: SessionRunner
+    session_id: int, event_id: str, sessions: SessionsDep, actor: SessionRunner
 ) -> out.DeliveryOut:
-    return out.delivery_out(services.sessions.replay(session_id, event_id))
+    return out.delivery_out(sessions.replay(actor, session_id, event_id))
 
 
 @router.post(
@@ -243,5 +216,5 @@ def replay_event(
     responses=ERRORS,
     summary="Retry every delivery of the session that gave up",
 )
-def replay_failed(session_id: int, services: ServicesDep, _: SessionRunner) -> out.ReplayedOut:
-    return out.ReplayedOut(requeued=services.sessions.replay_failed(session_id))
+def replay_failed(session_id: int, sessions: SessionsDep, actor: SessionRunner) -> out.ReplayedOut:
+    return out.ReplayedOut(requeued=sessions.replay_failed(actor, session_id))

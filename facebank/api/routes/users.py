@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
-from facebank.api import auth_convert, auth_schemas, schemas
-from facebank.api.deps import ServicesDep
+from facebank.api import auth_schemas, schemas
+from facebank.api.answers import PageNumber, PageSize, offset, page_out
+from facebank.api.deps import AccountsDep
 from facebank.api.security import UserAdmin
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
@@ -19,19 +20,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.get("", response_model=auth_schemas.UsersPage, responses=ERRORS, summary="List users")
 def list_users(
-    _: UserAdmin,
-    services: ServicesDep,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    _: UserAdmin, accounts: AccountsDep, page: PageNumber = 1, page_size: PageSize = 50
 ) -> auth_schemas.UsersPage:
-    result = services.auth.accounts.list_users((page - 1) * page_size, page_size)
-    return auth_schemas.UsersPage(
-        items=[auth_convert.user_out(u) for u in result.items],
-        total=result.total,
-        page=page,
-        page_size=page_size,
-        pages=auth_convert.pages(result.total, page_size),
-    )
+    result = accounts.list_users(offset(page, page_size), page_size)
+    return page_out(auth_schemas.UsersPage, result, page, page_size)
 
 
 @router.post(
@@ -42,15 +34,15 @@ def list_users(
     summary="Create a user with a role",
 )
 def create_user(
-    body: auth_schemas.UserCreate, actor: UserAdmin, services: ServicesDep
+    body: auth_schemas.UserCreate, actor: UserAdmin, accounts: AccountsDep
 ) -> auth_schemas.UserOut:
-    user = services.auth.accounts.create_user(actor, body.username, body.password, body.role)
-    return auth_convert.user_out(user)
+    user = accounts.create_user(actor, body.username, body.password, body.role)
+    return auth_schemas.UserOut.model_validate(user)
 
 
 @router.get("/{user_id}", response_model=auth_schemas.UserOut, responses=ERRORS)
-def get_user(user_id: int, _: UserAdmin, services: ServicesDep) -> auth_schemas.UserOut:
-    return auth_convert.user_out(services.auth.accounts.get_user(user_id))
+def get_user(user_id: int, _: UserAdmin, accounts: AccountsDep) -> auth_schemas.UserOut:
+    return auth_schemas.UserOut.model_validate(accounts.get_user(user_id))
 
 
 @router.patch(
@@ -60,12 +52,12 @@ def get_user(user_id: int, _: UserAdmin, services: ServicesDep) -> auth_schemas.
     summary="Change role, activation or password (a new password ends the user's sessions)",
 )
 def update_user(
-    user_id: int, body: auth_schemas.UserUpdate, actor: UserAdmin, services: ServicesDep
+    user_id: int, body: auth_schemas.UserUpdate, actor: UserAdmin, accounts: AccountsDep
 ) -> auth_schemas.UserOut:
-    user = services.auth.accounts.update_user(
+    user = accounts.update_user(
         actor, user_id, role=body.role, is_active=body.is_active, password=body.password
     )
-    return auth_convert.user_out(user)
+    return auth_schemas.UserOut.model_validate(user)
 
 
 @router.delete(
@@ -74,5 +66,5 @@ def update_user(
     responses=ERRORS,
     summary="Delete a user (never the last active admin)",
 )
-def delete_user(user_id: int, actor: UserAdmin, services: ServicesDep) -> auth_schemas.UserOut:
-    return auth_convert.user_out(services.auth.accounts.delete_user(actor, user_id))
+def delete_user(user_id: int, actor: UserAdmin, accounts: AccountsDep) -> auth_schemas.UserOut:
+    return auth_schemas.UserOut.model_validate(accounts.delete_user(actor, user_id))
