@@ -19,7 +19,7 @@ class Action(StrEnum):
     UPDATE = "update"
     DELETE = "delete"
     REGISTER = "register"
-    PASSWORD_CHANGE = "password_change"
+    PASSWORD_CHANGE = "password_change"  # noqa: S105 - an action name
     REVOKE = "revoke"
     REBUILD = "rebuild"
     REEMBED = "reembed"

@@ -50,7 +50,8 @@ def run_write(session_factory: SessionFactory, fn: Callable[[Session], T]) -> T:
             except BaseException:
                 session.rollback()
                 raise
-        time.sleep(random.uniform(0.01, 0.05) * attempt)
+        # Jitter so that deadlocked writers do not collide again; not a secret.
+        time.sleep(random.uniform(0.01, 0.05) * attempt)  # noqa: S311
     raise AssertionError("unreachable")
 
 

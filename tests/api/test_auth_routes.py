@@ -126,7 +126,7 @@ def test_admin_manages_users_and_keys(fresh: tuple[TestClient, Services]) -> Non
         stored = "\n".join(
             repr(tuple(row))
             for table in ("users", "api_keys")
-            for row in conn.execute(text(f"SELECT * FROM {table}"))
+            for row in conn.execute(text(f"SELECT * FROM {table}"))  # noqa: S608 - fixed names
         )
     assert PASSWORD not in stored and plain not in stored and plain[12:] not in stored
 
