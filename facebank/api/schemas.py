@@ -29,6 +29,11 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses` a route documents: each status answers with the one error shape."""
+    return {status: {"model": ErrorResponse} for status in statuses}
+
+
 class PersonCreate(PersonFields):
     """A new person: the store's own person fields, so the two always agree."""
 

@@ -558,10 +558,14 @@ class EventRepository:
 
     def get(self, session_id: int, event_id: str) -> EventRecord:
         def work(session: Session) -> EventRecord:
-            row = session.scalar(
-                select(SessionEvent).where(
-                    SessionEvent.event_id == event_id, SessionEvent.session_id == session_id
+            row = (
+                session.scalar(
+                    select(SessionEvent).where(
+                        SessionEvent.event_id == event_id, SessionEvent.session_id == session_id
+                    )
                 )
+                if is_storable_id(session_id)  # past int64 the driver fails, not "not found"
+                else None
             )
             if row is None:
                 raise NotFoundError(f"event {event_id!r} not found in session {session_id}")

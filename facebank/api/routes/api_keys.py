@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, status
 
 from facebank.api import auth_convert, auth_schemas, schemas
@@ -13,16 +11,16 @@ from facebank.api.security import KeyAdmin
 
 router = APIRouter(prefix="/api/v1/api-keys", tags=["api keys"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": schemas.ErrorResponse} for code in (401, 403, 404, 422)
-}
+ERRORS = schemas.error_responses(401, 403, 404, 422)
+# A body that cannot be parsed at all (not UTF-8, not a form) is a 400.
+BODY_ERRORS = {**ERRORS, **schemas.error_responses(400)}
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=auth_schemas.ApiKeyCreated,
-    responses=ERRORS,
+    responses=BODY_ERRORS,
     summary="Create an API key with a role and optional expiry; the key is in this answer only",
 )
 def create_key(

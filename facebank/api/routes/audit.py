@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -21,9 +21,7 @@ from facebank.store.validation import MAX_ID
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": schemas.ErrorResponse} for code in (401, 403, 422)
-}
+ERRORS = schemas.error_responses(401, 403, 422)
 
 
 @router.get("", response_model=auth_schemas.AuditPage, responses=ERRORS, summary="Audit log")

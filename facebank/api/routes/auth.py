@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
@@ -16,9 +16,9 @@ from facebank.errors import AuthenticationError, PermissionDeniedError
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": schemas.ErrorResponse} for code in (401, 403, 409, 422, 429)
-}
+ERRORS = schemas.error_responses(401, 403, 409, 422, 429)
+# A body that cannot be parsed at all (not UTF-8, not a form) is a 400.
+BODY_ERRORS = {**ERRORS, **schemas.error_responses(400)}
 
 
 def _open(
@@ -39,7 +39,7 @@ def _open(
     "/register",
     status_code=status.HTTP_201_CREATED,
     response_model=auth_schemas.UserOut,
-    responses=ERRORS,
+    responses=BODY_ERRORS,
     summary="Create an account (the first one becomes admin); open only while allowed",
 )
 def register(
@@ -51,7 +51,7 @@ def register(
 @router.post(
     "/login",
     response_model=auth_schemas.TokenOut,
-    responses=ERRORS,
+    responses=BODY_ERRORS,
     summary="Exchange user name and password (OAuth2 password form) for a bearer token",
 )
 def login(
@@ -73,7 +73,7 @@ def me(principal: Account, accounts: AccountsDep) -> auth_schemas.MeOut:
 @router.post(
     "/password",
     response_model=auth_schemas.TokenOut,
-    responses=ERRORS,
+    responses=BODY_ERRORS,
     summary="Change my password; ends my other sessions and returns a fresh token",
 )
 def change_password(

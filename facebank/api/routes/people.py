@@ -21,9 +21,7 @@ from facebank.store.validation import refusal
 
 router = APIRouter(prefix="/api/v1/people", tags=["people"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": schemas.ErrorResponse} for code in (400, 404, 409, 413, 422)
-}
+ERRORS = schemas.error_responses(400, 404, 409, 413, 422)
 
 CREATE_BODY = {
     "requestBody": {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 
@@ -19,9 +19,7 @@ router = APIRouter(
     dependencies=[Depends(require(Permission.RECOGNIZE))],
 )
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": schemas.ErrorResponse} for code in (400, 404, 413, 422)
-}
+ERRORS = schemas.error_responses(400, 404, 413, 422)
 
 PhotoFile = Annotated[UploadFile, File(description="a photo: JPEG, PNG, WebP, BMP or GIF")]
 MaxFaces = Annotated[int | None, Query(ge=1, le=200, description="largest faces first")]

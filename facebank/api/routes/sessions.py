@@ -7,7 +7,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio.to_thread
 from fastapi import APIRouter, Header, Query, Request, status
@@ -24,9 +24,7 @@ from facebank.store.sessions import KEY_MAX, DeliveryStatus, SessionStatus
 
 router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": schemas.ErrorResponse} for code in (400, 401, 403, 404, 409, 422)
-}
+ERRORS = schemas.error_responses(400, 401, 403, 404, 409, 422)
 STREAM_POLL_S = 0.5
 STREAM_STATUS_EVERY_S = 2.0
 EVENT_PAGE = 100

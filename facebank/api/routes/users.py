@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, status
 
 from facebank.api import auth_schemas, schemas
@@ -13,9 +11,9 @@ from facebank.api.security import UserAdmin
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": schemas.ErrorResponse} for code in (401, 403, 404, 409, 422)
-}
+ERRORS = schemas.error_responses(401, 403, 404, 409, 422)
+# A body that cannot be parsed at all (not UTF-8, not a form) is a 400.
+BODY_ERRORS = {**ERRORS, **schemas.error_responses(400)}
 
 
 @router.get("", response_model=auth_schemas.UsersPage, responses=ERRORS, summary="List users")
@@ -30,7 +28,7 @@ def list_users(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=auth_schemas.UserOut,
-    responses=ERRORS,
+    responses=BODY_ERRORS,
     summary="Create a user with a role",
 )
 def create_user(
@@ -48,7 +46,7 @@ def get_user(user_id: int, _: UserAdmin, accounts: AccountsDep) -> auth_schemas.
 @router.patch(
     "/{user_id}",
     response_model=auth_schemas.UserOut,
-    responses=ERRORS,
+    responses=BODY_ERRORS,
     summary="Change role, activation or password (a new password ends the user's sessions)",
 )
 def update_user(
