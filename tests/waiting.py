@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 def wait_until(
     condition: Callable[[], bool], timeout: float = 5.0, what: str = "the condition",
-    poll_s: float = 0.01,
+    poll_s: float = 0.05,
 ) -> None:
     deadline = time.monotonic() + timeout
     while not condition():

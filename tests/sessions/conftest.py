@@ -3,8 +3,7 @@ a webhook receiver on loopback, and helpers to enroll the people and drive a ses
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from fastapi.testclient import TestClient
 from facebank.bench.simulate.receiver import WebhookReceiver
 from facebank.pipeline.pipeline import FacePipeline
 from tests.sessions.scene import Scene, build_scene
+from tests.waiting import wait_until
 
 SECRET = "test-secret-0123456789"
 
@@ -82,14 +82,6 @@ def get(client: TestClient, session_id: int) -> dict[str, Any]:
     return dict(response.json())
 
 
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.1)
-
-
 def all_events(client: TestClient, session_id: int) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     after = 0
@@ -102,15 +94,25 @@ def all_events(client: TestClient, session_id: int) -> list[dict[str, Any]]:
             return items
 
 
-def watch_loop(client: TestClient, sid: int, started: float, loop_s: float, people: int) -> None:
-    """Let a looping camera play one whole loop after `started`, and longer (up to two more
-    loops) while fewer than `people` were recognised: a loaded machine analyses fewer frames,
-    and the tests judge who is reported, not how fast."""
-    time.sleep(max(0.0, started + loop_s + 2 - time.monotonic()))
-    deadline = started + 3 * loop_s + 2
+# Only a hang reaches this: the waits below count frames, not seconds.
+HANG_S = 180.0
+
+
+def frames_read(client: TestClient, sid: int) -> int:
+    return int(get(client, sid)["cameras"][0]["frames_read"] or 0)
+
+
+def watch_loop(client: TestClient, sid: int, loop_frames: int, people: int) -> None:
+    """Let a looping camera deliver one whole loop of footage, and up to two more loops while
+    fewer than `people` were recognised. Counted in frames read, so a loaded machine (which
+    analyses fewer of them) is shown the same footage; the tests judge who is reported."""
+    wait_until(lambda: frames_read(client, sid) >= loop_frames, HANG_S, "one loop of footage")
 
     def recognised() -> int:
         return sum(e["type"] == "recognition" for e in all_events(client, sid))
 
-    while recognised() < people and time.monotonic() < deadline:
-        time.sleep(0.2)
+    wait_until(
+        lambda: recognised() >= people or frames_read(client, sid) >= 3 * loop_frames,
+        HANG_S,
+        "everybody recognised, or three loops of footage",
+    )

@@ -9,8 +9,9 @@ from facebank.bench.simulate.mjpeg import MjpegCamera
 from facebank.bench.simulate.receiver import WebhookReceiver
 from facebank.pipeline.pipeline import FacePipeline
 from tests.api.conftest import running_app
-from tests.sessions.conftest import FAST, all_events, get, start, wait_until
+from tests.sessions.conftest import FAST, all_events, get, start
 from tests.sessions.scene import Scene
+from tests.waiting import wait_until
 
 TIMEOUT = 30.0  # read timeout + backoff + open timeout, several times over
 

@@ -12,8 +12,9 @@ from facebank.bench.simulate.mjpeg import MjpegCamera
 from facebank.bench.simulate.receiver import WebhookReceiver
 from facebank.pipeline.pipeline import FacePipeline
 from tests.api.conftest import running_app
-from tests.sessions.conftest import FAST, all_events, enroll, get, start, wait_until
+from tests.sessions.conftest import FAST, all_events, enroll, get, start
 from tests.sessions.scene import ENROLLED, Scene
+from tests.waiting import wait_until
 
 COOLDOWN_S = 1.0
 

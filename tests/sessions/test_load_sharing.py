@@ -14,7 +14,8 @@ from facebank.bench.simulate.mjpeg import MjpegCamera
 from facebank.pipeline.pipeline import FacePipeline
 from tests.api.conftest import running_app
 from tests.conftest import identity_photos
-from tests.sessions.conftest import FAST, get, start, wait_until
+from tests.sessions.conftest import FAST, get, start
+from tests.waiting import wait_until
 
 CAMERAS, FPS = 6, 10.0
 WARM_FRAMES = 2  # per camera, before measuring: every camera is streaming and analysed

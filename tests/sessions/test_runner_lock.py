@@ -10,7 +10,8 @@ from pathlib import Path
 from facebank.bench.simulate.mjpeg import MjpegCamera
 from facebank.pipeline.pipeline import FacePipeline
 from tests.api.conftest import app_client, running_services
-from tests.sessions.conftest import FAST, start, wait_until
+from tests.sessions.conftest import FAST, start
+from tests.waiting import wait_until
 
 
 def test_one_runner_and_a_standby_that_takes_over(

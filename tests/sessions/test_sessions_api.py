@@ -13,8 +13,9 @@ from facebank.bench.simulate.mjpeg import MjpegCamera
 from facebank.pipeline.pipeline import FacePipeline
 from tests.api.conftest import BACKENDS, running_services
 from tests.api.conftest import app_client as make_client
-from tests.sessions.conftest import FAST, SECRET, get, start, wait_until
+from tests.sessions.conftest import FAST, SECRET, get, start
 from tests.sessions.scene import Scene
+from tests.waiting import wait_until
 
 
 @pytest.mark.parametrize("kind", BACKENDS)

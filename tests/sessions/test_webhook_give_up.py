@@ -13,7 +13,8 @@ from facebank.bench.simulate.mjpeg import MjpegCamera
 from facebank.bench.simulate.receiver import WebhookReceiver
 from facebank.pipeline.pipeline import FacePipeline
 from tests.api.conftest import BACKENDS, running_app
-from tests.sessions.conftest import FAST, all_events, start, wait_until
+from tests.sessions.conftest import FAST, all_events, start
+from tests.waiting import wait_until
 
 RETRY_FOR_S = 2.0
 

@@ -3,7 +3,6 @@ arrives, none twice, each attempt is recorded; a replay re-sends the same event 
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -11,8 +10,9 @@ from facebank.bench.simulate.mjpeg import MjpegCamera
 from facebank.bench.simulate.receiver import WebhookReceiver
 from facebank.pipeline.pipeline import FacePipeline
 from tests.api.conftest import running_app
-from tests.sessions.conftest import FAST, all_events, enroll, start, wait_until, watch_loop
+from tests.sessions.conftest import FAST, all_events, enroll, start, watch_loop
 from tests.sessions.scene import ENROLLED, Scene
+from tests.waiting import wait_until
 
 
 def test_events_survive_a_receiver_outage(
@@ -27,7 +27,6 @@ def test_events_survive_a_receiver_outage(
         with running_app("sqlite", tmp_path, face_pipeline, **FAST) as client:
             ids = enroll(client, scene)
             receiver.set_up(False)
-            started = time.monotonic()
             sid = start(client, [{"url": mjpeg.url, "fps": scene.fps}], receiver.url)["id"]
 
             def recognised() -> int:
@@ -39,7 +38,7 @@ def test_events_survive_a_receiver_outage(
                        "a refused delivery")
             assert receiver.accepted == []
             receiver.set_up(True)
-            watch_loop(client, sid, started, scene.duration_s, len(ENROLLED))
+            watch_loop(client, sid, scene.frame_count, len(ENROLLED))
             assert client.post(f"/api/v1/sessions/{sid}/stop").status_code == 200
             events = all_events(client, sid)
             assert receiver.wait_for(lambda got: len(got) >= len(events), 30)
