@@ -10,7 +10,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from facebank.errors import ValidationFailedError
 
-USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@+-]{2,63}$")
+USERNAME_MAX = 64
+USERNAME_RE = re.compile(rf"^[a-z0-9][a-z0-9._@+-]{{2,{USERNAME_MAX - 1}}}$")
 PASSWORD_MIN = 10
 # Long enough for any passphrase or manager-generated password, short enough that nobody can
 # make the server hash megabytes per attempt.

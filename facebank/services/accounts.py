@@ -23,7 +23,8 @@ from facebank.errors import (
 )
 from facebank.services.audit import Action, Target, audit_entry
 from facebank.services.login_guard import LoginGuard
-from facebank.store.accounts import USERNAME_MAX, UserChanges, UserRecord, UsersRepository
+from facebank.store.accounts import UserChanges, UserRecord, UsersRepository
+from facebank.store.limits import USERNAME_MAX
 from facebank.store.paging import Page
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,8 @@ from facebank.auth.principal import Principal, PrincipalKind
 from facebank.auth.roles import Role
 from facebank.errors import ValidationFailedError
 from facebank.services.audit import Action, Target, audit_entry
-from facebank.store.accounts import API_KEY_NAME_MAX, ApiKeyRecord, ApiKeysRepository, NewApiKey
+from facebank.store.accounts import ApiKeyRecord, ApiKeysRepository, NewApiKey
+from facebank.store.limits import API_KEY_NAME_MAX
 from facebank.store.paging import Page
 
 

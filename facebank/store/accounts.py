@@ -25,6 +25,7 @@ from facebank.errors import (
 from facebank.store.audit import AuditFor, audited
 from facebank.store.coltypes import utcnow
 from facebank.store.db import database_kind
+from facebank.store.limits import API_KEY_NAME_MAX, THROTTLE_KEY_MAX, USERNAME_MAX
 from facebank.store.paging import Page
 from facebank.store.queries import fetch_page
 from facebank.store.shapes import AnswerRecord, record_from
@@ -34,9 +35,6 @@ from facebank.store.validation import is_storable_id
 
 # --- field types and limits ------------------------------------------------------------
 
-USERNAME_MAX = 64
-API_KEY_NAME_MAX = 100
-THROTTLE_KEY_MAX = 128
 
 # What a request may send; auth.passwords.normalize_username then applies the finer rules.
 Username = Annotated[str, Field(min_length=1, max_length=USERNAME_MAX)]

@@ -14,6 +14,10 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from facebank.errors import ValidationFailedError
+from facebank.store.limits import (
+    ACTOR_NAME_MAX,
+    TARGET_ID_MAX,
+)
 from facebank.store.paging import Page
 from facebank.store.queries import fetch_page
 from facebank.store.shapes import AnswerRecord, record_from
@@ -24,11 +28,6 @@ from facebank.store.validation import MAX_ID
 T = TypeVar("T")
 
 # Column sizes (the audit route's filters use them too).
-ACTOR_KIND_MAX = 16
-ACTOR_NAME_MAX = 100
-ACTION_MAX = 32
-TARGET_KIND_MAX = 32
-TARGET_ID_MAX = 128
 
 # --- records -----------------------------------------------------------------------------
 

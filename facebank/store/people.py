@@ -35,6 +35,15 @@ from sqlalchemy.orm import Session
 
 from facebank.errors import ConflictError, NotFoundError, ValidationFailedError
 from facebank.store.coltypes import utcnow
+from facebank.store.limits import (
+    ADDRESS_MAX,
+    AGE_MAX,
+    EXTERNAL_ID_MAX,
+    GENDER_MAX,
+    MEDIA_TYPE_MAX,
+    MODEL_ID_MAX,
+    NAME_MAX,
+)
 from facebank.store.paging import Page
 from facebank.store.tables import Face, Person
 from facebank.store.tx import IN_CHUNK, SessionFactory, run_read, run_read_rows, run_write
@@ -49,13 +58,6 @@ from facebank.store.vectors import decode_embeddings
 
 # --- person fields: each one and its limits, declared once ---------------------------------
 
-NAME_MAX = 200
-AGE_MAX = 150
-GENDER_MAX = 32
-ADDRESS_MAX = 500
-EXTERNAL_ID_MAX = 128
-MODEL_ID_MAX = 64
-MEDIA_TYPE_MAX = 16
 
 
 def _not_blank(value: str) -> str:

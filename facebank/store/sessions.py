@@ -22,6 +22,15 @@ from sqlalchemy.orm import Session
 from facebank.errors import ConflictError, NotFoundError, ValidationFailedError
 from facebank.store.audit import AuditFor, audited
 from facebank.store.coltypes import utcnow
+from facebank.store.limits import (
+    CAMERA_NAME_MAX,
+    FPS_MAX,
+    KEY_MAX,
+    SECRET_MAX,
+    SECRET_MIN,
+    TEXT_MAX,
+    URL_MAX,
+)
 from facebank.store.paging import Page
 from facebank.store.queries import count_by, fetch_page
 from facebank.store.shapes import AnswerRecord, CheckedInput, record_from
@@ -42,13 +51,6 @@ SessionMode = Literal["once", "every"]
 SessionStatus = Literal["active", "ended", "failed"]
 DeliveryStatus = Literal["pending", "delivered", "failed"]
 
-KEY_MAX = 128
-URL_MAX = 2000
-CAMERA_NAME_MAX = 100
-SECRET_MIN = 16
-SECRET_MAX = 256
-FPS_MAX = 120.0
-TEXT_MAX = 1000
 RECOGNITION = "recognition"  # the event type the summaries count (see sessions.events)
 
 SessionKey = Annotated[str, Field(min_length=1, max_length=KEY_MAX)]

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from facebank.store import limits
 from facebank.store.coltypes import (
     ExactString,
     ExternalIdType,
@@ -53,10 +54,10 @@ class Person(Base):
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     external_id: Mapped[str | None] = mapped_column(ExternalIdType, unique=True, nullable=True)
-    name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(limits.NAME_MAX), nullable=False, index=True)
     age: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    gender: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    address: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    gender: Mapped[str | None] = mapped_column(String(limits.GENDER_MAX), nullable=True)
+    address: Mapped[str | None] = mapped_column(String(limits.ADDRESS_MAX), nullable=True)
     # `metadata` is reserved on declarative classes, hence the attribute name.
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JsonType, nullable=False, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
@@ -75,7 +76,7 @@ class Face(Base):
     person_id: Mapped[int] = mapped_column(
         IdType, ForeignKey("people.id", ondelete="CASCADE"), nullable=False, index=True
     )
-    model_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    model_id: Mapped[str] = mapped_column(String(limits.MODEL_ID_MAX), nullable=False)
     # Little-endian float32, `dim` values. BLOB on MySQL holds up to 16384 dimensions.
     embedding: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     dim: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -83,8 +84,8 @@ class Face(Base):
     landmarks: Mapped[list[list[float]]] = mapped_column(JsonType, nullable=False)
     det_score: Mapped[float] = mapped_column(Double, nullable=False)
     quality: Mapped[dict[str, Any]] = mapped_column(JsonType, nullable=False, default=dict)
-    media_ref: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
-    media_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    media_ref: Mapped[str] = mapped_column(String(limits.MEDIA_REF_LEN), nullable=False, index=True)
+    media_type: Mapped[str] = mapped_column(String(limits.MEDIA_TYPE_MAX), nullable=False)
     image_width: Mapped[int] = mapped_column(Integer, nullable=False)
     image_height: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
@@ -100,10 +101,12 @@ class User(Base):
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     # Stored lower-cased (see auth.passwords); byte-exact so the unique index means the same
     # thing on every backend.
-    username: Mapped[str] = mapped_column(ExactString(64), unique=True, nullable=False)
+    username: Mapped[str] = mapped_column(
+        ExactString(limits.USERNAME_MAX), unique=True, nullable=False
+    )
     # Argon2id PHC string; never the password itself.
-    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
-    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(limits.PASSWORD_HASH_MAX), nullable=False)
+    role: Mapped[str] = mapped_column(String(limits.ROLE_MAX), nullable=False)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     # In every token; bumping it (password change, deactivation) invalidates older tokens.
     token_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -117,12 +120,14 @@ class ApiKey(Base):
     __table_args__ = MYSQL_TABLE_OPTIONS
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    name: Mapped[str] = mapped_column(String(limits.API_KEY_NAME_MAX), nullable=False)
     # The first characters of the key, so people can tell their keys apart in listings.
-    prefix: Mapped[str] = mapped_column(String(16), nullable=False)
+    prefix: Mapped[str] = mapped_column(String(limits.API_KEY_PREFIX_MAX), nullable=False)
     # Hex HMAC-SHA256 of the key under the server secret; the key itself is never stored.
-    key_hash: Mapped[str] = mapped_column(ExactString(64), unique=True, nullable=False)
-    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    key_hash: Mapped[str] = mapped_column(
+        ExactString(limits.API_KEY_HASH_LEN), unique=True, nullable=False
+    )
+    role: Mapped[str] = mapped_column(String(limits.ROLE_MAX), nullable=False)
     created_by: Mapped[int | None] = mapped_column(
         IdType, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
@@ -142,13 +147,13 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
-    actor_kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    actor_kind: Mapped[str] = mapped_column(String(limits.ACTOR_KIND_MAX), nullable=False)
     # No foreign key: the entry must outlive the user or key that acted.
     actor_id: Mapped[int | None] = mapped_column(IdType, nullable=True)
-    actor_name: Mapped[str] = mapped_column(String(100), nullable=False)
-    action: Mapped[str] = mapped_column(String(32), nullable=False)
-    target_kind: Mapped[str] = mapped_column(String(32), nullable=False)
-    target_id: Mapped[str | None] = mapped_column(ExactString(128), nullable=True)
+    actor_name: Mapped[str] = mapped_column(String(limits.ACTOR_NAME_MAX), nullable=False)
+    action: Mapped[str] = mapped_column(String(limits.ACTION_MAX), nullable=False)
+    target_kind: Mapped[str] = mapped_column(String(limits.TARGET_KIND_MAX), nullable=False)
+    target_id: Mapped[str | None] = mapped_column(ExactString(limits.TARGET_ID_MAX), nullable=True)
     details: Mapped[dict[str, Any]] = mapped_column(JsonType, nullable=False, default=dict)
 
 
@@ -158,7 +163,7 @@ class LoginThrottle(Base):
     __tablename__ = "login_throttle"
     __table_args__ = MYSQL_TABLE_OPTIONS
 
-    key: Mapped[str] = mapped_column(ExactString(128), primary_key=True)
+    key: Mapped[str] = mapped_column(ExactString(limits.THROTTLE_KEY_MAX), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, nullable=False)
     last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -174,20 +179,22 @@ class LiveSession(Base):
     __table_args__ = (Index("ix_live_sessions_status_id", "status", "id"), MYSQL_TABLE_OPTIONS)
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(ExactString(128), nullable=False, index=True)
+    key: Mapped[str] = mapped_column(ExactString(limits.KEY_MAX), nullable=False, index=True)
     # `key` while active, NULL afterwards: the unique index allows one active session per key
     # on every backend without a check-then-insert race (NULLs never collide).
-    active_key: Mapped[str | None] = mapped_column(ExactString(128), unique=True, nullable=True)
-    status: Mapped[str] = mapped_column(String(16), nullable=False)
-    reason: Mapped[str | None] = mapped_column(String(1000), nullable=True)
-    mode: Mapped[str] = mapped_column(String(8), nullable=False)
+    active_key: Mapped[str | None] = mapped_column(
+        ExactString(limits.KEY_MAX), unique=True, nullable=True
+    )
+    status: Mapped[str] = mapped_column(String(limits.STATUS_MAX), nullable=False)
+    reason: Mapped[str | None] = mapped_column(String(limits.TEXT_MAX), nullable=True)
+    mode: Mapped[str] = mapped_column(String(limits.MODE_MAX), nullable=False)
     threshold: Mapped[float] = mapped_column(Double, nullable=False)
     cooldown_s: Mapped[float] = mapped_column(Double, nullable=False)
     roster: Mapped[list[int] | None] = mapped_column(JsonType, nullable=True)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    webhook_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    webhook_url: Mapped[str | None] = mapped_column(String(limits.URL_MAX), nullable=True)
     # Kept in clear because signing after a restart needs it; never returned or logged.
-    webhook_secret: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    webhook_secret: Mapped[str | None] = mapped_column(String(limits.SECRET_MAX), nullable=True)
     evidence: Mapped[bool] = mapped_column(Boolean, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
@@ -203,13 +210,13 @@ class SessionCamera(Base):
         IdType, ForeignKey("live_sessions.id", ondelete="CASCADE"), nullable=False, index=True
     )
     position: Mapped[int] = mapped_column(Integer, nullable=False)
-    name: Mapped[str] = mapped_column(String(100), nullable=False)
-    url: Mapped[str] = mapped_column(String(2000), nullable=False)
+    name: Mapped[str] = mapped_column(String(limits.CAMERA_NAME_MAX), nullable=False)
+    url: Mapped[str] = mapped_column(String(limits.URL_MAX), nullable=False)
     target_fps: Mapped[float] = mapped_column(Double, nullable=False)
     loop: Mapped[bool] = mapped_column(Boolean, nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    status: Mapped[str] = mapped_column(String(limits.STATUS_MAX), nullable=False)
     failures: Mapped[int] = mapped_column(Integer, nullable=False)
-    last_error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(limits.TEXT_MAX), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
@@ -226,11 +233,13 @@ class SessionEvent(Base):
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     # Public id ("evt_" + 32 hex) receivers de-duplicate by.
-    event_id: Mapped[str] = mapped_column(ExactString(40), unique=True, nullable=False)
+    event_id: Mapped[str] = mapped_column(
+        ExactString(limits.EVENT_ID_MAX), unique=True, nullable=False
+    )
     session_id: Mapped[int] = mapped_column(
         IdType, ForeignKey("live_sessions.id", ondelete="CASCADE"), nullable=False
     )
-    type: Mapped[str] = mapped_column(String(32), nullable=False)
+    type: Mapped[str] = mapped_column(String(limits.EVENT_TYPE_MAX), nullable=False)
     camera_id: Mapped[int | None] = mapped_column(IdType, nullable=True)
     # No foreign key: the event stays history when the person is deleted.
     person_id: Mapped[int | None] = mapped_column(IdType, nullable=True)
@@ -272,15 +281,15 @@ class WebhookDelivery(Base):
     event_row_id: Mapped[int] = mapped_column(
         IdType, ForeignKey("session_events.id", ondelete="CASCADE"), nullable=False, index=True
     )
-    url: Mapped[str] = mapped_column(String(2000), nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    url: Mapped[str] = mapped_column(String(limits.URL_MAX), nullable=False)
+    status: Mapped[str] = mapped_column(String(limits.STATUS_MAX), nullable=False)
     replay: Mapped[bool] = mapped_column(Boolean, nullable=False)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    last_error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(limits.TEXT_MAX), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
@@ -296,5 +305,5 @@ class WebhookAttempt(Base):
     attempt: Mapped[int] = mapped_column(Integer, nullable=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    error: Mapped[str | None] = mapped_column(String(limits.TEXT_MAX), nullable=True)
     duration_ms: Mapped[float] = mapped_column(Double, nullable=False)

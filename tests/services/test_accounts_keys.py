@@ -16,8 +16,8 @@ from facebank.auth.roles import Role
 from facebank.errors import AuthenticationError, ValidationFailedError
 from facebank.services.auth_setup import AuthServices
 from facebank.services.authenticator import Credentials
-from facebank.store.accounts import API_KEY_NAME_MAX
 from facebank.store.audit import AuditFilter
+from facebank.store.limits import API_KEY_NAME_MAX
 from tests.auth.fakes import FakeClock
 from tests.auth.harness import BACKENDS, auth_stack
 

@@ -10,13 +10,8 @@ from facebank.api import auth_schemas, schemas
 from facebank.api.answers import PageNumber, PageSize, offset, page_out
 from facebank.api.deps import AuditDep
 from facebank.api.security import AuditReader
-from facebank.store.audit import (
-    ACTION_MAX,
-    ACTOR_KIND_MAX,
-    TARGET_ID_MAX,
-    TARGET_KIND_MAX,
-    AuditFilter,
-)
+from facebank.store.audit import AuditFilter
+from facebank.store.limits import ACTION_MAX, ACTOR_KIND_MAX, TARGET_ID_MAX, TARGET_KIND_MAX
 from facebank.store.validation import MAX_ID
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])

@@ -16,7 +16,8 @@ from facebank.api.deps import GalleryDep, InferenceDep, SettingsDep, read_upload
 from facebank.api.security import Enroller, Reader
 from facebank.errors import ValidationFailedError
 from facebank.services.photos import FaceChoice, Photo
-from facebank.store.people import ADDRESS_MAX, AGE_MAX, EXTERNAL_ID_MAX, NAME_MAX, PersonFilter
+from facebank.store.limits import ADDRESS_MAX, AGE_MAX, EXTERNAL_ID_MAX, NAME_MAX
+from facebank.store.people import PersonFilter
 from facebank.store.validation import refusal
 
 router = APIRouter(prefix="/api/v1/people", tags=["people"])

@@ -20,7 +20,8 @@ from facebank.api.deps import SessionsDep
 from facebank.api.security import Reader, SessionRunner
 from facebank.services.sessions import SessionService
 from facebank.sessions.events import EventType, EvidenceKind
-from facebank.store.sessions import KEY_MAX, DeliveryStatus, SessionStatus
+from facebank.store.limits import KEY_MAX
+from facebank.store.sessions import DeliveryStatus, SessionStatus
 
 router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
 
