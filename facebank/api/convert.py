@@ -6,7 +6,7 @@ the record itself (`model_validate`, from its attributes) instead.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from facebank.api import schemas
 from facebank.pipeline.types import Detection, Face
@@ -61,6 +61,17 @@ def match(candidate: Candidate) -> schemas.Match:
     )
 
 
+class _Sized(Protocol):
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+
+
+def image_size(image: _Sized) -> schemas.ImageSize:
+    return schemas.ImageSize(width=image.width, height=image.height)
+
+
 def recognition(result: Recognition, model_id: str) -> schemas.RecognizeResponse:
     faces = [
         schemas.RecognizedFaceOut(
@@ -71,7 +82,7 @@ def recognition(result: Recognition, model_id: str) -> schemas.RecognizeResponse
         for item in result.faces
     ]
     return schemas.RecognizeResponse(
-        image=schemas.ImageSize(width=result.width, height=result.height),
+        image=image_size(result),
         threshold=result.threshold,
         model_id=model_id,
         faces=faces,

@@ -27,6 +27,7 @@ from typing import Any
 import faiss
 import numpy as np
 
+from facebank.durable import fsync_dir
 from facebank.index.checksum import ids_checksum
 from facebank.index.gallery_index import GalleryIndex
 
@@ -57,7 +58,7 @@ def save_snapshot(index: GalleryIndex, directory: Path, db_state: dict[str, Any]
                 _fsync_file(tmp)
                 files[name] = {"bytes": tmp.stat().st_size, "crc32": _crc32(tmp)}
                 os.replace(tmp, directory / name)
-            _fsync_dir(directory)
+            fsync_dir(directory)
             meta = {
                 "format": FORMAT_VERSION,
                 "model_id": index.model_id,
@@ -173,27 +174,13 @@ def _write_atomic(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def _fsync_file(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Makes the renames themselves durable (POSIX); not supported on every platform.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
     finally:
         os.close(fd)
 

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from facebank.durable import fsync_dir
 from facebank.errors import NotFoundError, ValidationFailedError
 from facebank.store.validation import check_media_ref, is_media_ref
 
@@ -55,7 +56,7 @@ class MediaStore:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp_name)
             raise
-        _fsync_dir(directory)
+        fsync_dir(directory)
         return ref
 
     def path(self, ref: str) -> Path:
@@ -129,17 +130,3 @@ class MediaStore:
                             yield file
                     elif is_media_ref(file.name.split(".", 1)[0]):
                         yield file
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename itself durable; not every platform can open a directory.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

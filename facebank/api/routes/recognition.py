@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 
 from facebank.api import convert, schemas
-from facebank.api.deps import InferenceDep, RecognitionDep, SettingsDep, read_upload
+from facebank.api.deps import (
+    Inference,
+    InferenceDep,
+    RecognitionDep,
+    SettingsDep,
+    read_upload,
+)
 from facebank.api.security import require
 from facebank.auth.roles import Permission
+from facebank.config import Settings
 from facebank.errors import ValidationFailedError
+
+T = TypeVar("T")
 
 # Reading faces out of a photo never changes anything: viewers may do all of it.
 router = APIRouter(
@@ -94,10 +104,9 @@ async def detect(
     file: PhotoFile,
     max_faces: MaxFaces = None,
 ) -> schemas.DetectResponse:
-    data = await read_upload(file, settings.max_upload_bytes, "file")
-    result = await inference.run(recognition.detect, data, max_faces or settings.max_faces)
+    result = await _on_photo(inference, settings, file, max_faces, recognition.detect)
     return schemas.DetectResponse(
-        image=schemas.ImageSize(width=result.image.width, height=result.image.height),
+        image=convert.image_size(result.image),
         faces=[convert.geometry(d, q) for d, q in result.faces],
     )
 
@@ -115,11 +124,22 @@ async def embeddings(
     file: PhotoFile,
     max_faces: MaxFaces = None,
 ) -> schemas.EmbeddingsResponse:
-    data = await read_upload(file, settings.max_upload_bytes, "file")
-    result = await inference.run(recognition.embed, data, max_faces or settings.max_faces)
+    result = await _on_photo(inference, settings, file, max_faces, recognition.embed)
     return schemas.EmbeddingsResponse(
-        image=schemas.ImageSize(width=result.image.width, height=result.image.height),
+        image=convert.image_size(result.image),
         model_id=recognition.model_id,
         dim=recognition.dim,
         faces=[convert.embedded_face(f) for f in result.faces],
     )
+
+
+async def _on_photo(
+    inference: Inference,
+    settings: Settings,
+    file: UploadFile,
+    max_faces: int | None,
+    work: Callable[[bytes, int], T],
+) -> T:
+    """Read the upload within its limit, then run `work` on it on an inference lane."""
+    data = await read_upload(file, settings.max_upload_bytes, "file")
+    return await inference.run(work, data, max_faces or settings.max_faces)
