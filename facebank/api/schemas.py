@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from facebank.services.index_sync import IndexStatus
 from facebank.store.people import (
     Address,
     Age,
@@ -153,24 +154,8 @@ class EmbeddingsResponse(BaseModel):
     faces: list[EmbeddedFace]
 
 
-class IndexStatusOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    model_id: str
-    dim: int
-    index_size: int
-    person_count: int
-    db_count: int
-    consistent: bool
-    index_checksum: str
-    db_checksum: str
-    other_model_faces: dict[str, int] = Field(
-        description="faces embedded with another model pack; not searchable until re-embedded"
-    )
-    last_sync: str | None
-    last_sync_kind: str | None
-    last_sync_seconds: float | None
-    snapshot_saved_at: str | None
+class IndexStatusOut(IndexStatus):
+    """The index's state as the service reports it: one definition, named for the API."""
 
 
 class ReembedFailure(BaseModel):

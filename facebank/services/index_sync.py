@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field
 
 from facebank.index.checksum import ids_checksum
 from facebank.index.gallery_index import GalleryIndex
@@ -23,8 +22,11 @@ from facebank.store.people import FaceRepository
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class IndexStatus:
+class IndexStatus(BaseModel):
+    """The index against the database; GET /api/v1/index answers with exactly this."""
+
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
     model_id: str
     dim: int
     index_size: int
@@ -33,14 +35,13 @@ class IndexStatus:
     consistent: bool
     index_checksum: str
     db_checksum: str
-    other_model_faces: dict[str, int]
+    other_model_faces: dict[str, int] = Field(
+        description="faces embedded with another model pack; not searchable until re-embedded"
+    )
     last_sync: str | None
     last_sync_kind: str | None
     last_sync_seconds: float | None
     snapshot_saved_at: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 class IndexManager:
