@@ -27,8 +27,6 @@ from facebank.store.validation import MAX_ID
 
 T = TypeVar("T")
 
-# Column sizes (the audit route's filters use them too).
-
 # --- records -----------------------------------------------------------------------------
 
 

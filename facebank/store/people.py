@@ -56,8 +56,7 @@ from facebank.store.validation import (
 )
 from facebank.store.vectors import decode_embeddings
 
-# --- person fields: each one and its limits, declared once ---------------------------------
-
+# --- person fields: each one declared once, its limit from store.limits ----------------------
 
 
 def _not_blank(value: str) -> str:
