@@ -16,6 +16,7 @@ from facebank.pipeline.executor import InferenceExecutor
 from facebank.services.accounts import AccountService
 from facebank.services.api_keys import ApiKeyService
 from facebank.services.audit import AuditService
+from facebank.services.authenticator import Authenticator
 from facebank.services.container import Services
 from facebank.services.gallery import GalleryService
 from facebank.services.index_sync import IndexManager
@@ -34,6 +35,7 @@ async def get_services(request: Request) -> Services:
     return services
 
 
+# Only the health routes take the whole container: they report on every part of it.
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
@@ -55,6 +57,7 @@ AccountsDep = Annotated[AccountService, Depends(_part(lambda s: s.auth.accounts)
 ApiKeysDep = Annotated[ApiKeyService, Depends(_part(lambda s: s.auth.api_keys))]
 AuditDep = Annotated[AuditService, Depends(_part(lambda s: s.auth.audit))]
 MetricsDep = Annotated[Metrics, Depends(_part(lambda s: s.metrics))]
+AuthenticatorDep = Annotated[Authenticator, Depends(_part(lambda s: s.auth.authenticator))]
 
 
 class Inference:

@@ -161,11 +161,8 @@ def _database(services: Services) -> dict[str, Any]:
 
 def _index(services: Services, checks: Checks) -> dict[str, Any]:
     manager = services.index
-    report: dict[str, Any] = {
-        "type": INDEX_TYPE,
-        "size": manager.index.size,
-        "people": manager.index.person_count,
-    }
+    faces, people = manager.size
+    report: dict[str, Any] = {"type": INDEX_TYPE, "size": faces, "people": people}
     if checks.get("database", {}).get("ok"):
         status = manager.status()
         report.update(

@@ -16,7 +16,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
-from facebank.api.deps import ServicesDep
+from facebank.api.deps import AuthenticatorDep
 from facebank.auth.principal import Principal
 from facebank.auth.roles import Permission, Role
 from facebank.errors import AuthenticationError, PermissionDeniedError
@@ -54,12 +54,12 @@ def has_credentials(request: Request) -> bool:
 
 async def authenticate(
     request: Request,
-    services: ServicesDep,
+    authenticator: AuthenticatorDep,
     _bearer: Annotated[str | None, Depends(_bearer_scheme)],
     _key: Annotated[str | None, Depends(_api_key_scheme)],
 ) -> Principal:
     """The caller, or 401."""
-    return await _principal(services.auth.authenticator, credentials_of(request))
+    return await _principal(authenticator, credentials_of(request))
 
 
 async def _principal(authenticator: Authenticator, credentials: Credentials) -> Principal:
@@ -126,21 +126,23 @@ async def require_user(principal: Account) -> Principal:
 AccountUser = Annotated[Principal, Depends(require_user)]
 
 
-async def optional_principal(request: Request, services: ServicesDep) -> Principal | None:
+async def optional_principal(
+    request: Request, authenticator: AuthenticatorDep
+) -> Principal | None:
     """The caller if they sent credentials (which must then be valid), else None."""
     if not has_credentials(request):
         return None
-    return await _principal(services.auth.authenticator, credentials_of(request))
+    return await _principal(authenticator, credentials_of(request))
 
 
-async def enforce_declared_access(request: Request, services: ServicesDep) -> None:
+async def enforce_declared_access(request: Request, authenticator: AuthenticatorDep) -> None:
     """App-wide safety net: routes that are neither public nor declare a Requirement are
     admin-only, so a new route that forgot its access rule is closed rather than open.
     (Paths are compared as routers declare them; no router is included with a prefix.)"""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or route.path in PUBLIC_PATHS or declares_access(route):
         return
-    principal = await _principal(services.auth.authenticator, credentials_of(request))
+    principal = await _principal(authenticator, credentials_of(request))
     if principal.role is not Role.ADMIN:
         raise PermissionDeniedError("this route has no declared access rule: admins only")
 

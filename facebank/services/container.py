@@ -153,7 +153,7 @@ def build_services(
 def _live_state(services: Services) -> LiveState:
     index = services.index
     return LiveState(
-        index_size=lambda: (index.index.size, index.index.person_count),
+        index_size=lambda: index.size,
         index_kind="faiss-flat-ip",
         pool=lambda: pool_status(services.engine),
         executor=services.executor.stats,

@@ -52,22 +52,22 @@ def _measure(services: Services, label: str) -> dict[str, float]:
     authenticator = services.auth.authenticator
     loop = asyncio.new_event_loop()
     # First use: a database read (and the key's last-used write), in a worker thread.
-    loop.run_until_complete(authenticate(key_request, services, None, key))
-    loop.run_until_complete(authenticate(token_request, services, token, None))
+    loop.run_until_complete(authenticate(key_request, authenticator, None, key))
+    loop.run_until_complete(authenticate(token_request, authenticator, token, None))
 
     def with_key() -> None:
-        assert _without_suspending(authenticate(key_request, services, None, key)).name == "bench"
+        assert _without_suspending(authenticate(key_request, authenticator, None, key)).name == "bench"
 
     def with_token() -> None:
-        assert _without_suspending(authenticate(token_request, services, token, None)).name == "ada"
+        assert _without_suspending(authenticate(token_request, authenticator, token, None)).name == "ada"
 
     def key_uncached() -> None:
         authenticator.forget()
-        loop.run_until_complete(authenticate(key_request, services, None, key))
+        loop.run_until_complete(authenticate(key_request, authenticator, None, key))
 
     def token_uncached() -> None:
         authenticator.forget()
-        loop.run_until_complete(authenticate(token_request, services, token, None))
+        loop.run_until_complete(authenticate(token_request, authenticator, token, None))
 
     results = {
         "key (cached)": _per_call_us(with_key),

@@ -68,12 +68,12 @@ def test_an_enroll_and_a_delete_through_one_worker_reach_the_other(
         [Photo(photos[0].read_bytes(), photos[0].name)],
         FaceChoice.LARGEST,
     )
-    assert _until(lambda: b.index.status().consistent and b.index.index.size == 1)
+    assert _until(lambda: b.index.status().consistent and b.index.size[0] == 1)
     assert _best_person(b, photos[1]) == person.id
     assert b.index.status().last_sync_kind == "follow"
 
     a.gallery.delete_person(TESTS, person.id)
-    assert _until(lambda: b.index.index.size == 0)
+    assert _until(lambda: b.index.size[0] == 0)
     assert b.index.status().consistent
     assert _best_person(b, photos[1]) is None
 

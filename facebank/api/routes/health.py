@@ -43,7 +43,7 @@ async def summary(request: Request, services: ServicesDep) -> JSONResponse:
             "version": __version__,
             "uptime_s": round(time.monotonic() - request.app.state.started_at, 1),
             "model_id": services.pipeline.model_id,
-            "faces_indexed": services.index.index.size,
+            "faces_indexed": services.index.size[0],
             "failing": [name for name, check in checks.items() if not check["ok"]],
         },
         status_code=200 if ok else 503,

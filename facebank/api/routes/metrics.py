@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from facebank.api.deps import ServicesDep
+from facebank.api.deps import MetricsDep
 from facebank.api.security import require_admin_or_scrape_key
 
 router = APIRouter(tags=["health"])
@@ -19,6 +19,6 @@ router = APIRouter(tags=["health"])
     summary="Prometheus metrics (text exposition format)",
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
 )
-def metrics(services: ServicesDep) -> Response:
+def metrics(recorded: MetricsDep) -> Response:
     # A plain (sync) route: FastAPI runs it on a worker thread, off the event loop.
-    return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(recorded.registry), media_type=CONTENT_TYPE_LATEST)
