@@ -56,10 +56,12 @@ def _measure(services: Services, label: str) -> dict[str, float]:
     loop.run_until_complete(authenticate(token_request, authenticator, token, None))
 
     def with_key() -> None:
-        assert _without_suspending(authenticate(key_request, authenticator, None, key)).name == "bench"
+        caller = _without_suspending(authenticate(key_request, authenticator, None, key))
+        assert caller.name == "bench"
 
     def with_token() -> None:
-        assert _without_suspending(authenticate(token_request, authenticator, token, None)).name == "ada"
+        caller = _without_suspending(authenticate(token_request, authenticator, token, None))
+        assert caller.name == "ada"
 
     def key_uncached() -> None:
         authenticator.forget()
