@@ -28,10 +28,11 @@ def person_with_faces(person: PersonRecord, faces: list[FaceRecord]) -> schemas.
 
 
 def geometry(detection: Detection, quality: QualityRecord) -> schemas.FaceGeometry:
+    rounded = detection.rounded()
     return schemas.FaceGeometry(
-        box=[round(float(v), 2) for v in detection.box],
-        landmarks=[[round(float(x), 2), round(float(y), 2)] for x, y in detection.landmarks],
-        det_score=round(float(detection.score), 5),
+        box=rounded.box,
+        landmarks=rounded.landmarks,
+        det_score=rounded.score,
         quality=schemas.Quality.model_validate(quality),
     )
 

@@ -24,3 +24,18 @@ class Detection:
     def area(self) -> float:
         x1, y1, x2, y2 = self.box
         return max(0.0, x2 - x1) * max(0.0, y2 - y1)
+
+    def rounded(self) -> RoundedDetection:
+        """The geometry as it is stored and answered: pixels to 0.01, the score to 1e-5."""
+        return RoundedDetection(
+            box=[round(float(v), 2) for v in self.box],
+            landmarks=[[round(float(x), 2), round(float(y), 2)] for x, y in self.landmarks],
+            score=round(float(self.score), 5),
+        )
+
+
+@dataclass(frozen=True)
+class RoundedDetection:
+    box: list[float]
+    landmarks: list[list[float]]
+    score: float

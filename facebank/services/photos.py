@@ -79,15 +79,15 @@ def prepare_photos(
 
 def new_face_record(face: Face, image: DecodedImage, media_ref: str, model_id: str) -> NewFace:
     """What the store keeps of an analysed face: vector, geometry, quality, photo."""
-    detection = face.detection
+    rounded = face.detection.rounded()
     embedding = np.ascontiguousarray(face.embedding, dtype=np.float32)
     return NewFace(
         model_id=model_id,
         embedding=embedding.tobytes(),
         dim=int(embedding.size),
-        box=[round(float(v), 2) for v in detection.box],
-        landmarks=[[round(float(x), 2), round(float(y), 2)] for x, y in detection.landmarks],
-        det_score=round(float(detection.score), 5),
+        box=rounded.box,
+        landmarks=rounded.landmarks,
+        det_score=rounded.score,
         quality=face.quality.as_dict(),
         media_ref=media_ref,
         media_type=image.format,
