@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,10 +24,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    ModelWrapValidatorHandler,
     StringConstraints,
-    ValidationError,
-    model_validator,
 )
 from sqlalchemy import ColumnElement, Row, Select, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -45,6 +42,7 @@ from facebank.store.limits import (
     NAME_MAX,
 )
 from facebank.store.paging import Page
+from facebank.store.shapes import CheckedInput
 from facebank.store.tables import Face, Person
 from facebank.store.tx import IN_CHUNK, SessionFactory, run_read, run_read_rows, run_write
 from facebank.store.validation import (
@@ -52,17 +50,11 @@ from facebank.store.validation import (
     check_media_ref,
     check_text_key,
     is_storable_id,
-    refusal,
+    not_blank,
 )
 from facebank.store.vectors import decode_embeddings
 
 # --- person fields: each one declared once, its limit from store.limits ----------------------
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
 
 
 def _not_bool(value: object) -> object:
@@ -82,7 +74,7 @@ def _strict_json(value: dict[str, Any]) -> dict[str, Any]:
 
 
 Name = Annotated[
-    str, StringConstraints(min_length=1, max_length=NAME_MAX), AfterValidator(_not_blank)
+    str, StringConstraints(min_length=1, max_length=NAME_MAX), AfterValidator(not_blank)
 ]
 Age = Annotated[int, Field(ge=0, le=AGE_MAX), BeforeValidator(_not_bool)]
 Gender = Annotated[str, StringConstraints(max_length=GENDER_MAX)]
@@ -91,13 +83,13 @@ ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=EXTERNAL_
 Metadata = Annotated[dict[str, Any], AfterValidator(_strict_json)]
 
 
-class PersonFields(BaseModel):
+class PersonFields(CheckedInput):
     """Everything about a person that a caller sets; the API's create body is this model.
 
     Bad values raise ValidationFailedError with the problems by field, whoever builds it, so
     SQLite (which enforces no lengths) accepts exactly what MySQL and PostgreSQL accept."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    subject: ClassVar[str] = "the person"
 
     name: Name = Field(examples=["Ada Lovelace"])
     age: Age | None = Field(default=None, examples=[36])
@@ -105,16 +97,6 @@ class PersonFields(BaseModel):
     address: Address | None = Field(default=None, examples=["London"])
     external_id: ExternalId | None = Field(default=None, examples=["S-1815"])
     metadata: Metadata = Field(default_factory=dict, examples=[{"class_id": "CS101"}])
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _refuse_as_validation_failed(
-        cls, data: Any, handler: ModelWrapValidatorHandler[Self]
-    ) -> Self:
-        try:
-            return handler(data)
-        except ValidationError as exc:
-            raise refusal("the person is not valid", exc) from None
 
 
 # --- records --------------------------------------------------------------------------------

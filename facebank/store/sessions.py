@@ -12,9 +12,9 @@ import copy
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, ClassVar, Literal, cast
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -43,7 +43,7 @@ from facebank.store.tables import (
     WebhookDelivery,
 )
 from facebank.store.tx import SessionFactory, run_read, run_write
-from facebank.store.validation import is_storable_id
+from facebank.store.validation import is_storable_id, not_blank
 
 # --- field types and limits ------------------------------------------------------------
 
@@ -71,20 +71,17 @@ def clip(text: str | None, limit: int = TEXT_MAX) -> str | None:
 
 
 class NewCamera(CheckedInput):
-    url: Url
+    subject: ClassVar[str] = "the camera"
+
+    url: Annotated[Url, AfterValidator(not_blank)]
     name: CameraName
     target_fps: Fps
     loop: bool = False
 
-    @field_validator("url")
-    @classmethod
-    def _not_blank(cls, url: str) -> str:
-        if not url.strip():
-            raise ValueError("camera url must not be empty")
-        return url
-
 
 class NewSession(CheckedInput):
+    subject: ClassVar[str] = "the session"
+
     key: SessionKey
     mode: SessionMode
     threshold: Threshold

@@ -4,11 +4,17 @@ and row -> record copies."""
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    model_validator,
+)
 
-from facebank.errors import ValidationFailedError
+from facebank.store.validation import refusal
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -17,19 +23,26 @@ R = TypeVar("R", bound="DataclassInstance | BaseModel")
 
 
 class CheckedInput(BaseModel):
-    """A frozen value the store validates on construction. Its field types carry the limits
-    (the same `Annotated` types the API's models use), and a bad value is the store's
-    ValidationFailedError, never pydantic's own error (which would be a server error)."""
+    """A frozen value the store validates, however it is built (constructed, or validated
+    from JSON as the API's request body). Its field types carry the limits (the same
+    `Annotated` types the API's models use), and a bad value is the store's
+    ValidationFailedError with the problems by field, never pydantic's own error (which
+    would be a server error)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    def __init__(self, **data: Any) -> None:
+    # What the refusal calls the value: "the person is not valid".
+    subject: ClassVar[str] = "the value"
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _refuse_as_validation_failed(
+        cls, data: Any, handler: ModelWrapValidatorHandler[Self]
+    ) -> Self:
         try:
-            super().__init__(**data)
+            return handler(data)
         except ValidationError as exc:
-            first = exc.errors(include_url=False, include_input=False)[0]
-            field = ".".join(str(part) for part in first["loc"]) or type(self).__name__
-            raise ValidationFailedError(f"{field}: {first['msg']}", field=field) from None
+            raise refusal(f"{cls.subject} is not valid", exc) from None
 
 
 class AnswerRecord(BaseModel):

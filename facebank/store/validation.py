@@ -46,6 +46,13 @@ def check_media_ref(value: object) -> str:
     return value
 
 
+def not_blank(value: str) -> str:
+    """A pydantic validator: text that is all white space is no value."""
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
 def refusal(message: str, exc: ValidationError) -> ValidationFailedError:
     """A pydantic failure as the store's (and the API's) one error type, problems by field."""
     problems = [

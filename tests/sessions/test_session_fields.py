@@ -10,16 +10,8 @@ from pydantic import ValidationError
 
 from facebank.errors import ValidationFailedError
 from facebank.services.sessions import CameraIn, SessionStart, WebhookIn
-from facebank.store.sessions import (
-    CAMERA_NAME_MAX,
-    FPS_MAX,
-    KEY_MAX,
-    SECRET_MAX,
-    SECRET_MIN,
-    URL_MAX,
-    NewCamera,
-    NewSession,
-)
+from facebank.store.limits import CAMERA_NAME_MAX, FPS_MAX, KEY_MAX, SECRET_MAX, SECRET_MIN, URL_MAX
+from facebank.store.sessions import NewCamera, NewSession
 
 SECRET = "s" * SECRET_MIN
 URL = "http://127.0.0.1:9/hook"
