@@ -7,17 +7,18 @@ enrolled face (`image_id` is the face id). Routes: facebank.api.routes.compat.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Form, Query
+from fastapi import Depends, Form, Query
 from pydantic import BaseModel, Field
 
 from facebank.api.auth_schemas import Password
 from facebank.services.index_sync import IndexStatus
 from facebank.store.accounts import Username
 from facebank.store.limits import ADDRESS_MAX, AGE_MAX, EXTERNAL_ID_MAX, GENDER_MAX, NAME_MAX
-from facebank.store.people import FaceRecord, PersonRecord
+from facebank.store.people import FaceRecord, PersonFields, PersonRecord
 
 # seed field -> facebank person field
 PERSON_FIELDS: dict[str, str] = {
@@ -48,12 +49,40 @@ SeedPage = Annotated[int, Query(ge=1, le=1_000_000)]
 SeedPageSize = Annotated[int, Query(ge=1, le=SEED_MAX_PAGE_SIZE)]
 
 
-def person_fields(seed: dict[str, Any]) -> dict[str, Any]:
-    """Seed fields that were sent (None = not sent) under facebank's names."""
-    fields = {PERSON_FIELDS[k]: v for k, v in seed.items() if v is not None}
-    if "gender" in fields:
-        fields["gender"] = GENDER_WORDS.get(str(fields["gender"]).strip().lower(), fields["gender"])
-    return fields
+@dataclass(frozen=True)
+class PersonForm:
+    """The person fields of the seed's add and edit forms (None: not sent)."""
+
+    class_id: str
+    ten: str | None
+    tuoi: int | None
+    gioitinh: str | None
+    noio: str | None
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent besides class_id, under facebank's names."""
+        fields = {PERSON_FIELDS[k]: v for k, v in asdict(self).items() if v is not None}
+        del fields["external_id"]
+        if "gender" in fields:
+            fields["gender"] = GENDER_WORDS.get(fields["gender"].strip().lower(), fields["gender"])
+        return fields
+
+    def person(self) -> PersonFields:
+        """A new person from the form (bad or missing fields: ValidationFailedError)."""
+        return PersonFields.model_validate({**self.changes(), "external_id": self.class_id})
+
+
+def person_form(
+    class_id: ClassIdForm,
+    ten: TenForm = None,
+    tuoi: TuoiForm = None,
+    gioitinh: GioitinhForm = None,
+    noio: NoioForm = None,
+) -> PersonForm:
+    return PersonForm(class_id, ten, tuoi, gioitinh, noio)
+
+
+SeedPersonForm = Annotated[PersonForm, Depends(person_form)]
 
 
 class Nguoi(BaseModel):

@@ -56,7 +56,10 @@ def _error(response: httpx.Response, status: int) -> str:
 
 
 def _enroll(client: TestClient, photo: Path, **fields: str) -> httpx.Response:
-    return client.post("/compat/add_embedding", data=fields, files=[photo_file(photo)])
+    response: httpx.Response = client.post(
+        "/compat/add_embedding", data=fields, files=[photo_file(photo)]
+    )
+    return response
 
 
 def _query(client: TestClient, route: str, photo: Path) -> dict[str, Any]:

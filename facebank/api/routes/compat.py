@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, File, Path, Request, UploadFile
 
 from facebank.api import compat_schemas as seed
 from facebank.api import schemas
+from facebank.api.answers import offset
 from facebank.api.deps import (
     AccountsDep,
     GalleryDep,
@@ -33,8 +34,8 @@ from facebank.api.security import (
 from facebank.errors import NotFoundError, ValidationFailedError
 from facebank.services.gallery import GalleryService
 from facebank.services.photos import Photo
-from facebank.services.recognition import Candidate
-from facebank.store.people import PersonFields, PersonFilter, PersonRecord
+from facebank.services.recognition import Candidate, RecognizedFace
+from facebank.store.people import PersonFilter, PersonRecord
 
 router = APIRouter(prefix=COMPAT_PREFIX, tags=["compat"])
 
@@ -68,6 +69,25 @@ def login(request: Request, body: seed.Credentials, accounts: AccountsDep) -> se
     )
 
 
+class Recognize:
+    """What both seed queries do: the largest face of the uploaded photo, recognised."""
+
+    def __init__(
+        self, recognition: RecognitionDep, settings: SettingsDep, inference: InferenceDep
+    ) -> None:
+        self._recognition = recognition
+        self._settings = settings
+        self._inference = inference
+
+    async def largest_face(self, file: UploadFile, top_k: int) -> RecognizedFace | None:
+        data = await read_upload(file, self._settings.max_upload_bytes, "file")
+        result = await self._inference.run(self._recognition.recognize, data, top_k, None, 1)
+        return result.faces[0] if result.faces else None
+
+
+RecognizeDep = Annotated[Recognize, Depends()]
+
+
 @router.post(
     "/query",
     response_model=seed.QueryAnswer,
@@ -75,31 +95,18 @@ def login(request: Request, body: seed.Credentials, accounts: AccountsDep) -> se
     responses=ERRORS,
     summary="Best match of the largest face, or {} when nobody matches",
 )
-async def query(
-    _: Recognizer,
-    recognition: RecognitionDep,
-    settings: SettingsDep,
-    inference: InferenceDep,
-    file: PhotoFile,
-) -> seed.QueryAnswer:
-    data = await read_upload(file, settings.max_upload_bytes, "file")
-    result = await inference.run(recognition.recognize, data, 1, None, 1)
-    best = result.faces[0].match if result.faces else None
-    return seed.QueryAnswer.model_validate(_hit(best).model_dump()) if best else seed.QueryAnswer()
+async def query(_: Recognizer, recognize: RecognizeDep, file: PhotoFile) -> seed.QueryAnswer:
+    face = await recognize.largest_face(file, 1)
+    if face is None or face.match is None:
+        return seed.QueryAnswer()
+    return seed.QueryAnswer.model_validate(_hit(face.match).model_dump())
 
 
 @router.post("/query_top5", response_model=seed.Top5Answer, responses=ERRORS)
-async def query_top5(
-    _: Recognizer,
-    recognition: RecognitionDep,
-    settings: SettingsDep,
-    inference: InferenceDep,
-    file: PhotoFile,
-) -> seed.Top5Answer:
+async def query_top5(_: Recognizer, recognize: RecognizeDep, file: PhotoFile) -> seed.Top5Answer:
     started = time.monotonic()
-    data = await read_upload(file, settings.max_upload_bytes, "file")
-    result = await inference.run(recognition.recognize, data, seed.TOP_K, None, 1)
-    candidates = result.faces[0].candidates if result.faces else []
+    face = await recognize.largest_face(file, seed.TOP_K)
+    candidates = face.candidates if face else []
     return seed.Top5Answer(
         results=[_hit(c) for c in candidates], total_time=round(time.monotonic() - started, 3)
     )
@@ -117,29 +124,21 @@ async def add_embedding(
     settings: SettingsDep,
     inference: InferenceDep,
     file: PhotoFile,
-    class_id: seed.ClassIdForm,
-    ten: seed.TenForm = None,
-    tuoi: seed.TuoiForm = None,
-    gioitinh: seed.GioitinhForm = None,
-    noio: seed.NoioForm = None,
+    form: seed.SeedPersonForm,
 ) -> seed.Enrolled:
     photo = Photo(await read_upload(file, settings.max_upload_bytes, "file"), file.filename)
-    known = _find(gallery, class_id)
+    known = _find(gallery, form.class_id)
     if known is not None:  # as the seed: a known class only gains the photo
         faces = await inference.run(gallery.add_faces, actor, known.id, [photo])
         person = gallery.get_person(known.id)
     else:
-        fields = seed.person_fields(
-            {"class_id": class_id, "ten": ten, "tuoi": tuoi, "gioitinh": gioitinh, "noio": noio}
-        )
-        person, faces = await inference.run(
-            gallery.create_person, actor, PersonFields.model_validate(fields), [photo]
-        )
+        new = form.person()  # refuses bad fields before any model work
+        person, faces = await inference.run(gallery.create_person, actor, new, [photo])
     return seed.Enrolled(
-        message=f"enrolled image_id={faces[0].id} for class_id={class_id}",
+        message=f"enrolled image_id={faces[0].id} for class_id={form.class_id}",
         image_id=faces[0].id,
         image_path=seed.image_path(faces[0].id),
-        class_id=class_id,
+        class_id=form.class_id,
         nguoi=seed.nguoi(person),
     )
 
@@ -150,23 +149,15 @@ async def add_embedding(
     responses=ERRORS,
     summary="Change a person's fields; the person is named by class_id",
 )
-def edit_embedding(
-    actor: Enroller,
-    gallery: GalleryDep,
-    class_id: seed.ClassIdForm,
-    ten: seed.TenForm = None,
-    tuoi: seed.TuoiForm = None,
-    gioitinh: seed.GioitinhForm = None,
-    noio: seed.NoioForm = None,
-) -> seed.Edited:
-    person = _person(gallery, class_id)
-    changes = seed.person_fields({"ten": ten, "tuoi": tuoi, "gioitinh": gioitinh, "noio": noio})
+def edit_embedding(actor: Enroller, gallery: GalleryDep, form: seed.SeedPersonForm) -> seed.Edited:
+    person = _person(gallery, form.class_id)
+    changes = form.changes()
     if not changes:
         raise ValidationFailedError("send at least one of ten, tuoi, gioitinh, noio")
     updated = gallery.update_person(actor, person.id, changes)
     names = {v: k for k, v in seed.PERSON_FIELDS.items()}
     return seed.Edited(
-        message=f"updated class_id={class_id}",
+        message=f"updated class_id={form.class_id}",
         class_id=updated.external_id,
         updated_fields=sorted(names[field] for field in changes),
         nguoi=seed.nguoi(updated),
@@ -211,7 +202,7 @@ def list_nguoi(
     filters = PersonFilter(
         q=query or None, age_min=tuoi, age_max=tuoi, address=noio or None, external_id=class_id
     )
-    found = gallery.search_people(filters, (page - 1) * page_size, page_size)
+    found = gallery.search_people(filters, offset(page, page_size), page_size)
     people = [seed.nguoi(p) for p in found.items]
     return seed.NguoiList(results=seed.NguoiPage(nguoi_list=people, total=found.total))
 
@@ -235,7 +226,7 @@ def search_embeddings(
         raise ValidationFailedError("send class_id", field="class_id")
     person = _person(gallery, wanted)
     images = [seed.image(face, person) for face in gallery.list_faces(person.id)]
-    start = (page - 1) * page_size
+    start = offset(page, page_size)
     return seed.EmbeddingsPage(
         total=len(images),
         total_pages=math.ceil(len(images) / page_size),
