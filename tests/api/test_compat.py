@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from facebank.auth.roles import Role
 from facebank.pipeline.pipeline import FacePipeline
-from tests.api.conftest import app_client, photo_file, running_services
+from tests.api.conftest import BACKENDS, app_client, photo_file, running_services
 from tests.conftest import identity_photos
 
 PASSWORD = "correct horse battery staple"
@@ -29,10 +29,12 @@ class Clients:
     anonymous: TestClient
 
 
-@pytest.fixture
-def clients(tmp_path: Path, face_pipeline: FacePipeline) -> Iterator[Clients]:
+@pytest.fixture(params=BACKENDS)
+def clients(
+    request: pytest.FixtureRequest, tmp_path: Path, face_pipeline: FacePipeline
+) -> Iterator[Clients]:
     with (
-        running_services("sqlite", tmp_path, face_pipeline) as services,
+        running_services(request.param, tmp_path, face_pipeline) as services,
         app_client(services, Role.OPERATOR) as operator,
         app_client(services, Role.VIEWER) as viewer,
         app_client(services, Role.ADMIN) as admin,
