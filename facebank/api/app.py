@@ -18,6 +18,7 @@ from facebank.api.routes import (
     api_keys,
     audit,
     auth,
+    compat,
     faces,
     health,
     index,
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.include_router(module.router)
     for module in (auth, users, api_keys, audit):
         app.include_router(module.router)
+    app.include_router(compat.router)  # the replaced system's endpoints, under /compat
     document_models(app, people.SELF_PARSED_MODELS)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     if settings.cors_origins:  # closed unless configured

@@ -25,10 +25,12 @@ from facebank.services.authenticator import Authenticator, Credentials
 API_KEY_HEADER = "X-API-Key"
 LOGIN_PATH = "/api/v1/auth/login"
 REGISTER_PATH = "/api/v1/auth/register"
+COMPAT_PREFIX = "/compat"  # the replaced system's endpoints (api.routes.compat)
 
 # Reachable without credentials. Registration refuses by itself once it is closed.
 PUBLIC_PATHS: frozenset[str] = frozenset(
     {"/health", "/health/live", "/health/ready", LOGIN_PATH, REGISTER_PATH}
+    | {f"{COMPAT_PREFIX}/login", f"{COMPAT_PREFIX}/register"}
 )
 
 # Declared as security schemes so the OpenAPI document (and /docs' Authorize button) show

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute
 
 from facebank.api.app import create_app
+from facebank.api.security import COMPAT_PREFIX
 from facebank.bench.simulate.mjpeg import MjpegCamera
 from facebank.bench.simulate.receiver import WebhookReceiver
 from facebank.pipeline.pipeline import FacePipeline
@@ -41,8 +42,13 @@ NOT_WRITES: frozenset[Route] = frozenset(
         ("POST", "/api/v1/verify"),
         ("POST", "/api/v1/detect"),
         ("POST", "/api/v1/embeddings"),
+        # The replaced system's login and queries, over the same use cases (routes.compat).
+        ("POST", "/compat/login"),
+        ("POST", "/compat/query"),
+        ("POST", "/compat/query_top5"),
     }
 )
+WALKED_PREFIXES = ("/api/v1/", f"{COMPAT_PREFIX}/")
 
 
 def _write_routes() -> list[Route]:
@@ -50,7 +56,7 @@ def _write_routes() -> list[Route]:
     return sorted(
         (method, route.path)
         for route in _api_routes(app.routes)
-        if route.path.startswith("/api/v1/")
+        if route.path.startswith(WALKED_PREFIXES)
         for method in (route.methods or set()) & WRITE_METHODS
     )
 
@@ -268,6 +274,45 @@ def replay_failed(w: Walk) -> Call:
     return Call(lambda: w.admin.post(f"{url}/replay-failed"), _on("replay", "session", sid))
 
 
+def compat_register(w: Walk) -> Call:
+    body = {"username": "ada", "passwrd": PASSWORD}
+    return Call(
+        lambda: w.anonymous().post("/compat/register", json=body),
+        lambda r: Row("register", "user", str(r.json()["id"]), actor="ada"),
+    )
+
+
+def compat_add_embedding(w: Walk) -> Call:
+    photo = identity_photos()["fr_obama"][0]
+    form = {"class_id": "7", "ten": "Obama"}
+    return Call(
+        lambda: w.admin.post("/compat/add_embedding", data=form, files=[photo_file(photo)]),
+        lambda r: Row("create", "face", str(r.json()["image_id"])),
+    )
+
+
+def compat_edit_embedding(w: Walk) -> Call:
+    pid = w.post("/api/v1/people", json={"name": "Ada", "external_id": "7"})["id"]
+    return Call(
+        lambda: w.admin.put("/compat/edit_embedding", data={"class_id": "7", "tuoi": "36"}),
+        _on("update", "person", pid),
+    )
+
+
+def compat_delete_image(w: Walk) -> Call:
+    fid = w.person(with_face=True)["faces"][0]["id"]
+    return Call(lambda: w.admin.delete(f"/compat/delete_image/{fid}"), _on("delete", "face", fid))
+
+
+def compat_delete_class(w: Walk) -> Call:
+    pid = w.post("/api/v1/people", json={"name": "Ada", "external_id": "7"})["id"]
+    return Call(lambda: w.admin.delete("/compat/delete_class/7"), _on("delete", "person", pid))
+
+
+def compat_reset_index(w: Walk) -> Call:
+    return Call(lambda: w.admin.post("/compat/reset_index"), _on("rebuild", "index", None))
+
+
 RECIPES: dict[Route, Callable[[Walk], Call]] = {
     ("POST", "/api/v1/people"): create_person,
     ("PATCH", "/api/v1/people/{person_id}"): update_person,
@@ -287,6 +332,12 @@ RECIPES: dict[Route, Callable[[Walk], Call]] = {
     ("POST", "/api/v1/sessions/{session_id}/stop"): stop_session,
     ("POST", "/api/v1/sessions/{session_id}/events/{event_id}/replay"): replay_event,
     ("POST", "/api/v1/sessions/{session_id}/deliveries/replay-failed"): replay_failed,
+    ("POST", "/compat/register"): compat_register,
+    ("POST", "/compat/add_embedding"): compat_add_embedding,
+    ("PUT", "/compat/edit_embedding"): compat_edit_embedding,
+    ("DELETE", "/compat/delete_image/{image_id}"): compat_delete_image,
+    ("DELETE", "/compat/delete_class/{class_id}"): compat_delete_class,
+    ("POST", "/compat/reset_index"): compat_reset_index,
 }
 
 

@@ -25,6 +25,7 @@ PUBLIC = {
     ("GET", "/health/live"),
     ("GET", "/health/ready"),
     ("POST", "/api/v1/auth/login"),
+    ("POST", "/compat/login"),
     # /api/v1/auth/register is public only while open; here an admin exists, so it is closed.
 }
 # POSTs that only read: a photo goes in, nothing is stored.
@@ -34,13 +35,20 @@ READ_ONLY_POSTS = {
     "/api/v1/detect",
     "/api/v1/embeddings",
     "/api/v1/auth/login",
+    "/compat/login",
+    "/compat/query",
+    "/compat/query_top5",
 }
 ADMIN_ONLY = re.compile(
     r"^(/api/v1/(users|api-keys|audit)(/.*)?|/api/v1/index/(rebuild|reembed)|/metrics"
-    r"|/health/detailed)$"
+    r"|/health/detailed|/compat/reset_index)$"
 )
 # Refused to every key: closed registration, and password changes (keys have no password).
-NOT_FOR_KEYS = {("POST", "/api/v1/auth/register"), ("POST", "/api/v1/auth/password")}
+NOT_FOR_KEYS = {
+    ("POST", "/api/v1/auth/register"),
+    ("POST", "/api/v1/auth/password"),
+    ("POST", "/compat/register"),
+}
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 UNKNOWN_ID = "999999"
 
