@@ -25,7 +25,8 @@ from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.container import Services
 from tests.api.conftest import app_client, make_settings, photo_file, running_services
 from tests.conftest import identity_photos
-from tests.sessions.conftest import FAST, SECRET, wait_until
+from tests.sessions.conftest import FAST, SECRET
+from tests.waiting import wait_until
 
 ADMIN = "tests-admin"  # the name of the key app_client gives the admin client
 PASSWORD = "correct horse battery staple"
