@@ -196,22 +196,24 @@ class Importer:
     def _new_faces(self, work: _Pending, summary: ImportSummary) -> list[NewFace]:
         """The person's enrollable faces, in photo order; every other photo is accounted."""
         label = work.person.label
-        taken = set(work.known_refs)
+        met: set[str] = set()  # the person's photos met so far in this run
         new_faces: list[NewFace] = []
         for outcome in sorted(work.outcomes, key=lambda o: o.path):
             if outcome.skip is not None:
                 summary.skipped.append(Skipped(label, outcome.path, outcome.skip, outcome.detail))
-            elif outcome.face is None:
-                summary.photos_already += 1
-            elif outcome.face.media_ref in taken:
+                continue
+            assert outcome.ref is not None  # only unreadable photos have no hash
+            if outcome.ref in met:
                 detail = "the same photo as another of this person"
                 summary.skipped.append(Skipped(label, outcome.path, DUPLICATE, detail))
-            elif self._faces.media_ref_in_use(outcome.face.media_ref):
+            elif outcome.face is None:
+                summary.photos_already += 1
+            elif self._faces.media_ref_in_use(outcome.ref):
                 detail = "this photo is already enrolled for another person"
                 summary.skipped.append(Skipped(label, outcome.path, DUPLICATE, detail))
             else:
-                taken.add(outcome.face.media_ref)
                 new_faces.append(outcome.face)
+            met.add(outcome.ref)
         return new_faces
 
     def _write(
