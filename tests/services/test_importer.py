@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -45,7 +46,7 @@ class Gallery:
             query = text("SELECT count(*) FROM audit_log WHERE actor_name = :name")
             return int(conn.execute(query, {"name": ACTOR.name}).scalar_one())
 
-    def state(self) -> list[tuple[object, ...]]:
+    def state(self) -> list[tuple[Any, ...]]:
         return gallery_state(self.people, self.faces)
 
 
