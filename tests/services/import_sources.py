@@ -5,14 +5,26 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
+from sqlalchemy import text
 
+from facebank.auth.principal import system_principal
+from facebank.config import Settings
+from facebank.services.import_setup import open_importer
+from facebank.store.db import make_engine, make_session_factory
 from facebank.store.people import FaceRepository, PeopleRepository, PersonFilter
+from tests.api.conftest import make_settings
 from tests.conftest import PEOPLE
+from tests.dbservers import fresh_database
+
+ACTOR = system_principal("tests-import")
 
 
 def _copy(identity: str, folder: Path) -> list[Path]:
@@ -107,3 +119,42 @@ def gallery_state(people: PeopleRepository, faces: FaceRepository) -> list[tuple
         fields = (person.name, person.external_id, person.age, person.gender, person.address)
         state.append((*fields, json.dumps(person.metadata, sort_keys=True), tuple(refs)))
     return sorted(state, key=repr)
+
+
+@dataclass
+class Gallery:
+    settings: Settings
+    people: PeopleRepository
+    faces: FaceRepository
+
+    def audit_rows(self) -> int:
+        engine = self.people._sessions.kw["bind"]
+        with engine.connect() as conn:
+            query = text("SELECT count(*) FROM audit_log WHERE actor_name = :name")
+            return int(conn.execute(query, {"name": ACTOR.name}).scalar_one())
+
+    def state(self) -> list[tuple[Any, ...]]:
+        return gallery_state(self.people, self.faces)
+
+
+@contextmanager
+def gallery(kind: str, data_dir: Path) -> Iterator[Gallery]:
+    with ExitStack() as stack:
+        url = "" if kind == "sqlite" else stack.enter_context(fresh_database(kind))
+        settings = make_settings(data_dir, url)
+        with open_importer(settings):  # migrates
+            pass
+        engine = make_engine(settings.effective_database_url)
+        stack.callback(engine.dispose)
+        sessions = make_session_factory(engine)
+        yield Gallery(settings, PeopleRepository(sessions), FaceRepository(sessions))
+
+
+def every_identity_source(root: Path) -> Path:
+    """Every identity of ../shared/faces/people, a folder each, plus the broken ones of
+    folder_source: long enough to be stopped halfway."""
+    source = folder_source(root)
+    for identity in sorted(p.name for p in PEOPLE.iterdir() if p.is_dir()):
+        if not (source / identity).exists():
+            _copy(identity, source / identity)
+    return source

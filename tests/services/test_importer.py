@@ -3,64 +3,26 @@ broken rows, twice (the second run adds nothing); and beside a running server.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import text
 
-from facebank.auth.principal import system_principal
 from facebank.config import Settings
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.import_report import ImportSummary
 from facebank.services.import_setup import open_importer
 from facebank.services.import_sources import read_source
-from facebank.store.db import make_engine, make_session_factory
-from facebank.store.people import FaceRepository, PeopleRepository
-from tests.api.conftest import BACKENDS, make_settings, running_services
-from tests.dbservers import fresh_database
+from tests.api.conftest import BACKENDS, running_services
 from tests.services.import_sources import (
+    ACTOR,
     class_info_source,
     folder_source,
-    gallery_state,
+    gallery,
     jsonl_source,
 )
 from tests.waiting import wait_until
 
-ACTOR = system_principal("tests-import")
 WORKERS = 2
-
-
-@dataclass
-class Gallery:
-    settings: Settings
-    people: PeopleRepository
-    faces: FaceRepository
-
-    def audit_rows(self) -> int:
-        engine = self.people._sessions.kw["bind"]
-        with engine.connect() as conn:
-            query = text("SELECT count(*) FROM audit_log WHERE actor_name = :name")
-            return int(conn.execute(query, {"name": ACTOR.name}).scalar_one())
-
-    def state(self) -> list[tuple[Any, ...]]:
-        return gallery_state(self.people, self.faces)
-
-
-@contextmanager
-def gallery(kind: str, data_dir: Path) -> Iterator[Gallery]:
-    with ExitStack() as stack:
-        url = "" if kind == "sqlite" else stack.enter_context(fresh_database(kind))
-        settings = make_settings(data_dir, url)
-        with open_importer(settings):  # migrates
-            pass
-        engine = make_engine(settings.effective_database_url)
-        stack.callback(engine.dispose)
-        sessions = make_session_factory(engine)
-        yield Gallery(settings, PeopleRepository(sessions), FaceRepository(sessions))
 
 
 def run_import(settings: Settings, source: Path, **kwargs: object) -> ImportSummary:
