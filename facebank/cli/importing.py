@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -78,6 +79,9 @@ def run_import(settings: Settings, args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: run the same command again to continue", file=sys.stderr)
         code = INTERRUPTED
+    except BrokenProcessPool:  # a worker killed (out of memory?): what is committed stays
+        print("\na worker process died: run the same command again to continue", file=sys.stderr)
+        code = 1
     progress.end()
     print(summary.as_text())
     write_report(summary, args.report, report_format)
@@ -131,7 +135,7 @@ def progress_line(summary: ImportSummary) -> str:
     total = max(summary.photos_total, 1)
     share = summary.photos_done / total
     filled = round(BAR_WIDTH * share)
-    rate = summary.photos_per_s
+    rate = summary.steady_photos_per_s or summary.photos_per_s
     left = summary.photos_total - summary.photos_done
     eta = f"{left / rate:.0f} s" if rate > 0 else "?"
     return (

@@ -30,6 +30,13 @@ class ImportSummary:
     photos_already: int = 0  # the person already had this photo (an earlier run)
     skipped: list[Skipped] = field(default_factory=list)
     elapsed_s: float = 0.0
+    warmup_s: float = 0.0  # until the first photo was analysed: worker start, model loading
+
+    @property
+    def steady_photos_per_s(self) -> float:
+        """The rate once the workers run, without their start-up."""
+        working = self.elapsed_s - self.warmup_s
+        return (self.photos_done - 1) / working if working > 0 and self.photos_done > 1 else 0.0
 
     @property
     def photos_per_s(self) -> float:
@@ -45,7 +52,8 @@ class ImportSummary:
         reasons = ", ".join(f"{n} {reason}" for reason, n in self.by_reason().items()) or "none"
         return (
             f"{self.people_total} people, {self.photos_total} photos in "
-            f"{self.elapsed_s:.1f} s ({self.photos_per_s:.1f} photos/s)\n"
+            f"{self.elapsed_s:.1f} s ({self.photos_per_s:.1f} photos/s; "
+            f"{self.steady_photos_per_s:.1f} after {self.warmup_s:.1f} s of start-up)\n"
             f"people: {self.people_created} created, {self.people_extended} given new photos, "
             f"{self.people_unchanged} unchanged\n"
             f"faces added: {self.faces_added}; photos already enrolled: {self.photos_already}\n"

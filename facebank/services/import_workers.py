@@ -29,6 +29,7 @@ from facebank.store.people import NewFace
 # an interrupted import has little done-but-uncommitted work.
 JOBS_PER_WORKER = 4
 MISSING_FILE = "missing_file"
+IMAGE_INVALID = "image_invalid"
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,9 @@ def analyse_photo(job: PhotoJob) -> PhotoOutcome:
         stored = _worker.media.put(data, prepared.image.format)
     except FacebankError as exc:
         return PhotoOutcome(job.person, job.path, ref=ref, skip=exc.code, detail=exc.message)
+    except Exception as exc:  # a photo the decoder or a model chokes on is one bad photo
+        detail = f"could not be analysed ({exc.__class__.__name__}: {exc})"
+        return PhotoOutcome(job.person, job.path, ref=ref, skip=IMAGE_INVALID, detail=detail)
     face = new_face_record(prepared.face, prepared.image, stored, _worker.pipeline.model_id)
     return PhotoOutcome(job.person, job.path, ref=ref, face=face)
 

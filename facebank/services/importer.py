@@ -104,6 +104,8 @@ class Importer:
         with PhotoWorkers(self._settings, workers, choice) as pool:
             jobs = self._jobs(source, pending, order, summary)
             for outcome in pool.analyse(jobs):
+                if not summary.warmup_s:
+                    summary.warmup_s = time.monotonic() - started
                 pending[outcome.person].outcomes.append(outcome)
                 summary.photos_done += 1
                 while committed < len(order) and pending[order[committed]].complete:
