@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from facebank.cli.main import main
+from facebank.config import Settings
+from tests.api.conftest import make_settings
 from tests.conftest import REPO
-from tests.services.import_sources import every_identity_source, folder_source, gallery
+from tests.services.import_sources import Gallery, every_identity_source, folder_source, gallery
 from tests.waiting import wait_until
 
 # Stopped once this many people are committed: well before the end of every_identity_source.
@@ -28,12 +29,20 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def _import(data: Path, source: Path, report: Path, *extra: str) -> int:
-    os.environ["FACEBANK_DATA_DIR"] = str(data)
+def _import(settings: Settings, source: Path, report: Path, *extra: str) -> int:
+    os.environ.update(_env(settings))
     try:
         return main(["import", str(source), "--report", str(report), "--workers", "2", *extra])
     finally:
-        del os.environ["FACEBANK_DATA_DIR"]
+        for name in _env(settings):
+            del os.environ[name]
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    return {
+        "FACEBANK_DATA_DIR": str(settings.data_dir),
+        "FACEBANK_DATABASE_URL": settings.database_url,
+    }
 
 
 @pytest.mark.usefixtures("clean_env")
@@ -42,7 +51,8 @@ def test_progress_summary_and_json_report(
 ) -> None:
     source = folder_source(tmp_path)
     report = tmp_path / "report.json"
-    assert _import(tmp_path / "data", source, report) == 0
+    settings = make_settings(tmp_path / "data")
+    assert _import(settings, source, report) == 0
     out, err = capsys.readouterr()
     assert "photos/s" in out and "4 created" in out
     assert "12/12 photos 100%" in err  # not a terminal: plain progress lines
@@ -55,40 +65,58 @@ def test_progress_summary_and_json_report(
         "no_face",
     ]
     csv_report = tmp_path / "again.csv"
-    assert _import(tmp_path / "data", source, csv_report) == 0
+    assert _import(settings, source, csv_report) == 0
     assert "faces added: 0" in capsys.readouterr().out
     assert csv_report.read_text().splitlines()[0] == "person,photo,reason,detail"
 
 
-def _people_in(database: Path) -> int:
-    try:
-        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as conn:
-            return int(conn.execute("SELECT count(*) FROM people").fetchone()[0])
-    except sqlite3.Error:  # not created or not migrated yet
-        return 0
+STOPS = [
+    pytest.param("sqlite", signal.SIGKILL, id="sqlite-sigkill"),
+    pytest.param("sqlite", signal.SIGINT, id="sqlite-ctrl-c"),
+    pytest.param("mysql", signal.SIGKILL, id="mysql-sigkill", marks=pytest.mark.mysql),
+    pytest.param("postgresql", signal.SIGKILL, id="postgresql-sigkill", marks=pytest.mark.postgres),
+]
 
 
 @pytest.mark.usefixtures("clean_env")
-@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["sigkill", "ctrl-c"])
+@pytest.mark.parametrize(("kind", "stop"), STOPS)
 def test_an_interrupted_import_resumes_to_the_uninterrupted_result(
-    tmp_path: Path, stop: signal.Signals
+    tmp_path: Path, kind: str, stop: signal.Signals
 ) -> None:
     source = every_identity_source(tmp_path / "src")
     total = sum(1 for p in source.iterdir() if p.is_dir())
-    stopped = tmp_path / "stopped"
+    with gallery(kind, tmp_path / "stopped") as resumed, gallery(kind, tmp_path / "whole") as whole:
+        report = tmp_path / "stopped-report.csv"
+        err = _stop_an_import(resumed, source, report, stop)
+        assert STOP_AFTER_PEOPLE <= resumed.people_count() < total
+        if stop == signal.SIGINT:
+            assert b"run the same command again" in err
+            assert report.exists()  # what it skipped so far
+
+        assert _import(resumed.settings, source, tmp_path / "resumed.csv") == 0
+        assert _import(whole.settings, source, tmp_path / "whole.csv") == 0
+        assert resumed.state() == whole.state()
+        # Not created: Nobody_Here and Empty_Folder (no usable photo), and fr_biden,
+        # fr_rose_leslie, fr_kit_harington, whose photos are already Joe_Biden's, ... (duplicate)
+        assert len(resumed.state()) == total - 5
+    resumed_report = (tmp_path / "resumed.csv").read_text().splitlines()
+    assert sorted(resumed_report) == sorted((tmp_path / "whole.csv").read_text().splitlines())
+
+
+def _stop_an_import(target: Gallery, source: Path, report: Path, stop: signal.Signals) -> bytes:
+    """Start `facebank import` in a subprocess, send it `stop` once it has committed a few
+    people (seen by polling the database), and return its stderr."""
     command = [sys.executable, "-m", "facebank.cli.main", "import", str(source), "--workers", "1"]
-    env = {**os.environ, "FACEBANK_DATA_DIR": str(stopped), "PYTHONPATH": str(REPO)}
-    report = tmp_path / "stopped-report.csv"
     proc = subprocess.Popen(
         [*command, "--report", str(report)],
-        env=env,
+        env={**os.environ, **_env(target.settings), "PYTHONPATH": str(REPO)},
         start_new_session=True,  # its own process group: the signal reaches the workers too
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     try:
         wait_until(
-            lambda: _people_in(stopped / "facebank.db") >= STOP_AFTER_PEOPLE,
+            lambda: target.people_count() >= STOP_AFTER_PEOPLE,
             timeout=180,
             what="the import to commit its first people",
         )
@@ -98,18 +126,6 @@ def test_an_interrupted_import_resumes_to_the_uninterrupted_result(
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    assert STOP_AFTER_PEOPLE <= _people_in(stopped / "facebank.db") < total
-    if stop == signal.SIGINT:
-        assert proc.returncode == 130 and b"run the same command again" in err
-        assert report.exists()  # what it skipped so far
-
-    assert _import(stopped, source, tmp_path / "resumed.csv") == 0
-    whole = tmp_path / "whole"
-    assert _import(whole, source, tmp_path / "whole.csv") == 0
-    with gallery("sqlite", stopped) as resumed, gallery("sqlite", whole) as uninterrupted:
-        assert resumed.state() == uninterrupted.state()
-        # Not created: Nobody_Here and Empty_Folder (no usable photo), and fr_biden,
-        # fr_rose_leslie, fr_kit_harington, whose photos are already Joe_Biden's, ... (duplicate)
-        assert len(resumed.state()) == total - 5
-    resumed_report = (tmp_path / "resumed.csv").read_text().splitlines()
-    assert sorted(resumed_report) == sorted((tmp_path / "whole.csv").read_text().splitlines())
+    expected = 130 if stop == signal.SIGINT else -signal.SIGKILL
+    assert proc.returncode == expected, err.decode(errors="replace")[-2000:]
+    return err

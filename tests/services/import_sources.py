@@ -133,21 +133,31 @@ class Gallery:
             query = text("SELECT count(*) FROM audit_log WHERE actor_name = :name")
             return int(conn.execute(query, {"name": ACTOR.name}).scalar_one())
 
+    def people_count(self) -> int:
+        return self.people.search(PersonFilter(), 0, 0).total
+
     def state(self) -> list[tuple[Any, ...]]:
         return gallery_state(self.people, self.faces)
 
 
 @contextmanager
 def gallery(kind: str, data_dir: Path) -> Iterator[Gallery]:
+    """A migrated, empty gallery: SQLite in data_dir, or a fresh MariaDB/PostgreSQL one."""
     with ExitStack() as stack:
         url = "" if kind == "sqlite" else stack.enter_context(fresh_database(kind))
-        settings = make_settings(data_dir, url)
-        with open_importer(settings):  # migrates
-            pass
-        engine = make_engine(settings.effective_database_url)
-        stack.callback(engine.dispose)
+        yield stack.enter_context(gallery_at(make_settings(data_dir, url)))
+
+
+@contextmanager
+def gallery_at(settings: Settings) -> Iterator[Gallery]:
+    with open_importer(settings):  # migrates
+        pass
+    engine = make_engine(settings.effective_database_url)
+    try:
         sessions = make_session_factory(engine)
         yield Gallery(settings, PeopleRepository(sessions), FaceRepository(sessions))
+    finally:
+        engine.dispose()
 
 
 def every_identity_source(root: Path) -> Path:
