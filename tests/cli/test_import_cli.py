@@ -3,6 +3,7 @@ halfway (SIGKILL, or Ctrl-C) that, run again, ends exactly where an uninterrupte
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -12,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from facebank.cli.importing import ProgressBar
 from facebank.cli.main import main
 from facebank.config import Settings
+from facebank.services.import_report import ImportSummary
 from tests.api.conftest import make_settings
 from tests.conftest import REPO
 from tests.services.import_sources import Gallery, every_identity_source, folder_source, gallery
@@ -129,3 +132,22 @@ def _stop_an_import(target: Gallery, source: Path, report: Path, stop: signal.Si
     expected = 130 if stop == signal.SIGINT else -signal.SIGKILL
     assert proc.returncode == expected, err.decode(errors="replace")[-2000:]
     return err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_the_bar_is_redrawn_in_place_with_rate_and_eta() -> None:
+    stream = _Terminal()
+    bar = ProgressBar(stream)
+    summary = ImportSummary(photos_total=10, photos_done=4, elapsed_s=3.0, warmup_s=1.0)
+    bar.show(summary)
+    summary.photos_done, summary.elapsed_s = 10, 6.0
+    bar.show(summary)
+    bar.end()
+    drawn = stream.getvalue()
+    assert drawn.count("\r\033[K") == 2 and drawn.endswith("\n")
+    assert "4/10 photos 40%  1.5/s  ETA 4 s" in drawn
+    assert "10/10 photos 100%" in drawn
