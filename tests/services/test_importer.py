@@ -102,12 +102,13 @@ def test_json_lines_with_mapped_columns(tmp_path: Path) -> None:
         ]
 
 
+@pytest.mark.parametrize("kind", BACKENDS)
 def test_a_running_server_sees_the_imported_faces(
-    tmp_path: Path, face_pipeline: FacePipeline
+    kind: str, tmp_path: Path, face_pipeline: FacePipeline
 ) -> None:
     source = folder_source(tmp_path)
     data = tmp_path / "data"
-    with running_services("sqlite", data, face_pipeline, index_follow_interval_s=0.2) as server:
+    with running_services(kind, data, face_pipeline, index_follow_interval_s=0.2) as server:
         summary = run_import(server.settings, source)
         wait_until(lambda: server.index.size[0] == summary.faces_added, 30, "the index follow")
         probe = sorted((source / "Rose_Leslie").iterdir())[0]
