@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from facebank.cli import bench, sessions_bench, user
+from facebank.cli import bench, importing, sessions_bench, user
 from facebank.config import Settings
 from facebank.observability.logging import configure_logging
 
@@ -44,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.register(commands)
     sessions_bench.register(commands)
     user.register(commands)
+    importing.register(commands)
     return parser
 
 

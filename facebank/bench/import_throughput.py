@@ -1,0 +1,69 @@
+"""Import throughput next to the bare pipeline ceiling, measured in the same run.
+
+    python -m facebank.bench.import_throughput PHOTOS [--copies N] [--workers N]
+
+PHOTOS is a folder per person. The source imported is N copies of it (each copy its own
+people, so every photo is analysed: copies of a photo are refused as duplicates only after
+their model work), into a fresh SQLite database in a temporary data directory. The ceiling
+is the bench's: the same number of single-thread processes analysing the same photos with
+no database and no media writes. The import's rate counts its whole run, worker start-up
+included, so it reads low on short runs; the steady rate leaves the start-up out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from facebank.auth.principal import system_principal
+from facebank.bench.ceiling import measure_throughput
+from facebank.config import Settings
+from facebank.services.import_report import ImportSummary
+from facebank.services.import_setup import open_importer
+from facebank.services.import_sources import read_source
+
+
+def _copied_source(photos: Path, copies: int, root: Path) -> Path:
+    source = root / "source"
+    for copy in range(copies):
+        for person in sorted(p for p in photos.iterdir() if p.is_dir()):
+            shutil.copytree(person, source / f"{person.name}_{copy}")
+    return source
+
+
+def measure(photos: Path, copies: int, workers: int, ceiling_s: float) -> dict[str, float]:
+    _, ceiling = measure_throughput(photos, workers, ceiling_s)
+    with tempfile.TemporaryDirectory(prefix="facebank-import-bench-") as tmp:
+        root = Path(tmp)
+        source = read_source(_copied_source(photos, copies, root))
+        settings = Settings(_env_file=None, data_dir=root / "data", database_url="")
+        summary = ImportSummary()
+        with open_importer(settings) as importer:
+            importer.run(system_principal("bench"), source, summary, workers=workers)
+    return {
+        "workers": workers,
+        "photos": summary.photos_done,
+        "import_photos_per_s": round(summary.photos_per_s, 2),
+        "import_steady_photos_per_s": round(summary.steady_photos_per_s, 2),
+        "import_warmup_s": round(summary.warmup_s, 2),
+        "ceiling_photos_per_s": round(ceiling, 2),
+        "ratio": round(summary.photos_per_s / ceiling, 3) if ceiling else 0.0,
+        "steady_ratio": round(summary.steady_photos_per_s / ceiling, 3) if ceiling else 0.0,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("photos", type=Path)
+    parser.add_argument("--copies", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=Settings().cpu_count)
+    parser.add_argument("--ceiling-s", type=float, default=20.0)
+    args = parser.parse_args()
+    print(json.dumps(measure(args.photos, args.copies, args.workers, args.ceiling_s), indent=2))
+
+
+if __name__ == "__main__":
+    main()

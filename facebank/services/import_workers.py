@@ -1,0 +1,134 @@
+"""The import's CPU work: one single-thread pipeline per worker process, one per core.
+
+As the bench's bare ceiling runs (facebank.bench.ceiling): processes, not threads, so the
+workers share not even the GIL, each ONNX Runtime session on one thread. A worker reads a
+photo, hashes it, and when the person does not have it yet decodes, detects, embeds and
+writes the photo into the content-addressed media store (atomic; a crash leaves at most an
+unreferenced file, which the server's start-up sweep removes). It never touches the
+database: the parent commits each person's faces in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing as mp
+import signal
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+
+from facebank.config import Settings
+from facebank.errors import FacebankError
+from facebank.pipeline.factory import build_pipeline
+from facebank.pipeline.pipeline import FacePipeline
+from facebank.services.photos import FaceChoice, Photo, new_face_record, prepare_photo
+from facebank.store.media import MediaStore
+from facebank.store.people import NewFace
+
+# Jobs queued per worker: enough that no worker waits for the next photo, few enough that
+# an interrupted import has little done-but-uncommitted work.
+JOBS_PER_WORKER = 4
+MISSING_FILE = "missing_file"
+IMAGE_INVALID = "image_invalid"
+
+
+@dataclass(frozen=True)
+class PhotoJob:
+    person: int  # position of the person in the source
+    path: str
+    known_refs: frozenset[str]  # the photos (sha256) the person already has
+
+
+@dataclass(frozen=True)
+class PhotoOutcome:
+    """`face` when enrollable; `ref` alone when the person already has it; else `skip`."""
+
+    person: int
+    path: str
+    ref: str | None = None
+    face: NewFace | None = None
+    skip: str | None = None
+    detail: str = ""
+
+
+@dataclass
+class _Worker:
+    pipeline: FacePipeline
+    media: MediaStore
+    choice: FaceChoice
+    dominant_ratio: float
+
+
+_worker: _Worker | None = None
+
+
+def _start_worker(settings: Settings, choice: FaceChoice) -> None:
+    global _worker
+    # Ctrl-C reaches the whole process group; the parent decides how the import stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    pipeline = build_pipeline(settings.model_copy(update={"ort_threads": 1}), narrow_lanes=0)
+    _worker = _Worker(
+        pipeline, MediaStore(settings.media_dir), choice, settings.dominant_face_ratio
+    )
+
+
+def analyse_photo(job: PhotoJob) -> PhotoOutcome:
+    assert _worker is not None, "analyse_photo runs in a worker started by PhotoWorkers"
+    try:
+        with open(job.path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        return PhotoOutcome(job.person, job.path, skip=MISSING_FILE, detail=exc.strerror or "")
+    ref = hashlib.sha256(data).hexdigest()
+    if ref in job.known_refs:
+        return PhotoOutcome(job.person, job.path, ref=ref)
+    try:
+        prepared = prepare_photo(
+            _worker.pipeline, Photo(data), _worker.choice, _worker.dominant_ratio
+        )
+        stored = _worker.media.put(data, prepared.image.format)
+    except FacebankError as exc:
+        return PhotoOutcome(job.person, job.path, ref=ref, skip=exc.code, detail=exc.message)
+    except Exception as exc:  # a photo the decoder or a model chokes on is one bad photo
+        detail = f"could not be analysed ({exc.__class__.__name__}: {exc})"
+        return PhotoOutcome(job.person, job.path, ref=ref, skip=IMAGE_INVALID, detail=detail)
+    face = new_face_record(prepared.face, prepared.image, stored, _worker.pipeline.model_id)
+    return PhotoOutcome(job.person, job.path, ref=ref, face=face)
+
+
+class PhotoWorkers:
+    """A pool of `count` worker processes analysing PhotoJobs, results as they finish."""
+
+    def __init__(self, settings: Settings, count: int, choice: FaceChoice) -> None:
+        self._count = max(1, count)
+        self._pool = ProcessPoolExecutor(
+            max_workers=self._count,
+            mp_context=mp.get_context("spawn"),  # fresh interpreters: no inherited ORT state
+            initializer=_start_worker,
+            initargs=(settings, choice),
+        )
+
+    def analyse(self, jobs: Iterable[PhotoJob]) -> Iterator[PhotoOutcome]:
+        """Outcomes in completion order, never more than JOBS_PER_WORKER per worker queued."""
+        pending: set[Future[PhotoOutcome]] = set()
+        queue = iter(jobs)
+        limit = self._count * JOBS_PER_WORKER
+        while True:
+            for job in queue:
+                pending.add(self._pool.submit(analyse_photo, job))
+                if len(pending) >= limit:
+                    break
+            if not pending:
+                return
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> PhotoWorkers:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
