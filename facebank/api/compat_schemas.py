@@ -15,6 +15,7 @@ from fastapi import Depends, Form, Query
 from pydantic import BaseModel, Field
 
 from facebank.api.auth_schemas import Password
+from facebank.api.convert import face_image_url
 from facebank.services.index_sync import IndexStatus
 from facebank.store.accounts import Username
 from facebank.store.limits import ADDRESS_MAX, AGE_MAX, EXTERNAL_ID_MAX, GENDER_MAX, NAME_MAX
@@ -111,13 +112,9 @@ class Image(BaseModel):
     class_id: str | None
 
 
-def image_path(face_id: int) -> str:
-    # The v1 route that serves the photo (routes.faces): the seed answered a file path.
-    return f"/api/v1/faces/{face_id}/image"
-
-
 def image(face: FaceRecord, person: PersonRecord) -> Image:
-    return Image(image_id=face.id, image_path=image_path(face.id), class_id=person.external_id)
+    # The seed answered a file path; facebank answers the v1 route that serves the photo.
+    return Image(image_id=face.id, image_path=face_image_url(face.id), class_id=person.external_id)
 
 
 class Hit(BaseModel):

@@ -15,10 +15,14 @@ from facebank.services.recognition import Candidate, Recognition, Verification
 from facebank.store.people import FaceRecord, PersonRecord
 
 
+def face_image_url(face_id: int) -> str:
+    """Where the photo a face was enrolled from is downloaded (routes/faces)."""
+    return f"/api/v1/faces/{face_id}/image"
+
+
 def face_out(face: FaceRecord) -> schemas.FaceOut:
-    """The stored face and where to download the photo it was enrolled from (routes/faces)."""
-    image_url = f"/api/v1/faces/{face.id}/image"
-    return schemas.FaceOut.model_validate({**vars(face), "image_url": image_url})
+    """The stored face and where to download the photo it was enrolled from."""
+    return schemas.FaceOut.model_validate({**vars(face), "image_url": face_image_url(face.id)})
 
 
 def person_with_faces(person: PersonRecord, faces: list[FaceRecord]) -> schemas.PersonWithFaces:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, File, Path, Request, UploadFile
 from facebank.api import compat_schemas as seed
 from facebank.api import schemas
 from facebank.api.answers import offset
+from facebank.api.convert import face_image_url
 from facebank.api.deps import (
     AccountsDep,
     GalleryDep,
@@ -137,7 +138,7 @@ async def add_embedding(
     return seed.Enrolled(
         message=f"enrolled image_id={faces[0].id} for class_id={form.class_id}",
         image_id=faces[0].id,
-        image_path=seed.image_path(faces[0].id),
+        image_path=face_image_url(faces[0].id),
         class_id=form.class_id,
         nguoi=seed.nguoi(person),
     )
@@ -275,7 +276,7 @@ def vector_info(_: Reader, index: IndexDep) -> seed.VectorInfo:
 def _hit(candidate: Candidate) -> seed.Hit:
     return seed.Hit(
         image_id=candidate.face_id,
-        image_path=seed.image_path(candidate.face_id),
+        image_path=face_image_url(candidate.face_id),
         class_id=candidate.person.external_id,
         score=round(candidate.score, 5),
         nguoi=seed.nguoi(candidate.person),
