@@ -6,10 +6,11 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+from pydantic import field_validator
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
@@ -30,26 +31,9 @@ T = TypeVar("T")
 # --- records -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class NewAuditEntry:
-    actor_kind: str
-    actor_id: int | None
-    actor_name: str
-    action: str
-    target_kind: str
-    target_id: str | None
-    details: dict[str, Any] = field(default_factory=dict)
+class NewAuditEntry(AnswerRecord):
+    """Who did what to which target; a stored entry adds its id and time (AuditRecord)."""
 
-    def __post_init__(self) -> None:
-        try:
-            json.dumps(self.details, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise ValidationFailedError(f"audit details are not JSON: {exc}") from exc
-
-
-class AuditRecord(AnswerRecord):
-    id: int
-    at: datetime
     actor_kind: str
     actor_id: int | None
     actor_name: str
@@ -57,6 +41,20 @@ class AuditRecord(AnswerRecord):
     target_kind: str
     target_id: str | None
     details: dict[str, Any]
+
+    @field_validator("details")
+    @classmethod
+    def _json(cls, details: dict[str, Any]) -> dict[str, Any]:
+        try:
+            json.dumps(details, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ValidationFailedError(f"audit details are not JSON: {exc}") from exc
+        return details
+
+
+class AuditRecord(NewAuditEntry):
+    id: int
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -83,7 +81,7 @@ def audit_record(row: AuditEntry) -> AuditRecord:
 def add_entry(session: Session, entry: NewAuditEntry, at: datetime) -> None:
     """Stage an entry in the caller's transaction, so the change and its record commit
     together or not at all."""
-    values = asdict(entry)
+    values = entry.model_dump()
     # Clipped, not refused: an audit entry must never make the audited change fail.
     values["actor_name"] = entry.actor_name[:ACTOR_NAME_MAX]
     if entry.target_id is not None:
