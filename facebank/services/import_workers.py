@@ -10,7 +10,6 @@ database: the parent commits each person's faces in one transaction.
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing as mp
 import signal
 from collections.abc import Iterable, Iterator
@@ -22,7 +21,7 @@ from facebank.errors import FacebankError
 from facebank.pipeline.factory import build_pipeline
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.photos import FaceChoice, Photo, new_face_record, prepare_photo
-from facebank.store.media import MediaStore
+from facebank.store.media import MediaStore, media_ref
 from facebank.store.people import NewFace
 
 # Jobs queued per worker: enough that no worker waits for the next photo, few enough that
@@ -79,7 +78,7 @@ def analyse_photo(job: PhotoJob) -> PhotoOutcome:
             data = handle.read()
     except OSError as exc:
         return PhotoOutcome(job.person, job.path, skip=MISSING_FILE, detail=exc.strerror or "")
-    ref = hashlib.sha256(data).hexdigest()
+    ref = media_ref(data)  # known photos are skipped before any model work
     if ref in job.known_refs:
         return PhotoOutcome(job.person, job.path, ref=ref)
     try:

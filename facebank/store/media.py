@@ -27,6 +27,11 @@ _TEMP_PREFIX = ".tmp-"
 DEFAULT_SWEEP_MIN_AGE_S = 3600.0
 
 
+def media_ref(data: bytes) -> str:
+    """The ref of these bytes: what a face stores, and the file's name here."""
+    return hashlib.sha256(data).hexdigest()
+
+
 class MediaStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -37,7 +42,7 @@ class MediaStore:
         ext = ext.lower().lstrip(".")
         if not _EXT.fullmatch(ext):
             raise ValidationFailedError(f"bad media file extension {ext!r}", field="ext")
-        ref = hashlib.sha256(data).hexdigest()
+        ref = media_ref(data)
         existing = self._find(ref)
         if existing is not None:
             # Refresh the age so a concurrent sweep treats the photo as newly written.
