@@ -50,6 +50,13 @@ class Settings(BaseSettings):
 
     inference_workers: int = 0
 
+    # --- import over HTTP (issue 11) ---------------------------------------------------------
+    # An uploaded import (zip, plus table) may be larger than other requests; unpacked, it
+    # may hold at most this many entries and bytes (zip bombs are refused, not unpacked).
+    import_max_upload_bytes: int = Field(2 * 1024**3, ge=4096)
+    import_max_entries: int = Field(100_000, ge=1)
+    import_max_unpacked_bytes: int = Field(8 * 1024**3, ge=4096)
+
     # --- accounts and access (issue 3) ------------------------------------------------------
     # Signs tokens and keys the API-key hashes. Unset: generated on first start into
     # data_dir/secret_key (mode 0600). Set it when several machines share one database.

@@ -52,6 +52,13 @@ class ModelPackError(FacebankError):
     code = "model_pack_invalid"
 
 
+class ArchiveRefusedError(FacebankError):
+    """An uploaded archive that is not a zip, or whose entries escape the folder it is
+    unpacked into, or that unpacks to more entries or bytes than allowed."""
+
+    code = "archive_refused"
+
+
 class IndexInconsistentError(FacebankError):
     code = "index_inconsistent"
 

@@ -25,6 +25,7 @@ STATUS_BY_ERROR: dict[type[errors.FacebankError], int] = {
     errors.ModelMismatchError: 409,
     errors.ModelPackError: 500,
     errors.IndexInconsistentError: 503,
+    errors.ArchiveRefusedError: 400,
     errors.AuthenticationError: 401,
     errors.PermissionDeniedError: 403,
     errors.RateLimitedError: 429,
