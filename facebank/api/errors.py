@@ -27,6 +27,7 @@ STATUS_BY_ERROR: dict[type[errors.FacebankError], int] = {
     errors.IndexInconsistentError: 503,
     errors.AuthenticationError: 401,
     errors.PermissionDeniedError: 403,
+    errors.CsrfFailedError: 403,
     errors.RateLimitedError: 429,
 }
 
