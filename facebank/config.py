@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     # data_dir/secret_key (mode 0600). Set it when several machines share one database.
     secret_key: SecretStr | None = None
     token_ttl_s: int = Field(3600, ge=60, le=30 * 86400)
+    # A browser session (cookie) lives this long after sign-in (facebank.web).
+    web_session_ttl_s: int = Field(8 * 3600, ge=60, le=30 * 86400)
     # Off: self-registration is open only until the first admin exists (who is that first
     # user); then admins create accounts. On: anyone may register, as a viewer.
     open_registration: bool = False

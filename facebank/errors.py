@@ -78,6 +78,12 @@ class PermissionDeniedError(FacebankError):
     code = "forbidden"
 
 
+class CsrfFailedError(FacebankError):
+    """A cookie-authenticated unsafe request without the session's CSRF token."""
+
+    code = "csrf_failed"
+
+
 class RateLimitedError(FacebankError):
     """Too many attempts; `retry_after_s` in the details says when to try again."""
 

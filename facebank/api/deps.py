@@ -22,6 +22,7 @@ from facebank.services.gallery import GalleryService
 from facebank.services.index_sync import IndexManager
 from facebank.services.recognition import RecognitionService
 from facebank.services.sessions import SessionService
+from facebank.services.web_sessions import WebSessionService
 
 T = TypeVar("T")
 
@@ -58,6 +59,7 @@ ApiKeysDep = Annotated[ApiKeyService, Depends(_part(lambda s: s.auth.api_keys))]
 AuditDep = Annotated[AuditService, Depends(_part(lambda s: s.auth.audit))]
 MetricsDep = Annotated[Metrics, Depends(_part(lambda s: s.metrics))]
 AuthenticatorDep = Annotated[Authenticator, Depends(_part(lambda s: s.auth.authenticator))]
+WebSessionsDep = Annotated[WebSessionService, Depends(_part(lambda s: s.auth.web_sessions))]
 
 
 class Inference:

@@ -28,6 +28,7 @@ STATUS_BY_ERROR: dict[type[errors.FacebankError], int] = {
     errors.ArchiveRefusedError: 400,
     errors.AuthenticationError: 401,
     errors.PermissionDeniedError: 403,
+    errors.CsrfFailedError: 403,
     errors.RateLimitedError: 429,
 }
 

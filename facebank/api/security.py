@@ -16,11 +16,17 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
-from facebank.api.deps import AuthenticatorDep
+from facebank.api.deps import AuthenticatorDep, WebSessionsDep
 from facebank.auth.principal import Principal
 from facebank.auth.roles import Permission, Role
-from facebank.errors import AuthenticationError, PermissionDeniedError
+from facebank.errors import AuthenticationError, CsrfFailedError, PermissionDeniedError
 from facebank.services.authenticator import Authenticator, Credentials
+from facebank.services.web_sessions import (
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    WebSessionService,
+    csrf_matches,
+)
 
 API_KEY_HEADER = "X-API-Key"
 LOGIN_PATH = "/api/v1/auth/login"
@@ -54,14 +60,39 @@ def has_credentials(request: Request) -> bool:
     return "authorization" in request.headers or API_KEY_HEADER in request.headers
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 async def authenticate(
     request: Request,
     authenticator: AuthenticatorDep,
+    web_sessions: WebSessionsDep,
     _bearer: Annotated[str | None, Depends(_bearer_scheme)],
     _key: Annotated[str | None, Depends(_api_key_scheme)],
 ) -> Principal:
-    """The caller, or 401."""
-    return await _principal(authenticator, credentials_of(request))
+    """The caller, or 401. Headers win; without any, a browser's session cookie counts."""
+    return await _caller(request, authenticator, web_sessions)
+
+
+async def _caller(
+    request: Request, authenticator: Authenticator, web_sessions: WebSessionService
+) -> Principal:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if has_credentials(request) or not cookie:
+        return await _principal(authenticator, credentials_of(request))
+    return await cookie_principal(request, web_sessions, cookie)
+
+
+async def cookie_principal(
+    request: Request, web_sessions: WebSessionService, cookie: str
+) -> Principal:
+    """The browser's user; an unsafe method must echo the session's CSRF token (403)."""
+    caller = await anyio.to_thread.run_sync(web_sessions.resolve, cookie)
+    if request.method not in SAFE_METHODS and not csrf_matches(
+        caller.csrf_token, request.headers.get(CSRF_HEADER)
+    ):
+        raise CsrfFailedError(f"this request needs the {CSRF_HEADER} header of the session")
+    return caller.principal
 
 
 async def _principal(authenticator: Authenticator, credentials: Credentials) -> Principal:
@@ -129,22 +160,24 @@ AccountUser = Annotated[Principal, Depends(require_user)]
 
 
 async def optional_principal(
-    request: Request, authenticator: AuthenticatorDep
+    request: Request, authenticator: AuthenticatorDep, web_sessions: WebSessionsDep
 ) -> Principal | None:
     """The caller if they sent credentials (which must then be valid), else None."""
-    if not has_credentials(request):
+    if not has_credentials(request) and SESSION_COOKIE not in request.cookies:
         return None
-    return await _principal(authenticator, credentials_of(request))
+    return await _caller(request, authenticator, web_sessions)
 
 
-async def enforce_declared_access(request: Request, authenticator: AuthenticatorDep) -> None:
+async def enforce_declared_access(
+    request: Request, authenticator: AuthenticatorDep, web_sessions: WebSessionsDep
+) -> None:
     """App-wide safety net: routes that are neither public nor declare a Requirement are
     admin-only, so a new route that forgot its access rule is closed rather than open.
     (Paths are compared as routers declare them; no router is included with a prefix.)"""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or route.path in PUBLIC_PATHS or declares_access(route):
         return
-    principal = await _principal(authenticator, credentials_of(request))
+    principal = await _caller(request, authenticator, web_sessions)
     if principal.role is not Role.ADMIN:
         raise PermissionDeniedError("this route has no declared access rule: admins only")
 

@@ -26,6 +26,8 @@ class Action(StrEnum):
     START = "start"
     STOP = "stop"
     REPLAY = "replay"
+    SIGN_IN = "sign_in"
+    SIGN_OUT = "sign_out"
 
 
 class Target(StrEnum):
@@ -35,6 +37,7 @@ class Target(StrEnum):
     API_KEY = "api_key"
     INDEX = "index"
     SESSION = "session"
+    WEB_SESSION = "web_session"
 
 
 def audit_entry(

@@ -23,8 +23,10 @@ from facebank.services.api_keys import ApiKeyService
 from facebank.services.audit import AuditService
 from facebank.services.authenticator import Authenticator
 from facebank.services.login_guard import LoginGuard
+from facebank.services.web_sessions import WebSessionService
 from facebank.store.accounts import ApiKeysRepository, LoginThrottleRepository, UsersRepository
 from facebank.store.audit import AuditRepository
+from facebank.store.web_sessions import WebSessionsRepository
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ class AuthServices:
     authenticator: Authenticator
     audit: AuditService
     login_guard: LoginGuard
+    web_sessions: WebSessionService
 
     def warn_if_unclaimed(self) -> None:
         """A fresh install is reachable only by whoever registers first: say so loudly."""
@@ -80,4 +83,7 @@ def build_auth(settings: Settings, sessions: sessionmaker[Session], clock: Clock
         key_repo, KeyHasher(keys.api_key_hashing), clock, on_change=authenticator.forget
     )
     audit = AuditService(AuditRepository(sessions), clock)
-    return AuthServices(accounts, api_keys, authenticator, audit, guard)
+    web_sessions = WebSessionService(
+        WebSessionsRepository(sessions), users, accounts, clock, settings.web_session_ttl_s
+    )
+    return AuthServices(accounts, api_keys, authenticator, audit, guard, web_sessions)

@@ -307,3 +307,22 @@ class WebhookAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str | None] = mapped_column(String(limits.TEXT_MAX), nullable=True)
     duration_ms: Mapped[float] = mapped_column(Double, nullable=False)
+
+
+class WebSession(Base):
+    """A signed-in browser (facebank.web): only the hash of the cookie's id is stored."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = MYSQL_TABLE_OPTIONS
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    user_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    # The user's token_version at sign-in: a password change or deactivation ends the session.
+    token_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    csrf_token: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

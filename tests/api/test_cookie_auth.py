@@ -1,0 +1,94 @@
+"""The browser session cookie as a credential of the JSON API, and its CSRF rule."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from facebank.api.app import create_app
+from facebank.auth.principal import system_principal
+from facebank.auth.roles import Role
+from facebank.pipeline.pipeline import FacePipeline
+from facebank.services.container import Services
+from facebank.services.web_sessions import CSRF_HEADER, SESSION_COOKIE, WebSignIn
+from tests.api.conftest import api_key_for, running_services
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def services(tmp_path: Path, face_pipeline: FacePipeline) -> Iterator[Services]:
+    with running_services("sqlite", tmp_path, face_pipeline) as running:
+        yield running
+
+
+def signed_in(services: Services, name: str = "alice", role: Role = Role.OPERATOR) -> WebSignIn:
+    services.auth.accounts.create_user(system_principal("tests"), name, PASSWORD, role)
+    return services.auth.web_sessions.sign_in(name, PASSWORD, "127.0.0.1")
+
+
+@pytest.fixture
+def browser(services: Services) -> Iterator[tuple[TestClient, WebSignIn]]:
+    session = signed_in(services)
+    with TestClient(create_app(services=services)) as client:
+        client.cookies.set(SESSION_COOKIE, session.session_id)
+        yield client, session
+
+
+def test_cookie_reads_without_csrf(browser: tuple[TestClient, WebSignIn]) -> None:
+    client, _ = browser
+    assert client.get("/api/v1/people").status_code == 200
+
+
+def test_cookie_post_without_csrf_is_refused(browser: tuple[TestClient, WebSignIn]) -> None:
+    client, _ = browser
+    answer = client.post("/api/v1/people", json={"name": "Ann"})
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "csrf_failed"
+    wrong = client.post("/api/v1/people", json={"name": "Ann"}, headers={CSRF_HEADER: "nope"})
+    assert wrong.json()["error"]["code"] == "csrf_failed"
+    assert client.get("/api/v1/people").json()["total"] == 0
+
+
+def test_cookie_post_with_csrf_works(browser: tuple[TestClient, WebSignIn]) -> None:
+    client, session = browser
+    answer = client.post(
+        "/api/v1/people", json={"name": "Ann"}, headers={CSRF_HEADER: session.csrf_token}
+    )
+    assert answer.status_code == 201, answer.text
+
+
+def test_role_still_applies_to_cookie(services: Services) -> None:
+    session = signed_in(services, "victor", Role.VIEWER)
+    with TestClient(create_app(services=services)) as client:
+        client.cookies.set(SESSION_COOKIE, session.session_id)
+        answer = client.post(
+            "/api/v1/people", json={"name": "Ann"}, headers={CSRF_HEADER: session.csrf_token}
+        )
+    assert answer.json()["error"]["code"] == "forbidden"
+
+
+def test_headers_win_over_cookie_and_need_no_csrf(
+    browser: tuple[TestClient, WebSignIn], services: Services
+) -> None:
+    client, _ = browser
+    key = api_key_for(services, Role.OPERATOR)
+    answer = client.post("/api/v1/people", json={"name": "Ann"}, headers={"X-API-Key": key})
+    assert answer.status_code == 201
+
+
+def test_sign_out_and_password_change_end_the_session(services: Services) -> None:
+    first = signed_in(services)
+    second = services.auth.web_sessions.sign_in("alice", PASSWORD, "127.0.0.1")
+    principal = services.auth.web_sessions.resolve(first.session_id).principal
+    services.auth.web_sessions.sign_out(principal, first.session_id)
+    with TestClient(create_app(services=services)) as client:
+        client.cookies.set(SESSION_COOKIE, first.session_id)
+        assert client.get("/api/v1/people").status_code == 401
+        client.cookies.set(SESSION_COOKIE, second.session_id)
+        assert client.get("/api/v1/people").status_code == 200
+        services.auth.accounts.change_password(principal, PASSWORD, PASSWORD + " new")
+        assert client.get("/api/v1/people").status_code == 401
