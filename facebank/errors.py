@@ -92,3 +92,9 @@ class RateLimitedError(FacebankError):
     def __init__(self, message: str, retry_after_s: int, **details: Any) -> None:
         super().__init__(message, retry_after_s=retry_after_s, **details)
         self.retry_after_s = retry_after_s
+
+
+class ArchiveInvalidError(FacebankError):
+    """An export archive that is truncated, corrupt (checksum mismatch) or of another format."""
+
+    code = "archive_invalid"

@@ -1,0 +1,145 @@
+"""The export archive: one zip format, one writer and one reader.
+
+Layout: people.jsonl, faces.jsonl (embedding as base64 little-endian float32), photos/<media
+hash>.<ext>, and manifest.json last, with the format version, facebank version, model id,
+counts and the sha256 of every other entry. The writer streams to any binary file (a file
+or an HTTP response); the reader refuses a truncated or corrupt archive before anything is
+read into the gallery.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from facebank import __version__
+from facebank.errors import ArchiveInvalidError
+
+FORMAT = "facebank-export"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+PEOPLE = "people.jsonl"
+FACES = "faces.jsonl"
+PHOTOS = "photos/"
+ARCHIVE_SUFFIX = ".zip"
+MEDIA_TYPE = "application/zip"
+
+
+def photo_entry(media_ref: str, media_type: str) -> str:
+    return f"{PHOTOS}{media_ref}.{media_type.lower()}"
+
+
+def encode_face(face: dict[str, Any]) -> dict[str, Any]:
+    return {**face, "embedding": base64.b64encode(face["embedding"]).decode("ascii")}
+
+
+def decode_face(face: dict[str, Any]) -> dict[str, Any]:
+    return {**face, "embedding": base64.b64decode(face["embedding"])}
+
+
+class ArchiveWriter:
+    """Writes entries one at a time, hashing as it goes; `close` adds the manifest."""
+
+    def __init__(self, stream: IO[bytes], model_id: str) -> None:
+        self._zip = zipfile.ZipFile(stream, "w", zipfile.ZIP_STORED)
+        self._sums: dict[str, str] = {}
+        self._model_id = model_id
+        self._counts = {"people": 0, "faces": 0, "photos": 0}
+
+    def write_lines(self, name: str, rows: Iterable[dict[str, Any]], count: str) -> None:
+        digest = hashlib.sha256()
+        with self._zip.open(name, "w", force_zip64=True) as entry:
+            for row in rows:
+                line = (json.dumps(row, sort_keys=True, allow_nan=False) + "\n").encode()
+                digest.update(line)
+                entry.write(line)
+                self._counts[count] += 1
+        self._sums[name] = digest.hexdigest()
+
+    def write_photo(self, name: str, source: Path) -> None:
+        digest = hashlib.sha256()
+        with source.open("rb") as handle, self._zip.open(name, "w", force_zip64=True) as entry:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+                entry.write(chunk)
+        self._sums[name] = digest.hexdigest()
+        self._counts["photos"] += 1
+
+    def close(self) -> None:
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "facebank_version": __version__,
+            "model_id": self._model_id,
+            "counts": self._counts,
+            "sha256": self._sums,
+        }
+        self._zip.writestr(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
+        self._zip.close()
+
+
+@dataclass(frozen=True)
+class Archive:
+    manifest: dict[str, Any]
+    people: list[dict[str, Any]]
+    faces: list[dict[str, Any]]
+    path: Path
+
+    @property
+    def model_id(self) -> str:
+        return str(self.manifest["model_id"])
+
+    def photo(self, media_ref: str, media_type: str) -> bytes:
+        with zipfile.ZipFile(self.path) as archive:
+            return archive.read(photo_entry(media_ref, media_type))
+
+
+def is_archive(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() == ARCHIVE_SUFFIX
+
+
+def read_archive(path: Path) -> Archive:
+    """The archive's manifest and rows, after every entry's checksum was verified."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            manifest = json.loads(archive.read(MANIFEST))
+            _check_manifest(manifest, set(archive.namelist()))
+            for name, expected in manifest["sha256"].items():
+                if _sha256(archive, name) != expected:
+                    raise ArchiveInvalidError(f"{path}: {name} does not match its checksum")
+            people = _lines(archive.read(PEOPLE))
+            faces = [decode_face(f) for f in _lines(archive.read(FACES))]
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
+        raise ArchiveInvalidError(f"{path}: not a readable facebank export ({exc})") from exc
+    counts = manifest["counts"]
+    if counts.get("people") != len(people) or counts.get("faces") != len(faces):
+        raise ArchiveInvalidError(f"{path}: counts do not match the manifest")
+    return Archive(manifest, people, faces, path)
+
+
+def _check_manifest(manifest: Any, names: set[str]) -> None:
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ArchiveInvalidError("not a facebank export archive (no manifest)")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise ArchiveInvalidError(f"archive format {manifest.get('format_version')} unsupported")
+    missing = set(manifest.get("sha256", {})) - names
+    if missing or {PEOPLE, FACES} - set(manifest.get("sha256", {})):
+        raise ArchiveInvalidError(f"archive is missing entries: {sorted(missing)[:5]}")
+
+
+def _sha256(archive: zipfile.ZipFile, name: str) -> str:
+    digest = hashlib.sha256()
+    with archive.open(name) as entry:
+        while chunk := entry.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _lines(data: bytes) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in data.splitlines() if line.strip()]
