@@ -26,6 +26,7 @@ STATUS_BY_ERROR: dict[type[errors.FacebankError], int] = {
     errors.ModelPackError: 500,
     errors.IndexInconsistentError: 503,
     errors.ArchiveRefusedError: 400,
+    errors.ArchiveInvalidError: 400,
     errors.AuthenticationError: 401,
     errors.PermissionDeniedError: 403,
     errors.CsrfFailedError: 403,

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from facebank.cli import bench, importing, sessions_bench, user
+from facebank.cli import bench, exporting, importing, sessions_bench, user
 from facebank.config import Settings
 from facebank.observability.logging import configure_logging
 
@@ -45,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     sessions_bench.register(commands)
     user.register(commands)
     importing.register(commands)
+    exporting.register(commands)
     return parser
 
 
