@@ -50,26 +50,33 @@ def _measure(services: Services, label: str) -> dict[str, float]:
     key_request = _request({API_KEY_HEADER: key})
     token_request = _request({"Authorization": f"Bearer {token}"})
     authenticator = services.auth.authenticator
+    web_sessions = services.auth.web_sessions
     loop = asyncio.new_event_loop()
     # First use: a database read (and the key's last-used write), in a worker thread.
-    loop.run_until_complete(authenticate(key_request, authenticator, None, key))
-    loop.run_until_complete(authenticate(token_request, authenticator, token, None))
+    loop.run_until_complete(authenticate(key_request, authenticator, web_sessions, None, key))
+    loop.run_until_complete(authenticate(token_request, authenticator, web_sessions, token, None))
 
     def with_key() -> None:
-        caller = _without_suspending(authenticate(key_request, authenticator, None, key))
+        caller = _without_suspending(
+            authenticate(key_request, authenticator, web_sessions, None, key)
+        )
         assert caller.name == "bench"
 
     def with_token() -> None:
-        caller = _without_suspending(authenticate(token_request, authenticator, token, None))
+        caller = _without_suspending(
+            authenticate(token_request, authenticator, web_sessions, token, None)
+        )
         assert caller.name == "ada"
 
     def key_uncached() -> None:
         authenticator.forget()
-        loop.run_until_complete(authenticate(key_request, authenticator, None, key))
+        loop.run_until_complete(authenticate(key_request, authenticator, web_sessions, None, key))
 
     def token_uncached() -> None:
         authenticator.forget()
-        loop.run_until_complete(authenticate(token_request, authenticator, token, None))
+        loop.run_until_complete(
+            authenticate(token_request, authenticator, web_sessions, token, None)
+        )
 
     results = {
         "key (cached)": _per_call_us(with_key),
