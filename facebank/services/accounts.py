@@ -79,7 +79,7 @@ class AccountService:
             password_hash,
             open_role,
             lambda rec: audit_entry(
-                _as_actor(rec), Action.REGISTER, Target.USER, rec.id, {"role": rec.role}
+                principal_of(rec), Action.REGISTER, Target.USER, rec.id, {"role": rec.role}
             ),
         )
         log.info("user %r registered as %s", user.username, user.role)
@@ -201,7 +201,8 @@ def role_of(user: UserRecord) -> Role:
     return parse_role(user.role)
 
 
-def _as_actor(user: UserRecord) -> Principal:
+def principal_of(user: UserRecord) -> Principal:
+    """The user as a caller: the actor of audit entries, the answer of authentication."""
     return user_principal(user.id, user.username, role_of(user))
 
 

@@ -16,11 +16,12 @@ from datetime import datetime, timedelta
 
 from facebank.auth.api_keys import KeyHasher, plausible_key
 from facebank.auth.clock import Clock
-from facebank.auth.principal import Principal, key_principal, scrape_principal, user_principal
+from facebank.auth.principal import Principal, key_principal, scrape_principal
 from facebank.auth.roles import parse_role
 from facebank.auth.tokens import InvalidTokenError, TokenSigner
 from facebank.auth.ttl_cache import TTLCache
 from facebank.errors import AuthenticationError, NotFoundError
+from facebank.services.accounts import principal_of
 from facebank.store.accounts import ApiKeyRecord, ApiKeysRepository, UserRecord, UsersRepository
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ class Authenticator:
         user = self._user(claims.user_id, offline)
         if user is None or not user.is_active or user.token_version != claims.version:
             raise AuthenticationError("the token is no longer valid; log in again")
-        return user_principal(user.id, user.username, parse_role(user.role))
+        return principal_of(user)
 
     def _authenticate_key(self, key: str, offline: bool) -> Principal:
         if not plausible_key(key):

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from facebank.auth.clock import Clock
-from facebank.auth.principal import Principal, user_principal
-from facebank.auth.roles import parse_role
+from facebank.auth.principal import Principal
 from facebank.errors import AuthenticationError, NotFoundError
-from facebank.services.accounts import AccountService
+from facebank.services.accounts import AccountService, principal_of
 from facebank.services.audit import Action, Target, audit_entry
 from facebank.store.accounts import UsersRepository
 from facebank.store.web_sessions import NewWebSession, WebSessionsRepository
@@ -65,7 +64,7 @@ class WebSessionService:
 
     def sign_in(self, username: str, password: str, address: str | None) -> WebSignIn:
         user = self._accounts.login(username, password, address).user
-        principal = user_principal(user.id, user.username, parse_role(user.role))
+        principal = principal_of(user)
         session_id = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         self._repo.create(
@@ -78,18 +77,17 @@ class WebSessionService:
 
     def resolve(self, session_id: str) -> WebCaller:
         """The signed-in caller of a session cookie, or AuthenticationError."""
+        ended = AuthenticationError("the browser session has ended; sign in again")
         record = self._repo.find(_hash(session_id))
         if record is None or record.expires_at <= self._clock():
-            raise AuthenticationError("the browser session has ended; sign in again")
+            raise ended
         try:
             user = self._users.get(record.user_id)
         except NotFoundError:
-            raise AuthenticationError("the browser session has ended; sign in again") from None
+            raise ended from None
         if not user.is_active or user.token_version != record.token_version:
-            raise AuthenticationError("the browser session has ended; sign in again")
-        return WebCaller(
-            user_principal(user.id, user.username, parse_role(user.role)), record.csrf_token
-        )
+            raise ended
+        return WebCaller(principal_of(user), record.csrf_token)
 
     def sign_out(self, principal: Principal, session_id: str) -> None:
         self._repo.delete(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from facebank.store.audit import AuditFor, audited
@@ -41,6 +41,10 @@ def web_session_record(row: WebSession) -> WebSessionRecord:
     return record_from(WebSessionRecord, row)
 
 
+def _by_hash(session: Session, id_hash: str) -> WebSession | None:
+    return session.scalars(select(WebSession).where(WebSession.id_hash == id_hash)).first()
+
+
 class WebSessionsRepository:
     def __init__(self, session_factory: SessionFactory) -> None:
         self._sessions = session_factory
@@ -65,14 +69,14 @@ class WebSessionsRepository:
 
     def find(self, id_hash: str) -> WebSessionRecord | None:
         def work(session: Session) -> WebSessionRecord | None:
-            row = session.scalars(select(WebSession).where(WebSession.id_hash == id_hash)).first()
+            row = _by_hash(session, id_hash)
             return None if row is None else web_session_record(row)
 
         return run_read(self._sessions, work)
 
     def delete(self, id_hash: str, audit: AuditFor[WebSessionRecord]) -> WebSessionRecord | None:
         def work(session: Session) -> WebSessionRecord | None:
-            row = session.scalars(select(WebSession).where(WebSession.id_hash == id_hash)).first()
+            row = _by_hash(session, id_hash)
             if row is None:
                 return None
             record = web_session_record(row)
@@ -80,9 +84,3 @@ class WebSessionsRepository:
             return audited(session, record, audit, utcnow())
 
         return run_write(self._sessions, work)
-
-    def delete_expired(self, now: datetime) -> None:
-        run_write(
-            self._sessions,
-            lambda session: session.execute(delete(WebSession).where(WebSession.expires_at <= now)),
-        )
