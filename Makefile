@@ -1,11 +1,15 @@
 # Two commands do all set-up on a fresh machine:
 #   make run   - virtualenv, install, migrate the database, serve on 127.0.0.1:8000
 #   make test  - virtualenv, install with test extras (they include the bench extra), lint,
-#                type-check, run every test
+#                type-check, install Debian's chromium for the browser tests when missing,
+#                run every test
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# The web UI's browser tests drive Debian's chromium through Playwright.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint typecheck pytest install install-test migrate eval clean
 
@@ -38,7 +42,11 @@ lint: install-test
 typecheck: install-test
 	$(BIN)/mypy facebank
 
-pytest: install-test
+$(CHROMIUM):
+	$(SUDO) apt-get install -y --no-install-recommends chromium || \
+		{ $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }
+
+pytest: install-test $(CHROMIUM)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest

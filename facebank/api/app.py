@@ -31,7 +31,6 @@ from facebank.api.routes import (
 from facebank.api.security import API_KEY_HEADER, enforce_declared_access
 from facebank.api.security_headers import SecurityHeadersMiddleware
 from facebank.config import Settings
-from facebank.observability.logging import configure_logging
 from facebank.observability.system import SystemProbe
 from facebank.services.container import Services, build_services
 
@@ -90,10 +89,3 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(RequestContextMiddleware)
     return app
 
-
-def create_worker_app() -> FastAPI:
-    """Entry point of each process of `facebank serve --workers N`: uvicorn imports it in
-    fresh processes, which must set up their own logging."""
-    settings = Settings()
-    configure_logging(settings.log_format, settings.log_level)
-    return create_app(settings)

@@ -68,7 +68,7 @@ def headers_for(exc: errors.FacebankError) -> dict[str, str] | None:
     return None
 
 
-async def _facebank_error(_: Request, exc: Exception) -> JSONResponse:
+async def facebank_error_response(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.FacebankError)
     return JSONResponse(
         error_body(exc.code, exc.message, exc.details),
@@ -87,7 +87,7 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=422)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def http_error_response(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = CODE_BY_HTTP_STATUS.get(exc.status_code, "http_error")
     return JSONResponse(
@@ -101,7 +101,7 @@ async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(errors.FacebankError, _facebank_error)
+    app.add_exception_handler(errors.FacebankError, facebank_error_response)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(StarletteHTTPException, http_error_response)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -88,6 +88,8 @@ async def cookie_principal(
 ) -> Principal:
     """The browser's user; an unsafe method must echo the session's CSRF token (403)."""
     caller = await anyio.to_thread.run_sync(web_sessions.resolve, cookie)
+    # Kept for the web UI's pages, which embed the session's CSRF token (one lookup, not two).
+    request.state.web_caller = caller
     if request.method not in SAFE_METHODS and not csrf_matches(
         caller.csrf_token, request.headers.get(CSRF_HEADER)
     ):
@@ -182,9 +184,27 @@ async def enforce_declared_access(
         raise PermissionDeniedError("this route has no declared access rule: admins only")
 
 
+class PublicAccess:
+    """A dependency that declares a route open to anyone (e.g. the web UI's sign-in page),
+    where a path in PUBLIC_PATHS would not fit: the declaration sits on the route itself."""
+
+    async def __call__(self) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return "public"
+
+
+public = PublicAccess()
+
+
 def declares_access(route: APIRoute) -> bool:
     # A walk over a handful of dependencies: microseconds, so not worth caching per route.
-    return bool(_requirements(route.dependant))
+    return bool(_requirements(route.dependant)) or _declares_public(route.dependant)
+
+
+def _declares_public(dependant: Dependant) -> bool:
+    return any(sub.call is public for sub in dependant.dependencies)
 
 
 def declared_permission(route: APIRoute) -> Permission | None:

@@ -59,7 +59,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if args.workers > 1:
         # Each process builds its own app (and models) from the environment.
         uvicorn.run(
-            "facebank.api.app:create_worker_app",
+            "facebank.web.app:create_worker_app",
             factory=True,
             host=host,
             port=port,
@@ -68,7 +68,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             access_log=False,
         )
         return 0
-    from facebank.api.app import create_app
+    from facebank.web.app import create_app
 
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
     return 0

@@ -1,0 +1,1 @@
+// The new_session page.
