@@ -87,7 +87,10 @@ async def cookie_principal(
     request: Request, web_sessions: WebSessionService, cookie: str
 ) -> Principal:
     """The browser's user; an unsafe method must echo the session's CSRF token (403)."""
-    caller = await anyio.to_thread.run_sync(web_sessions.resolve, cookie)
+    # As for keys: a cached session is checked on the event loop, a miss in a worker thread.
+    caller = web_sessions.resolve_cached(cookie)
+    if caller is None:
+        caller = await anyio.to_thread.run_sync(web_sessions.resolve, cookie)
     # Kept for the web UI's pages, which embed the session's CSRF token (one lookup, not two).
     request.state.web_caller = caller
     if request.method not in SAFE_METHODS and not csrf_matches(

@@ -46,6 +46,10 @@ class TTLCache(Generic[K, V]):
             while len(self._items) > self._max:
                 self._items.popitem(last=False)  # oldest first
 
+    def discard(self, key: K) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()

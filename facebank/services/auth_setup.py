@@ -84,6 +84,11 @@ def build_auth(settings: Settings, sessions: sessionmaker[Session], clock: Clock
     )
     audit = AuditService(AuditRepository(sessions), clock)
     web_sessions = WebSessionService(
-        WebSessionsRepository(sessions), users, accounts, clock, settings.web_session_ttl_s
+        WebSessionsRepository(sessions),
+        authenticator,
+        accounts,
+        clock,
+        settings.web_session_ttl_s,
+        cache_ttl_s=settings.auth_cache_ttl_s,
     )
     return AuthServices(accounts, api_keys, authenticator, audit, guard, web_sessions)

@@ -130,6 +130,17 @@ class Authenticator:
         self._user_cache.clear()
         self._key_cache.clear()
 
+    def user(self, user_id: int) -> UserRecord | None:
+        """A user through the cache (for browser sessions, which name their user by id)."""
+        return self._user(user_id, offline=False)
+
+    def cached_user(self, user_id: int) -> UserRecord | None:
+        """The cached user, or None when only the database can tell."""
+        try:
+            return self._user(user_id, offline=True)
+        except _NeedsDatabase:
+            return None
+
     def _user(self, user_id: int, offline: bool) -> UserRecord | None:
         user = self._user_cache.get(user_id)
         if user is None:

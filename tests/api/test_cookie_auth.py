@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from facebank.api.app import create_app
 from facebank.auth.principal import system_principal
 from facebank.auth.roles import Role
+from facebank.errors import AuthenticationError
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.container import Services
 from facebank.services.web_sessions import CSRF_HEADER, SESSION_COOKIE, WebSignIn
@@ -92,3 +94,34 @@ def test_sign_out_and_password_change_end_the_session(services: Services) -> Non
         assert client.get("/api/v1/people").status_code == 200
         services.auth.accounts.change_password(principal, PASSWORD, PASSWORD + " new")
         assert client.get("/api/v1/people").status_code == 401
+
+
+def _statements(services: Services) -> list[str]:
+    seen: list[str] = []
+    event.listen(services.engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    return seen
+
+
+def test_a_known_session_costs_no_database_read(
+    browser: tuple[TestClient, WebSignIn], services: Services
+) -> None:
+    client, _ = browser
+    client.get("/api/v1/people")  # fills the session and user caches
+    seen = _statements(services)
+    client.get("/api/v1/people")
+    assert not any("web_sessions" in sql or "FROM users" in sql for sql in seen), seen
+
+
+def test_sign_out_and_disable_end_a_cached_session_at_once(services: Services) -> None:
+    first, second = signed_in(services, "ann"), signed_in(services, "bob")
+    web = services.auth.web_sessions
+    web.resolve(first.session_id), web.resolve(second.session_id)  # cached now
+    web.sign_out(first.principal, first.session_id)
+    with pytest.raises(AuthenticationError):
+        web.resolve(first.session_id)
+    assert second.principal.id is not None
+    services.auth.accounts.update_user(
+        system_principal("tests"), second.principal.id, is_active=False
+    )
+    with pytest.raises(AuthenticationError):
+        web.resolve(second.session_id)
