@@ -95,6 +95,10 @@ class Services:
                 self.index.save_if_dirty()
             except Exception:  # keep serving; the next start repairs from the database
                 log.exception("index snapshot failed")
+            try:
+                self.auth.web_sessions.sweep_expired()
+            except Exception as exc:  # database away: the next round sweeps
+                log.warning("sweeping expired browser sessions failed: %s", exc)
 
 
 def build_services(

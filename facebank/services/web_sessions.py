@@ -124,6 +124,10 @@ class WebSessionService:
             lambda rec: audit_entry(principal, Action.SIGN_OUT, Target.WEB_SESSION, rec.id),
         )
 
+    def sweep_expired(self) -> int:
+        """Deletes expired sessions' rows (they already refuse to sign anyone in)."""
+        return self._repo.delete_expired(self._clock())
+
 
 def _ended() -> AuthenticationError:
     return AuthenticationError("the browser session has ended; sign in again")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from facebank.store.audit import AuditFor, audited
@@ -82,5 +82,14 @@ class WebSessionsRepository:
             record = web_session_record(row)
             session.delete(row)
             return audited(session, record, audit, utcnow())
+
+        return run_write(self._sessions, work)
+
+    def delete_expired(self, now: datetime) -> int:
+        """Removes sessions past their expiry (not audited: nobody ended them, time did)."""
+
+        def work(session: Session) -> int:
+            result = session.execute(delete(WebSession).where(WebSession.expires_at <= now))
+            return int(getattr(result, "rowcount", 0) or 0)
 
         return run_write(self._sessions, work)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.container import Services
 from facebank.services.web_sessions import CSRF_HEADER, SESSION_COOKIE, WebSignIn
 from tests.api.conftest import api_key_for, running_services
+from tests.auth.fakes import FakeClock
 
 PASSWORD = "correct horse battery"
 
@@ -125,3 +127,19 @@ def test_sign_out_and_disable_end_a_cached_session_at_once(services: Services) -
     )
     with pytest.raises(AuthenticationError):
         web.resolve(second.session_id)
+
+
+def test_expired_sessions_are_refused_then_swept(
+    tmp_path: Path, face_pipeline: FacePipeline
+) -> None:
+    clock = FakeClock(datetime.now(UTC))
+    with running_services("sqlite", tmp_path, face_pipeline, clock=clock) as services:
+        old = signed_in(services, "ann")
+        clock.advance(services.settings.web_session_ttl_s + 1)
+        fresh = signed_in(services, "bob")
+        web = services.auth.web_sessions
+        with pytest.raises(AuthenticationError):
+            web.resolve(old.session_id)
+        assert web.sweep_expired() == 1
+        assert web.resolve(fresh.session_id).principal.name == "bob"
+        assert web.sweep_expired() == 0
