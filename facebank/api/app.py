@@ -19,6 +19,7 @@ from facebank.api.routes import (
     audit,
     auth,
     compat,
+    export,
     faces,
     health,
     index,
@@ -70,7 +71,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_error_handlers(app)
     for module in (people, faces, recognition, index, health, metrics, sessions):
         app.include_router(module.router)
-    for module in (auth, users, api_keys, audit):
+    for module in (auth, users, api_keys, audit, export):
         app.include_router(module.router)
     app.include_router(compat.router)  # the replaced system's endpoints, under /compat
     document_models(app, people.SELF_PARSED_MODELS)

@@ -18,6 +18,7 @@ from facebank.services.api_keys import ApiKeyService
 from facebank.services.audit import AuditService
 from facebank.services.authenticator import Authenticator
 from facebank.services.container import Services
+from facebank.services.exporter import Exporter
 from facebank.services.gallery import GalleryService
 from facebank.services.index_sync import IndexManager
 from facebank.services.recognition import RecognitionService
@@ -59,6 +60,7 @@ ApiKeysDep = Annotated[ApiKeyService, Depends(_part(lambda s: s.auth.api_keys))]
 AuditDep = Annotated[AuditService, Depends(_part(lambda s: s.auth.audit))]
 MetricsDep = Annotated[Metrics, Depends(_part(lambda s: s.metrics))]
 AuthenticatorDep = Annotated[Authenticator, Depends(_part(lambda s: s.auth.authenticator))]
+ExporterDep = Annotated[Exporter, Depends(_part(lambda s: s.exporter))]
 WebSessionsDep = Annotated[WebSessionService, Depends(_part(lambda s: s.auth.web_sessions))]
 
 

@@ -152,6 +152,7 @@ IndexAdmin = Annotated[Principal, Depends(require(Permission.MANAGE_INDEX))]
 UserAdmin = Annotated[Principal, Depends(require(Permission.MANAGE_USERS))]
 KeyAdmin = Annotated[Principal, Depends(require(Permission.MANAGE_API_KEYS))]
 AuditReader = Annotated[Principal, Depends(require(Permission.READ_AUDIT))]
+GalleryExporter = Annotated[Principal, Depends(require(Permission.EXPORT))]
 
 
 async def require_user(principal: Account) -> Principal:

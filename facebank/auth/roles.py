@@ -24,6 +24,7 @@ class Permission(StrEnum):
     MANAGE_SETTINGS = "manage_settings"
     READ_AUDIT = "read_audit"
     READ_METRICS = "read_metrics"  # /metrics and /health/detailed (also the scrape key)
+    EXPORT = "export"  # download the whole gallery (photos and embeddings) as one archive
 
 
 _VIEWER = frozenset({Permission.ACCOUNT, Permission.READ, Permission.RECOGNIZE})

@@ -28,6 +28,7 @@ class Action(StrEnum):
     REPLAY = "replay"
     SIGN_IN = "sign_in"
     SIGN_OUT = "sign_out"
+    EXPORT = "export"  # a read, audited: it hands out every photo and embedding
 
 
 class Target(StrEnum):
@@ -38,6 +39,7 @@ class Target(StrEnum):
     INDEX = "index"
     SESSION = "session"
     WEB_SESSION = "web_session"
+    GALLERY = "gallery"
 
 
 def audit_entry(

@@ -17,6 +17,7 @@ from facebank.pipeline.executor import InferenceExecutor
 from facebank.pipeline.factory import build_pipeline
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.auth_setup import AuthServices, build_auth
+from facebank.services.exporter import Exporter
 from facebank.services.gallery import GalleryService
 from facebank.services.index_sync import IndexManager
 from facebank.services.recognition import RecognitionService
@@ -47,6 +48,7 @@ class Services:
     executor: InferenceExecutor
     metrics: Metrics
     sessions: SessionService  # live camera sessions (issue 5)
+    exporter: Exporter  # the whole gallery as one archive (issue 11)
     sessions_probe: SessionsProbe = field(default_factory=NoSessions)
     _stop: threading.Event = field(default_factory=threading.Event)
     _snapshotter: threading.Thread | None = None
@@ -147,6 +149,7 @@ def build_services(
         executor=executor,
         metrics=metrics,
         sessions=live_sessions,
+        exporter=Exporter(sessions, media, pipeline.model_id),
         sessions_probe=ManagerProbe(live_sessions.manager),
     )
     services.metrics.describe_build(pipeline.model_id)

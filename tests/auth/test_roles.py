@@ -15,6 +15,7 @@ ADMIN_ONLY = {
     Permission.MANAGE_SETTINGS,
     Permission.READ_AUDIT,
     Permission.READ_METRICS,
+    Permission.EXPORT,
 }
 
 
