@@ -96,8 +96,8 @@ def test_group_photo_shows_both_names_and_candidates(
     page.get_by_label("Top-k").dispatch_event("change")
     expect(rows).to_have_count(1)  # re-run with the new top-k, the selection kept
     # A threshold above any score makes everyone unknown.
-    page.get_by_label("Threshold").fill("0.99")
-    page.get_by_label("Threshold").dispatch_event("change")
+    page.get_by_label("Threshold", exact=True).fill("0.99")
+    page.get_by_label("Threshold", exact=True).dispatch_event("change")
     expect(page.locator("#boxes .face-box.unknown")).to_have_count(2)
 
 
@@ -186,3 +186,64 @@ def test_recognise_at_phone_width(ui: LiveUi, phone: Page, shoot: Shoot) -> None
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways at phone width ({width}px)"
     snap(shoot, phone, "recognise")
+
+
+# --- verify ------------------------------------------------------------------------------------
+
+
+def verify_photos(page: Page, a: Path, b: Path) -> None:
+    page.get_by_label("First photo").set_input_files(str(a))
+    page.get_by_label("Second photo").set_input_files(str(b))
+    page.get_by_role("button", name="Verify").click()
+
+
+def test_verify_two_photos_same_and_different(ui: LiveUi, page: Page, shoot: Shoot) -> None:
+    open_page(page, ui, "/ui/verify")
+    verify_photos(page, OBAMA / "obama.jpg", OBAMA / "obama2.jpg")
+    verdict = page.locator("#verdict")
+    expect(verdict.locator(".verdict")).to_have_text("✓ Same person")
+    expect(verdict).to_contain_text("threshold")
+    snap(shoot, page, "verify")
+
+    page.get_by_role("button", name="Remove obama2.jpg").click()
+    expect(verdict).to_contain_text("Verify again")  # no stale verdict about other photos
+    page.get_by_label("Second photo").set_input_files(str(BIDEN / "biden.jpg"))
+    page.get_by_role("button", name="Verify").click()
+    expect(verdict.locator(".verdict")).to_have_text("✗ Not the same person")
+    # The same pair against a threshold below its score: now it passes, and the page says so.
+    score = float(verdict.locator(".stat").first.inner_text())
+    page.get_by_label("Threshold", exact=True).fill(f"{score - 0.05:.2f}")
+    page.get_by_label("Threshold", exact=True).dispatch_event("change")
+    expect(verdict.locator(".verdict")).to_have_text("✓ Same person")
+
+
+def test_verify_a_photo_against_a_person(ui: LiveUi, page: Page) -> None:
+    enroll_both(ui)
+    open_page(page, ui, "/ui/verify")
+    page.get_by_label("an enrolled person").check()
+    expect(page.get_by_label("Second photo")).to_be_hidden()
+    page.get_by_label("First photo").set_input_files(str(OBAMA / "obama3.jpg"))
+    page.get_by_role("button", name="Verify").click()
+    expect(page.locator("#verdict")).to_contain_text("Find and choose the person")
+
+    page.get_by_label("Person", exact=True).fill("obama")
+    page.get_by_role("button", name="Choose Barack Obama").click()
+    expect(page.locator("#picked")).to_contain_text("Comparing with Barack Obama")
+    page.get_by_role("button", name="Verify").click()
+    verdict = page.locator("#verdict")
+    expect(verdict.locator(".verdict")).to_have_text("✓ Same person")
+    expect(verdict.get_by_role("link", name="Barack Obama")).to_be_visible()
+
+    page.get_by_label("Person", exact=True).fill("biden")
+    page.get_by_role("button", name="Choose Joe Biden").click()
+    page.get_by_role("button", name="Verify").click()
+    expect(verdict.locator(".verdict")).to_have_text("✗ Not the same person")
+
+
+def test_verify_at_phone_width(ui: LiveUi, phone: Page, shoot: Shoot) -> None:
+    open_page(phone, ui, "/ui/verify")
+    verify_photos(phone, BIDEN / "biden.jpg", BIDEN / "biden2.jpg")
+    expect(phone.locator("#verdict .verdict")).to_have_text("✓ Same person")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways at phone width ({width}px)"
+    snap(shoot, phone, "verify")
