@@ -44,7 +44,7 @@ async function recognise() {
   const mine = ++state.runs;
   const form = new FormData();
   form.append("file", state.file);
-  summary.textContent = "Recognising…";
+  summary.textContent = `Recognising ${state.file.name}…`;
   busy(stage);
   try {
     const result = await api.postForm("/api/v1/recognize", form,
@@ -66,10 +66,11 @@ async function recognise() {
 function render() {
   const { faces, image } = state.result;
   const named = faces.filter((f) => f.match).length;
-  summary.textContent = faces.length
+  const counts = faces.length
     ? `${faces.length} face${faces.length === 1 ? "" : "s"}: ${named} named, `
       + `${faces.length - named} unknown (threshold ${formatScore(state.result.threshold)}).`
-    : "No face was found in this photo.";
+    : "no face was found in this photo.";
+  summary.textContent = `${state.file.name}: ${counts}`;
   replace(boxes, faces.map((face, i) => faceBox(face, i, image)));
   showDetail();
 }
