@@ -6,6 +6,7 @@ test names them too); obama_and_biden.jpg shows them with a third, smaller face 
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -71,9 +72,7 @@ def face_named(page: Page, name: str):  # type: ignore[no-untyped-def]
 # --- recognise ---------------------------------------------------------------------------------
 
 
-def test_group_photo_shows_both_names_and_candidates(
-    ui: LiveUi, page: Page, shoot: Shoot
-) -> None:
+def test_group_photo_shows_both_names_and_candidates(ui: LiveUi, page: Page, shoot: Shoot) -> None:
     enroll_both(ui)
     open_page(page, ui, "/ui/recognise")
     recognise(page, TWO_PEOPLE)
@@ -102,19 +101,36 @@ def test_group_photo_shows_both_names_and_candidates(
     expect(page.locator("#boxes .face-box.unknown")).to_have_count(2)
 
 
-def test_boxes_follow_the_photo_when_the_page_resizes(ui: LiveUi, page: Page) -> None:
+def drop(page: Page, target: str, photo: Path) -> None:
+    """Drops `photo` on `target` as a file dragged from the desktop would arrive."""
+    files = page.evaluate_handle(
+        """([name, b64]) => {
+          const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+          const transfer = new DataTransfer();
+          transfer.items.add(new File([bytes], name, { type: "image/jpeg" }));
+          return transfer;
+        }""",
+        [photo.name, base64.b64encode(photo.read_bytes()).decode()],
+    )
+    page.locator(target).dispatch_event("drop", {"dataTransfer": files})
+
+
+def test_a_dropped_photo_is_recognised_and_its_boxes_follow_resizes(ui: LiveUi, page: Page) -> None:
     enroll_both(ui)
     open_page(page, ui, "/ui/recognise")
-    recognise(page, TWO_PEOPLE)
+    drop(page, "#dropzone", TWO_PEOPLE)
+    expect(face_named(page, "Barack Obama")).to_be_visible()
     expect(boxes(page)).to_have_count(2)
 
     def where() -> tuple[float, float, float]:
         image = page.locator("#photo-view").bounding_box()
         box = boxes(page).first.bounding_box()
         assert image and box
-        return (box["x"] - image["x"]) / image["width"], box["width"] / image["width"], image[
-            "width"
-        ]
+        return (
+            (box["x"] - image["x"]) / image["width"],
+            box["width"] / image["width"],
+            image["width"],
+        )
 
     left, width, shown = where()
     page.set_viewport_size({"width": 700, "height": 800})
@@ -174,6 +190,21 @@ def test_a_viewer_sees_candidates_but_no_enroll_controls(ui: LiveUi, page: Page)
     expect(page.get_by_role("heading", name="Enroll this face")).to_have_count(0)
     expect(page.get_by_role("button", name="Create person with this face")).to_have_count(0)
     expect(page.get_by_label("Find the person by name")).to_have_count(0)
+    # Forced anyway, with the session's own CSRF token: the server refuses it.
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    forced = page.request.post(
+        ui.url + "/api/v1/people",
+        headers={"X-CSRF-Token": token or ""},
+        multipart={
+            "name": "Nobody",
+            "photos": {
+                "name": THREE_MEN.name,
+                "mimeType": "image/jpeg",
+                "buffer": THREE_MEN.read_bytes(),
+            },
+        },
+    )
+    assert forced.status == 403, forced.text()
 
 
 def test_recognise_at_phone_width(ui: LiveUi, phone: Page, shoot: Shoot) -> None:
