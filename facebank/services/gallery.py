@@ -23,6 +23,7 @@ from facebank.services.index_sync import IndexManager, IndexStatus
 from facebank.services.photos import (
     EnrollableFace,
     FaceChoice,
+    FaceSelection,
     Photo,
     new_face_record,
     prepare_photos,
@@ -83,7 +84,7 @@ class GalleryService:
         actor: Principal,
         person: PersonFields,
         photos: list[Photo],
-        choice: FaceChoice = FaceChoice.AUTO,
+        choice: FaceSelection = FaceChoice.AUTO,
     ) -> tuple[PersonRecord, list[FaceRecord]]:
         prepared = prepare_photos(self._pipeline, photos, choice, self._dominant_ratio)
         new_faces = self._store_media(prepared)
@@ -104,7 +105,7 @@ class GalleryService:
         actor: Principal,
         person_id: int,
         photos: list[Photo],
-        choice: FaceChoice = FaceChoice.AUTO,
+        choice: FaceSelection = FaceChoice.AUTO,
     ) -> list[FaceRecord]:
         self._people.get(person_id)  # unknown person: fail before any model work
         prepared = prepare_photos(self._pipeline, photos, choice, self._dominant_ratio)

@@ -9,7 +9,7 @@ import numpy as np
 
 from facebank.errors import FacebankError, MultipleFacesError, NoFaceError
 from facebank.pipeline.pipeline import FacePipeline
-from facebank.pipeline.types import DecodedImage, Detection, Face
+from facebank.pipeline.types import Box, DecodedImage, Detection, Face
 from facebank.store.people import NewFace
 
 
@@ -18,6 +18,27 @@ class FaceChoice(StrEnum):
 
     AUTO = "auto"  # the dominant face when clearly larger than the rest, else refuse
     LARGEST = "largest"  # always the largest face
+
+
+@dataclass(frozen=True)
+class FaceAt:
+    """The face the caller pointed at in a photo of several: a box from /recognize or /detect.
+
+    Detection is re-run on enrollment, so the box is matched to a fresh detection by overlap
+    rather than trusted as it is: a tampered box cannot enroll a region that holds no face."""
+
+    box: Box
+    min_overlap: float = 0.5  # intersection over union with the detected face
+
+    def pick(self, detections: list[Detection]) -> Detection:
+        best = max(detections, key=lambda d: _overlap(d.box, self.box))
+        if _overlap(best.box, self.box) < self.min_overlap:
+            raise NoFaceError("no face was found at the given box", box=list(self.box))
+        return best
+
+
+# What enrollment is told about the face to take from each photo.
+FaceSelection = FaceChoice | FaceAt
 
 
 @dataclass(frozen=True)
@@ -34,11 +55,13 @@ class EnrollableFace:
 
 
 def choose_detection(
-    detections: list[Detection], choice: FaceChoice, dominant_ratio: float
+    detections: list[Detection], choice: FaceSelection, dominant_ratio: float
 ) -> Detection:
     """Pick the face to enroll; detections arrive sorted largest first."""
     if not detections:
         raise NoFaceError("no face was found in the photo")
+    if isinstance(choice, FaceAt):
+        return choice.pick(detections)
     if len(detections) == 1 or choice is FaceChoice.LARGEST:
         return detections[0]
     largest, runner_up = detections[0], detections[1]
@@ -52,7 +75,7 @@ def choose_detection(
 
 
 def prepare_photo(
-    pipeline: FacePipeline, photo: Photo, choice: FaceChoice, dominant_ratio: float
+    pipeline: FacePipeline, photo: Photo, choice: FaceSelection, dominant_ratio: float
 ) -> EnrollableFace:
     """Decode, detect, choose and embed one photo; only the chosen face is embedded."""
     image = pipeline.decode(photo.data)
@@ -62,7 +85,7 @@ def prepare_photo(
 
 
 def prepare_photos(
-    pipeline: FacePipeline, photos: list[Photo], choice: FaceChoice, dominant_ratio: float
+    pipeline: FacePipeline, photos: list[Photo], choice: FaceSelection, dominant_ratio: float
 ) -> list[EnrollableFace]:
     """Prepare every photo, naming the failing one so a multi-photo request is actionable."""
     prepared = []
@@ -75,6 +98,17 @@ def prepare_photos(
                 exc.details.setdefault("filename", photo.filename)
             raise
     return prepared
+
+
+def _overlap(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes; 0 when they do not touch."""
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    inter = width * height
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
 
 
 def new_face_record(face: Face, image: DecodedImage, media_ref: str, model_id: str) -> NewFace:

@@ -15,7 +15,7 @@ from facebank.api import convert, schemas
 from facebank.api.deps import GalleryDep, InferenceDep, SettingsDep, read_upload
 from facebank.api.security import Enroller, Reader
 from facebank.errors import ValidationFailedError
-from facebank.services.photos import FaceChoice, Photo
+from facebank.services.photos import FaceAt, FaceChoice, FaceSelection, Photo
 from facebank.store.limits import ADDRESS_MAX, AGE_MAX, EXTERNAL_ID_MAX, NAME_MAX
 from facebank.store.people import PersonFilter
 from facebank.store.validation import refusal
@@ -23,6 +23,11 @@ from facebank.store.validation import refusal
 router = APIRouter(prefix="/api/v1/people", tags=["people"])
 
 ERRORS = schemas.error_responses(400, 404, 409, 413, 422)
+
+BOX_HELP = (
+    "x1,y1,x2,y2 of the face to enroll, as /recognize or /detect answered it; "
+    "for one photo of several faces (instead of face_choice)"
+)
 
 CREATE_BODY = {
     "requestBody": {
@@ -41,6 +46,7 @@ CREATE_BODY = {
                         "external_id": {"type": "string"},
                         "metadata": {"type": "string", "description": "a JSON object"},
                         "face_choice": {"type": "string", "enum": ["auto", "largest"]},
+                        "box": {"type": "string", "description": BOX_HELP},
                         "photos": {
                             "type": "array",
                             "items": {"type": "string", "format": "binary"},
@@ -157,15 +163,17 @@ async def add_faces(
     settings: SettingsDep,
     inference: InferenceDep,
     photos: Annotated[list[UploadFile], File(description="one or more face photos")],
-    face_choice: Annotated[FaceChoice, Form()] = FaceChoice.AUTO,
+    face_choice: Annotated[FaceChoice | None, Form()] = None,
+    box: Annotated[str | None, Form(description=BOX_HELP)] = None,
 ) -> list[schemas.FaceOut]:
     if len(photos) > settings.max_photos_per_request:
         raise ValidationFailedError(f"at most {settings.max_photos_per_request} photos per request")
+    choice = _selection(face_choice, box, len(photos))
     limit = settings.max_upload_bytes
     data = [
         Photo(await read_upload(p, limit, f"photos[{i}]"), p.filename) for i, p in enumerate(photos)
     ]
-    faces = await inference.run(gallery.add_faces, actor, person_id, data, face_choice)
+    faces = await inference.run(gallery.add_faces, actor, person_id, data, choice)
     return [convert.face_out(f) for f in faces]
 
 
@@ -183,11 +191,12 @@ def _person_from_json(raw: bytes) -> schemas.PersonCreate:
 
 async def _person_from_form(
     form: FormData, max_bytes: int
-) -> tuple[schemas.PersonCreate, FaceChoice, list[Photo]]:
+) -> tuple[schemas.PersonCreate, FaceSelection, list[Photo]]:
     text = {k: v for k, v in form.multi_items() if isinstance(v, str) and k != "photos"}
-    choice = text.pop("face_choice", FaceChoice.AUTO.value)
-    if choice not in {c.value for c in FaceChoice}:
+    named = text.pop("face_choice", None)
+    if named is not None and named not in {c.value for c in FaceChoice}:
         raise ValidationFailedError("face_choice must be 'auto' or 'largest'")
+    box = text.pop("box", None)
     fields: dict[str, Any] = {k: v for k, v in text.items() if v != ""}
     if "metadata" in fields:
         fields["metadata"] = _json_object(fields["metadata"])
@@ -200,7 +209,32 @@ async def _person_from_form(
         Photo(await read_upload(u, max_bytes, f"photos[{i}]"), u.filename)
         for i, u in enumerate(files)
     ]
-    return person, FaceChoice(choice), photos
+    choice = _selection(FaceChoice(named) if named else None, box, len(photos))
+    return person, choice, photos
+
+
+def _selection(named: FaceChoice | None, box: str | None, photos: int) -> FaceSelection:
+    """The face to take from each photo: a named rule, or the one face at `box`."""
+    if box is None:
+        return named or FaceChoice.AUTO
+    if named is not None:
+        raise ValidationFailedError("send face_choice or box, not both")
+    if photos != 1:
+        raise ValidationFailedError("box points at a face in one photo: send exactly one")
+    return FaceAt(_box(box))
+
+
+def _box(raw: str) -> tuple[float, float, float, float]:
+    try:
+        values = [float(v) for v in raw.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != 4 or not all(math.isfinite(v) for v in values):
+        raise ValidationFailedError("box must be four numbers: x1,y1,x2,y2")
+    x1, y1, x2, y2 = values
+    if x2 <= x1 or y2 <= y1:
+        raise ValidationFailedError("box must have x2 > x1 and y2 > y1")
+    return x1, y1, x2, y2
 
 
 def _json_object(raw: str) -> dict[str, Any]:
