@@ -38,6 +38,7 @@ class Target(StrEnum):
     INDEX = "index"
     SESSION = "session"
     WEB_SESSION = "web_session"
+    IMPORT = "import"
 
 
 def audit_entry(

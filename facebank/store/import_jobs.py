@@ -91,9 +91,7 @@ def import_job_record(row: ImportJob) -> ImportJobRecord:
 
 
 def _get(session: Session, job_id: int, lock: bool = False) -> ImportJob:
-    row = (
-        session.get(ImportJob, job_id, with_for_update=lock) if is_storable_id(job_id) else None
-    )
+    row = session.get(ImportJob, job_id, with_for_update=lock) if is_storable_id(job_id) else None
     if row is None:
         raise NotFoundError(f"import job {job_id} not found", job_id=job_id)
     return row
@@ -115,6 +113,12 @@ class ImportJobsRepository:
         """The id of the queued or running job, if any."""
         query = select(ImportJob.id).where(ImportJob.active == ACTIVE_SLOT)
         return run_read(self._sessions, lambda s: s.scalar(query))
+
+    def ensure_free(self) -> None:
+        """ImportInProgressError while a job is queued or running."""
+        owner = self.active_job()
+        if owner is not None:
+            raise _busy(owner)
 
     def create(self, new: NewImportJob, audit: AuditFor[ImportJobRecord]) -> ImportJobRecord:
         """A queued job and its audit entry; ImportInProgressError while another is active."""
