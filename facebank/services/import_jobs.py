@@ -266,6 +266,8 @@ class ImportJobService:
             self._end(job.id, "failed", summary, files, "an import worker process died")
         else:
             self._end(job.id, "done", summary, files, None)
+        # After the end is stored: a crash in between leaves the folder to the next start's
+        # sweep, never a finished job that looks interrupted.
         remove(folder)
         self._refresh_index()
 

@@ -141,7 +141,8 @@ def test_one_import_at_a_time(operator: TestClient, services: Services, tmp_path
     wait_done(operator, first.json()["id"])
     assert upload(operator, archive).status_code == 202  # free again once it ended
     wait_done(operator, first.json()["id"] + 1)
-    assert sorted(p.name for p in services.settings.imports_dir.iterdir()) == []
+    left = services.settings.imports_dir
+    wait_until(lambda: not any(left.iterdir()), what="the jobs' files removed after their end")
 
 
 def test_a_viewer_may_follow_but_not_upload(services: Services, tmp_path: Path) -> None:

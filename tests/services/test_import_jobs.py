@@ -4,16 +4,22 @@ stopped or crashed server left behind, resumed by the next start (or said interr
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+
+import pytest
 
 from facebank.auth.principal import system_principal
 from facebank.pipeline.pipeline import FacePipeline
-from facebank.services.container import Services
-from facebank.services.import_jobs import ImportJobService
+from facebank.services.container import Services, build_services
+from facebank.services.import_jobs import LOCK_NAME, ImportJobService
+from facebank.sessions.runner_lock import RunnerLock
 from facebank.store.db import make_session_factory
 from facebank.store.import_jobs import ImportJobsRepository
 from facebank.store.people import PersonFilter
-from tests.api.conftest import running_services
+from tests.api.conftest import BACKENDS, make_settings, running_services
+from tests.dbservers import fresh_database
 from tests.services.import_sources import folder_source, zip_folder
 from tests.waiting import wait_until
 
@@ -60,7 +66,8 @@ def test_an_upload_runs_to_its_report_and_leaves_no_files(
             ("Joe_Biden", "people/Joe_Biden/zz_same_bytes.jpg"),
             ("Nobody_Here", "people/Nobody_Here/wall.png"),
         ]
-        assert not (services.settings.imports_dir / str(job_id)).exists()
+        folder = services.settings.imports_dir / str(job_id)
+        wait_until(lambda: not folder.exists(), what="the files removed after the end")
         assert people_and_faces(services) == (4, 9)
         # The same archive again: the same people are found, nothing is added.
         again = submit(services.imports, archive)
@@ -70,26 +77,62 @@ def test_an_upload_runs_to_its_report_and_leaves_no_files(
         assert people_and_faces(services) == (4, 9)
 
 
+@contextmanager
+def started(data: Path, url: str, face_pipeline: FacePipeline) -> Iterator[Services]:
+    """A service start over an existing database and data directory (a restart)."""
+    services = build_services(make_settings(data, url), pipeline=face_pipeline)
+    try:
+        services.start()
+        yield services
+    finally:
+        services.close()
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
 def test_a_job_left_running_is_resumed_at_the_next_start(
+    kind: str, tmp_path: Path, face_pipeline: FacePipeline
+) -> None:
+    archive = zip_folder(folder_source(tmp_path), tmp_path / "people.zip")
+    data = tmp_path / "data"
+    with ExitStack() as stack:
+        url = "" if kind == "sqlite" else stack.enter_context(fresh_database(kind))
+        with started(data, url, face_pipeline) as services:
+            job_id = submit(services.imports, archive)
+            wait_until(lambda: services.imports.get(job_id).state == "running", what="the start")
+            services.imports.close()  # a shutdown mid-run: the job goes back to the queue
+            stopped = services.imports.get(job_id)
+            assert (stopped.state, stopped.active) == ("queued", True)
+            # As a crash would leave it: still "running", nobody running it, the files there.
+            ImportJobsRepository(make_session_factory(services.engine)).start(job_id)
+        assert (data / "imports" / str(job_id) / "files" / "Joe_Biden").is_dir()
+        with started(data, url, face_pipeline) as services:
+            assert wait_ended(services, job_id) == "done"
+            job = services.imports.get(job_id)
+            assert job.attempts == 3  # the first run, the crash's, this one
+            assert people_and_faces(services) == (4, 9)  # as if never interrupted
+            folder = data / "imports" / str(job_id)
+            wait_until(lambda: not folder.exists(), what="the files removed after the end")
+
+
+def test_a_job_another_process_runs_is_left_to_it(
     tmp_path: Path, face_pipeline: FacePipeline
 ) -> None:
     archive = zip_folder(folder_source(tmp_path), tmp_path / "people.zip")
     data = tmp_path / "data"
     with running_services("sqlite", data, face_pipeline) as services:
         job_id = submit(services.imports, archive)
-        wait_until(lambda: services.imports.get(job_id).state == "running", what="the start")
-        services.imports.close()  # a shutdown mid-run: the job goes back to the queue
-        stopped = services.imports.get(job_id)
-        assert (stopped.state, stopped.active) == ("queued", True)
-        # As a crash would leave it: still "running", nobody running it, the files there.
-        repo = ImportJobsRepository(make_session_factory(services.engine))
-        repo.start(job_id)
-    assert (data / "imports" / str(job_id) / "files" / "Joe_Biden").is_dir()
-    with running_services("sqlite", data, face_pipeline) as services:
-        assert wait_ended(services, job_id) == "done"
-        job = services.imports.get(job_id)
-        assert job.attempts == 3  # the first run, the crash's, this one
-        assert people_and_faces(services) == (4, 9)  # as if never interrupted
+        services.imports.close()
+        url = services.settings.effective_database_url
+    # Another process of the same data directory (serve --workers N) holds the job's lock.
+    other = RunnerLock(data / "imports" / str(job_id) / LOCK_NAME)
+    assert other.try_acquire()
+    try:
+        with started(data, url, face_pipeline) as services:
+            wait_until(lambda: not services.imports.running, what="the start-up to pass")
+            job = services.imports.get(job_id)
+            assert (job.state, job.attempts) == ("queued", 1)  # not run a second time here
+    finally:
+        other.release()
 
 
 def test_a_job_whose_files_are_gone_is_marked_interrupted(
