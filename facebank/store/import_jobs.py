@@ -172,6 +172,7 @@ class ImportJobsRepository:
             for name, value in asdict(ImportCounts()).items():
                 setattr(row, name, value)
             row.state = "running"
+            row.error = None  # a requeue's "stopped by a shutdown" is over
             row.attempts += 1
             row.started_at = row.started_at or now
             row.heartbeat_at = now

@@ -64,7 +64,8 @@ def test_requeue_and_missing_jobs(jobs: ImportJobsRepository) -> None:
     jobs.requeue(job.id, "stopped by shutdown")
     requeued = jobs.get(job.id)
     assert (requeued.state, requeued.error) == ("queued", "stopped by shutdown")
-    assert jobs.start(job.id).attempts == 2
+    resumed = jobs.start(job.id)
+    assert (resumed.attempts, resumed.error) == (2, None)
     with pytest.raises(NotFoundError):
         jobs.get(2**70)
     with pytest.raises(NotFoundError):
