@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     import_max_upload_bytes: int = Field(2 * 1024**3, ge=4096)
     import_max_entries: int = Field(100_000, ge=1)
     import_max_unpacked_bytes: int = Field(8 * 1024**3, ge=4096)
+    # Worker processes of an import job run by the server (POST /api/v1/imports). 0 = half
+    # the cores (at least 1): the other half keeps serving requests meanwhile. The CLI's
+    # `facebank import` takes every core unless told otherwise (--workers).
+    import_workers: int = Field(0, ge=0, le=256)
+    # How often a running job writes its counts and heartbeat to the database.
+    import_progress_interval_s: float = Field(1.0, gt=0, le=60)
 
     # --- accounts and access (issue 3) ------------------------------------------------------
     # Signs tokens and keys the API-key hashes. Unset: generated on first start into
@@ -171,6 +177,14 @@ class Settings(BaseSettings):
     @property
     def evidence_dir(self) -> Path:
         return self.data_dir / "evidence"
+
+    @property
+    def effective_import_workers(self) -> int:
+        return self.import_workers or max(1, self.cpu_count // 2)
+
+    @property
+    def imports_dir(self) -> Path:
+        return self.data_dir / "imports"
 
     @property
     def cpu_count(self) -> int:

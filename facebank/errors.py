@@ -40,6 +40,12 @@ class ConflictError(FacebankError):
     code = "conflict"
 
 
+class ImportInProgressError(ConflictError):
+    """An import job is already queued or running on this gallery: one at a time."""
+
+    code = "import_in_progress"
+
+
 class ValidationFailedError(FacebankError):
     code = "validation_error"
 

@@ -22,6 +22,7 @@ from facebank.api.routes import (
     export,
     faces,
     health,
+    imports,
     index,
     metrics,
     people,
@@ -69,13 +70,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app.state.system = SystemProbe(settings.data_dir)
     install_error_handlers(app)
-    for module in (people, faces, recognition, index, health, metrics, sessions):
+    for module in (people, faces, recognition, index, health, metrics, sessions, imports):
         app.include_router(module.router)
     for module in (auth, users, api_keys, audit, export):
         app.include_router(module.router)
     app.include_router(compat.router)  # the replaced system's endpoints, under /compat
     document_models(app, people.SELF_PARSED_MODELS)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_request_bytes,
+        path_limits={imports.IMPORTS_PATH: settings.import_max_upload_bytes},
+    )
     if settings.cors_origins:  # closed unless configured
         app.add_middleware(
             CORSMiddleware,

@@ -20,6 +20,7 @@ from facebank.services.authenticator import Authenticator
 from facebank.services.container import Services
 from facebank.services.exporter import Exporter
 from facebank.services.gallery import GalleryService
+from facebank.services.import_jobs import ImportJobService
 from facebank.services.index_sync import IndexManager
 from facebank.services.recognition import RecognitionService
 from facebank.services.sessions import SessionService
@@ -55,6 +56,7 @@ GalleryDep = Annotated[GalleryService, Depends(_part(lambda s: s.gallery))]
 RecognitionDep = Annotated[RecognitionService, Depends(_part(lambda s: s.recognition))]
 IndexDep = Annotated[IndexManager, Depends(_part(lambda s: s.index))]
 SessionsDep = Annotated[SessionService, Depends(_part(lambda s: s.sessions))]
+ImportsDep = Annotated[ImportJobService, Depends(_part(lambda s: s.imports))]
 AccountsDep = Annotated[AccountService, Depends(_part(lambda s: s.auth.accounts))]
 ApiKeysDep = Annotated[ApiKeyService, Depends(_part(lambda s: s.auth.api_keys))]
 AuditDep = Annotated[AuditService, Depends(_part(lambda s: s.auth.audit))]

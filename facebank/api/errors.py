@@ -21,6 +21,7 @@ STATUS_BY_ERROR: dict[type[errors.FacebankError], int] = {
     errors.MultipleFacesError: 422,
     errors.NotFoundError: 404,
     errors.ConflictError: 409,
+    errors.ImportInProgressError: 409,
     errors.ValidationFailedError: 422,
     errors.ModelMismatchError: 409,
     errors.ModelPackError: 500,

@@ -17,6 +17,7 @@ class Permission(StrEnum):
     RECOGNIZE = "recognize"  # recognize, verify, detect, embeddings
     ENROLL = "enroll"  # create, edit and delete people and their faces
     RUN_SESSIONS = "run_sessions"  # start and stop live camera sessions
+    IMPORT = "import"  # upload bulk imports (zip) run as background jobs
     MANAGE_INDEX = "manage_index"  # rebuild, re-embed, reset the index
     DELETE_ALL = "delete_all"  # wipe the gallery
     MANAGE_USERS = "manage_users"
@@ -28,7 +29,7 @@ class Permission(StrEnum):
 
 
 _VIEWER = frozenset({Permission.ACCOUNT, Permission.READ, Permission.RECOGNIZE})
-_OPERATOR = _VIEWER | {Permission.ENROLL, Permission.RUN_SESSIONS}
+_OPERATOR = _VIEWER | {Permission.ENROLL, Permission.RUN_SESSIONS, Permission.IMPORT}
 
 # The whole access policy. Each role includes the one above it in this table.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -40,6 +40,7 @@ class Target(StrEnum):
     SESSION = "session"
     WEB_SESSION = "web_session"
     GALLERY = "gallery"
+    IMPORT = "import"
 
 
 def audit_entry(

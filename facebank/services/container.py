@@ -19,10 +19,13 @@ from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.auth_setup import AuthServices, build_auth
 from facebank.services.exporter import Exporter
 from facebank.services.gallery import GalleryService
+from facebank.services.import_jobs import ImportJobService
+from facebank.services.importer import Importer
 from facebank.services.index_sync import IndexManager
 from facebank.services.recognition import RecognitionService
 from facebank.services.sessions import ManagerProbe, SessionService, build_session_service
 from facebank.store.db import make_engine, make_session_factory, migrate, pool_status
+from facebank.store.import_jobs import ImportJobsRepository
 from facebank.store.media import MediaStore
 from facebank.store.people import FaceRepository, PeopleRepository
 
@@ -49,6 +52,7 @@ class Services:
     metrics: Metrics
     sessions: SessionService  # live camera sessions (issue 5)
     exporter: Exporter  # the whole gallery as one archive (issue 11)
+    imports: ImportJobService  # bulk imports uploaded over HTTP (issue 11)
     sessions_probe: SessionsProbe = field(default_factory=NoSessions)
     _stop: threading.Event = field(default_factory=threading.Event)
     _snapshotter: threading.Thread | None = None
@@ -72,9 +76,11 @@ class Services:
             )
             self._follower.start()
         self.sessions.resume()  # after the index: resumed cameras recognise at once
+        self.imports.resume()  # after the media sweep: a resumed import's files are kept
 
     def close(self) -> None:
         self._stop.set()
+        self.imports.close()  # stops between photos; the job resumes at the next start
         self.sessions.close()  # before the executor: camera frames run on it
         self.executor.close()
         self.pipeline.observers.detach(self.metrics.pipeline)
@@ -136,6 +142,8 @@ def build_services(
         metrics.sessions,
         auth.audit,
     )
+    importer = Importer(settings, people, faces, media, auth.audit)
+    imports = ImportJobService(settings, ImportJobsRepository(sessions), importer, index.follow)
     services = Services(
         settings,
         engine,
@@ -150,6 +158,7 @@ def build_services(
         metrics=metrics,
         sessions=live_sessions,
         exporter=Exporter(sessions, media, pipeline.model_id),
+        imports=imports,
         sessions_probe=ManagerProbe(live_sessions.manager),
     )
     services.metrics.describe_build(pipeline.model_id)

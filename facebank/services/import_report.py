@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any, TextIO
 
 
 @dataclass(frozen=True)
@@ -64,16 +67,31 @@ class ImportSummary:
 REPORT_FORMATS = ("csv", "json")
 
 
+def report_body(summary: ImportSummary) -> dict[str, Any]:
+    """The JSON report: the counts plus every skipped photo or row."""
+    counts = {f.name: getattr(summary, f.name) for f in fields(summary) if f.name != "skipped"}
+    return {**counts, "skipped": [asdict(item) for item in summary.skipped]}
+
+
+def write_skipped_csv(skipped: Iterable[Skipped], handle: TextIO) -> None:
+    writer = csv.writer(handle)
+    writer.writerow([f.name for f in fields(Skipped)])
+    for item in skipped:
+        writer.writerow([item.person, item.photo, item.reason, item.detail])
+
+
+def skipped_csv(skipped: Iterable[Skipped]) -> str:
+    out = io.StringIO(newline="")
+    write_skipped_csv(skipped, out)
+    return out.getvalue()
+
+
 def write_report(summary: ImportSummary, path: Path, report_format: str) -> None:
     """CSV: one line per skipped photo. JSON: the counts plus the same list."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if report_format == "json":
-        counts = {f.name: getattr(summary, f.name) for f in fields(summary) if f.name != "skipped"}
-        body = {**counts, "skipped": [asdict(item) for item in summary.skipped]}
+        body = report_body(summary)
         path.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         return
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([f.name for f in fields(Skipped)])
-        for item in summary.skipped:
-            writer.writerow([item.person, item.photo, item.reason, item.detail])
+        write_skipped_csv(summary.skipped, handle)

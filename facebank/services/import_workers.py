@@ -11,7 +11,10 @@ database: the parent commits each person's faces in one transaction.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import signal
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -27,6 +30,9 @@ from facebank.store.people import NewFace
 # Jobs queued per worker: enough that no worker waits for the next photo, few enough that
 # an interrupted import has little done-but-uncommitted work.
 JOBS_PER_WORKER = 4
+# How often a worker checks that its parent still lives (a SIGKILLed parent leaves the
+# pool's workers waiting forever on its queue, each holding its models in memory).
+PARENT_CHECK_S = 1.0
 MISSING_FILE = "missing_file"
 IMAGE_INVALID = "image_invalid"
 
@@ -61,14 +67,22 @@ class _Worker:
 _worker: _Worker | None = None
 
 
-def _start_worker(settings: Settings, choice: FaceChoice) -> None:
+def _start_worker(settings: Settings, choice: FaceChoice, parent: int) -> None:
     global _worker
     # Ctrl-C reaches the whole process group; the parent decides how the import stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     pipeline = build_pipeline(settings.model_copy(update={"ort_threads": 1}), narrow_lanes=0)
     _worker = _Worker(
         pipeline, MediaStore(settings.media_dir), choice, settings.dominant_face_ratio
     )
+
+
+def _exit_with_parent(parent: int) -> None:
+    while True:
+        time.sleep(PARENT_CHECK_S)
+        if os.getppid() != parent:  # re-parented: the importer died without closing the pool
+            os._exit(1)
 
 
 def analyse_photo(job: PhotoJob) -> PhotoOutcome:
@@ -104,7 +118,7 @@ class PhotoWorkers:
             max_workers=self._count,
             mp_context=mp.get_context("spawn"),  # fresh interpreters: no inherited ORT state
             initializer=_start_worker,
-            initargs=(settings, choice),
+            initargs=(settings, choice, os.getpid()),
         )
 
     def analyse(self, jobs: Iterable[PhotoJob]) -> Iterator[PhotoOutcome]:

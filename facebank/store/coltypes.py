@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, String
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, Text
 from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -23,6 +23,9 @@ JsonType: TypeEngine[Any] = JSON().with_variant(postgresql.JSONB(), "postgresql"
 ExternalIdType: TypeEngine[str] = String(128).with_variant(
     mysql.VARCHAR(128, collation="utf8mb4_bin"), "mysql", "mariadb"
 )
+
+# Unbounded text: MySQL's TEXT stops at 64 KiB, so LONGTEXT there (an import's report).
+LongText: TypeEngine[str] = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
 
 
 def utcnow() -> datetime:

@@ -46,3 +46,8 @@ MODE_MAX = 8
 EVENT_ID_MAX = 40
 EVENT_TYPE_MAX = 32
 TEXT_MAX = 1000  # error texts and reasons, clipped to fit
+
+# import jobs
+IMPORT_STATE_MAX = 16
+IMPORT_SOURCE_KIND_MAX = 16
+FILENAME_MAX = 255

@@ -28,6 +28,7 @@ from facebank.store.coltypes import (
     ExternalIdType,
     IdType,
     JsonType,
+    LongText,
     UTCDateTime,
     utcnow,
 )
@@ -326,3 +327,49 @@ class WebSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+# --- import jobs (issue 11, migration 0005) ---------------------------------------------------
+
+
+class ImportJob(Base):
+    """A bulk import uploaded over HTTP, run in the background; its counts are the summary's."""
+
+    __tablename__ = "import_jobs"
+    __table_args__ = MYSQL_TABLE_OPTIONS
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    # ACTIVE_SLOT while queued or running, NULL afterwards: the unique index allows one
+    # active job per gallery (database) without a check-then-insert race (NULLs never collide).
+    active: Mapped[str | None] = mapped_column(
+        String(limits.IMPORT_STATE_MAX), unique=True, nullable=True
+    )
+    state: Mapped[str] = mapped_column(String(limits.IMPORT_STATE_MAX), nullable=False)
+    # Who created it (the actor of the people and faces it enrolls); no foreign key: a job
+    # stays history when its user or key is gone.
+    created_by_kind: Mapped[str] = mapped_column(String(limits.ACTOR_KIND_MAX), nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(IdType, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(limits.ACTOR_NAME_MAX), nullable=False)
+    source_kind: Mapped[str] = mapped_column(String(limits.IMPORT_SOURCE_KIND_MAX), nullable=False)
+    filename: Mapped[str] = mapped_column(String(limits.FILENAME_MAX), nullable=False)
+    # What a resumed run needs to read the source the same way: column map, face choice.
+    options: Mapped[dict[str, Any]] = mapped_column(JsonType, nullable=False, default=dict)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    people_total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    photos_total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    photos_done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    people_created: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    people_extended: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    people_unchanged: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    faces_added: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    photos_already: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    elapsed_s: Mapped[float] = mapped_column(Double, nullable=False, default=0.0)
+    warmup_s: Mapped[float] = mapped_column(Double, nullable=False, default=0.0)
+    # The finished job's report (import_report's JSON body), kept with the job.
+    report: Mapped[str | None] = mapped_column(LongText, nullable=True, deferred=True)
+    error: Mapped[str | None] = mapped_column(String(limits.TEXT_MAX), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -4,7 +4,9 @@ finds the row the call added to GET /api/v1/audit."""
 
 from __future__ import annotations
 
+import io
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -275,6 +277,22 @@ def replay_failed(w: Walk) -> Call:
     return Call(lambda: w.admin.post(f"{url}/replay-failed"), _on("replay", "session", sid))
 
 
+def create_import(w: Walk) -> Call:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zipped:
+        zipped.write(identity_photos()["fr_obama"][0], "Barack_Obama/1.jpg")
+    files = {"file": ("people.zip", buffer.getvalue(), "application/zip")}
+
+    def send() -> httpx.Response:
+        answer = w.admin.post("/api/v1/imports", files=files)
+        if answer.is_success:  # end the job within the case: its workers hold the models
+            job = f"/api/v1/imports/{answer.json()['id']}"
+            wait_until(lambda: w.admin.get(job).json()["state"] == "done", 240, "the import")
+        return answer
+
+    return Call(send, _created("import"))
+
+
 def compat_register(w: Walk) -> Call:
     body = {"username": "ada", "passwrd": PASSWORD}
     return Call(
@@ -333,6 +351,7 @@ RECIPES: dict[Route, Callable[[Walk], Call]] = {
     ("POST", "/api/v1/sessions/{session_id}/stop"): stop_session,
     ("POST", "/api/v1/sessions/{session_id}/events/{event_id}/replay"): replay_event,
     ("POST", "/api/v1/sessions/{session_id}/deliveries/replay-failed"): replay_failed,
+    ("POST", "/api/v1/imports"): create_import,
     ("POST", "/compat/register"): compat_register,
     ("POST", "/compat/add_embedding"): compat_add_embedding,
     ("PUT", "/compat/edit_embedding"): compat_edit_embedding,

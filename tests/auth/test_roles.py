@@ -41,7 +41,7 @@ def test_viewer_reads_and_recognizes_only() -> None:
 
 def test_operator_enrolls_and_runs_sessions_but_administers_nothing() -> None:
     operator = ROLE_PERMISSIONS[Role.OPERATOR]
-    assert {Permission.ENROLL, Permission.RUN_SESSIONS} <= operator
+    assert {Permission.ENROLL, Permission.RUN_SESSIONS, Permission.IMPORT} <= operator
     assert not operator & ADMIN_ONLY
 
 

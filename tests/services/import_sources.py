@@ -168,3 +168,14 @@ def every_identity_source(root: Path) -> Path:
         if not (source / identity).exists():
             _copy(identity, source / identity)
     return source
+
+
+def zip_folder(folder: Path, archive: Path, inside: str = "") -> Path:
+    """`folder`'s files in a zip, paths relative to it (under `inside/` when given)."""
+    import zipfile
+
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for path in sorted(folder.rglob("*")):
+            name = path.relative_to(folder).as_posix()
+            zipped.write(path, f"{inside}/{name}" if inside else name)
+    return archive
