@@ -39,7 +39,7 @@ PAGES: tuple[Page, ...] = (
     Page("sessions", "/ui/sessions", "Sessions", P.READ, "Sessions"),
     Page("new_session", "/ui/sessions/new", "Start a session", P.RUN_SESSIONS),
     Page("session", "/ui/sessions/{session_id:int}", "Session", P.READ),
-    Page("import", "/ui/import", "Import", P.ENROLL, "Import"),
+    Page("import", "/ui/import", "Import", P.IMPORT, "Import"),
     Page("users", "/ui/admin/users", "Users", P.MANAGE_USERS, "Admin"),
     Page("api_keys", "/ui/admin/keys", "API keys", P.MANAGE_API_KEYS, "Admin"),
     Page("audit", "/ui/admin/audit", "Audit log", P.READ_AUDIT, "Admin"),
