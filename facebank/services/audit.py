@@ -23,6 +23,7 @@ class Action(StrEnum):
     REVOKE = "revoke"
     REBUILD = "rebuild"
     REEMBED = "reembed"
+    RESTORE = "restore"
     START = "start"
     STOP = "stop"
     REPLAY = "replay"
@@ -36,6 +37,7 @@ class Target(StrEnum):
     USER = "user"
     API_KEY = "api_key"
     INDEX = "index"
+    GALLERY = "gallery"
     SESSION = "session"
     WEB_SESSION = "web_session"
 

@@ -13,7 +13,7 @@ import base64
 import hashlib
 import json
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -98,6 +98,15 @@ class Archive:
     def photo(self, media_ref: str, media_type: str) -> bytes:
         with zipfile.ZipFile(self.path) as archive:
             return archive.read(photo_entry(media_ref, media_type))
+
+    def photos(self, wanted: Iterable[tuple[str, str]]) -> Iterator[tuple[str, bytes | None]]:
+        """(media ref, bytes) of each wanted (media ref, media type), through one open zip;
+        None for a photo the archive lacks (the export found it missing from the media)."""
+        with zipfile.ZipFile(self.path) as archive:
+            names = set(archive.namelist())
+            for media_ref, media_type in wanted:
+                name = photo_entry(media_ref, media_type)
+                yield media_ref, archive.read(name) if name in names else None
 
 
 def is_archive(path: Path) -> bool:

@@ -1,0 +1,90 @@
+"""A real gallery imported from ../shared/faces, exported, and the ways to compare it with
+its restored copy: rows, and the answers of a running service for every shared photo."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from facebank.config import Settings
+from facebank.pipeline.pipeline import FacePipeline
+from facebank.services.container import Services, build_services
+from facebank.services.export_archive import read_archive
+from facebank.services.exporter import Exporter
+from facebank.services.import_report import ImportSummary
+from facebank.services.import_setup import open_importer, open_restorer
+from facebank.services.import_sources import read_source
+from facebank.services.restore import RestoreSummary
+from facebank.store.db import make_engine, make_session_factory
+from facebank.store.gallery_dump import GalleryDump, read_gallery
+from facebank.store.media import MediaStore
+from tests.conftest import identity_photos
+from tests.services.import_sources import ACTOR, folder_source, gallery
+
+
+def dump(settings: Settings) -> GalleryDump:
+    engine = make_engine(settings.effective_database_url)
+    try:
+        return read_gallery(make_session_factory(engine))
+    finally:
+        engine.dispose()
+
+
+def export(settings: Settings, model_id: str, dest: Path) -> Path:
+    engine = make_engine(settings.effective_database_url)
+    try:
+        exporter = Exporter(make_session_factory(engine), MediaStore(settings.media_dir), model_id)
+        with dest.open("wb") as stream:
+            exporter.write(stream)
+    finally:
+        engine.dispose()
+    return dest
+
+
+@contextmanager
+def imported_gallery(kind: str, root: Path) -> Iterator[Settings]:
+    """A gallery of `kind` holding folder_source's people, imported from the real photos."""
+    with gallery(kind, root / "data") as g:
+        with open_importer(g.settings) as importer:
+            importer.run(ACTOR, read_source(folder_source(root)), ImportSummary(), workers=1)
+        yield g.settings
+
+
+def restore(settings: Settings, model_id: str, archive: Path) -> RestoreSummary:
+    with open_restorer(settings, model_id) as (restorer, _):
+        return restorer.restore(ACTOR, read_archive(archive))
+
+
+def comparable(d: GalleryDump) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every column of every row, embeddings as bytes (drivers hand back bytes or memoryview)."""
+    faces = [{**f, "embedding": bytes(f["embedding"])} for f in d.faces]
+    return d.people, faces
+
+
+@contextmanager
+def serving(settings: Settings, pipeline: FacePipeline) -> Iterator[Services]:
+    services = build_services(settings, pipeline=pipeline)
+    try:
+        services.start()
+        yield services
+    finally:
+        services.close()
+
+
+def answers(services: Services) -> dict[str, list[Any]]:
+    """What recognize says for every shared photo: per face, each candidate's person id,
+    face id and score, and the match."""
+    said = {}
+    for identity, photos in identity_photos().items():
+        for photo in photos:
+            result = services.recognition.recognize(photo.read_bytes(), 5, None, 10)
+            said[f"{identity}/{photo.name}"] = [
+                (
+                    None if f.match is None else f.match.person.id,
+                    [(c.person.id, c.face_id, c.score) for c in f.candidates],
+                )
+                for f in result.faces
+            ]
+    return said
