@@ -60,8 +60,8 @@ def open_importer(settings: Settings) -> Iterator[Importer]:
 
 
 @contextmanager
-def open_restorer(settings: Settings, model_id: str) -> Iterator[tuple[Restorer, Importer]]:
-    """A Restorer for the running model `model_id`, and the Importer its re-embed path uses."""
+def open_restorer(settings: Settings, model_id: str) -> Iterator[Restorer]:
+    """A Restorer of archives into the settings' gallery, for the running model `model_id`."""
     with _opened(settings) as parts:
-        restorer = Restorer(parts.sessions, parts.media, parts.audit, model_id, settings.index_dir)
-        yield restorer, _importer(settings, parts)
+        importer = _importer(settings, parts)
+        yield Restorer(settings, parts.sessions, parts.media, parts.audit, importer, model_id)

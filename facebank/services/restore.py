@@ -20,20 +20,26 @@ again from the archive's photos through the Importer (see restore_reembed).
 
 from __future__ import annotations
 
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from facebank.auth.principal import Principal
+from facebank.config import Settings
 from facebank.errors import ArchiveInvalidError, GalleryNotEmptyError
 from facebank.services.audit import Action, AuditService, Target
 from facebank.services.export_archive import Archive
+from facebank.services.import_archive import remove, unpack
 from facebank.services.import_report import ImportSummary
+from facebank.services.importer import Importer, Progress
 from facebank.services.index_sync import IndexManager
+from facebank.services.photos import FaceChoice
+from facebank.services.restore_reembed import archive_source, check_resumable, unpack_limits
 from facebank.store.gallery_load import face_rows, gallery_ids, load_gallery, person_rows
 from facebank.store.media import MediaStore, media_ref
-from facebank.store.people import FaceRepository
+from facebank.store.people import FaceRepository, PeopleRepository
 from facebank.store.tx import SessionFactory
 
 RESTORED = "restored"  # the archive's rows as they are
@@ -67,21 +73,36 @@ class RestoreSummary:
 class Restorer:
     def __init__(
         self,
+        settings: Settings,
         sessions: SessionFactory,
         media: MediaStore,
         audit: AuditService,
+        importer: Importer,
         model_id: str,
-        index_dir: Path,
     ) -> None:
+        self._settings = settings
         self._sessions = sessions
         self._media = media
         self._audit = audit
+        self._importer = importer
         self._model_id = model_id
-        self._index_dir = index_dir
 
     @property
     def model_id(self) -> str:
         return self._model_id
+
+    def run(
+        self,
+        actor: Principal,
+        archive: Archive,
+        summary: ImportSummary,
+        workers: int,
+        progress: Progress | None = None,
+    ) -> RestoreSummary:
+        """The fast path when the archive is of the running model, else the re-embed path."""
+        if archive.model_id == self._model_id:
+            return self.restore(actor, archive)
+        return self.reembed(actor, archive, summary, workers, progress)
 
     def restore(self, actor: Principal, archive: Archive) -> RestoreSummary:
         """The fast path: the archive's rows as they are (its model must be the running one)."""
@@ -110,7 +131,34 @@ class Restorer:
         dim = _dim_of(faces, self._model_id)
         if dim is None:
             return 0
-        return IndexManager(faces, self._model_id, dim, self._index_dir).rebuild().index_size
+        index = IndexManager(faces, self._model_id, dim, self._settings.index_dir)
+        return index.rebuild().index_size
+
+    def reembed(
+        self,
+        actor: Principal,
+        archive: Archive,
+        summary: ImportSummary,
+        workers: int,
+        progress: Progress | None = None,
+    ) -> RestoreSummary:
+        """Enroll the archive's people again from its photos under the running model,
+        filling `summary` as an import does (so an interrupted caller has the skips)."""
+        started = time.monotonic()
+        work = Path(tempfile.mkdtemp(prefix=".restore-", dir=self._settings.data_dir))
+        try:
+            unpacked = unpack(archive.path, work, *unpack_limits(archive.path))
+            source = archive_source(archive, unpacked)
+            check_resumable(PeopleRepository(self._sessions), source)
+            self._importer.run(actor, source, summary, workers, FaceChoice.AUTO, progress)
+        finally:
+            remove(work)
+        result = RestoreSummary(REEMBEDDED, summary.people_created, summary.faces_added)
+        result.photos, result.imported = summary.photos_total, summary
+        result.index_size = self.build_index()
+        result.elapsed_s = time.monotonic() - started
+        self.record(actor, archive, result)
+        return result
 
     def record(self, actor: Principal, archive: Archive, summary: RestoreSummary) -> None:
         details: dict[str, Any] = {

@@ -8,10 +8,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from facebank.config import Settings
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.container import Services, build_services
-from facebank.services.export_archive import read_archive
+from facebank.services.export_archive import (
+    FACES,
+    PEOPLE,
+    ArchiveWriter,
+    encode_face,
+    photo_entry,
+    read_archive,
+)
 from facebank.services.exporter import Exporter
 from facebank.services.import_report import ImportSummary
 from facebank.services.import_setup import open_importer, open_restorer
@@ -53,8 +62,13 @@ def imported_gallery(kind: str, root: Path) -> Iterator[Settings]:
 
 
 def restore(settings: Settings, model_id: str, archive: Path) -> RestoreSummary:
-    with open_restorer(settings, model_id) as (restorer, _):
+    with open_restorer(settings, model_id) as restorer:
         return restorer.restore(ACTOR, read_archive(archive))
+
+
+def reembed(settings: Settings, model_id: str, archive: Path) -> RestoreSummary:
+    with open_restorer(settings, model_id) as restorer:
+        return restorer.run(ACTOR, read_archive(archive), ImportSummary(), workers=1)
 
 
 def comparable(d: GalleryDump) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -88,3 +102,24 @@ def answers(services: Services) -> dict[str, list[Any]]:
                 for f in result.faces
             ]
     return said
+
+
+def rewrite_archive(archive: Path, media: MediaStore, model_id: str, dest: Path) -> Path:
+    """The same people, faces and photos, as written by another model pack: `model_id` in
+    the manifest and on every face, and embeddings that are not the running model's (the
+    real ones negated: real values, useless under this model)."""
+    source = read_archive(archive)
+    with dest.open("wb") as stream:
+        writer = ArchiveWriter(stream, model_id)
+        writer.write_lines(PEOPLE, source.people, "people")
+        faces = [{**f, "model_id": model_id, "embedding": _negated(f["embedding"])}
+                 for f in source.faces]  # fmt: skip
+        writer.write_lines(FACES, (encode_face(f) for f in faces), "faces")
+        for ref, kind in sorted({(f["media_ref"], f["media_type"]) for f in faces}):
+            writer.write_photo(photo_entry(ref, kind), media.path(ref))
+        writer.close()
+    return dest
+
+
+def _negated(embedding: bytes) -> bytes:
+    return (-np.frombuffer(embedding, dtype="<f4")).astype("<f4").tobytes()

@@ -10,8 +10,11 @@ import pytest
 
 from facebank.errors import ArchiveInvalidError, GalleryNotEmptyError
 from facebank.pipeline.pipeline import FacePipeline
-from facebank.services.restore import ALREADY, RESTORED
+from facebank.services.restore import ALREADY, REEMBEDDED, RESTORED
+from facebank.store.gallery_dump import GalleryDump
+from facebank.store.media import MediaStore
 from facebank.store.people import PersonFields
+from tests.api.conftest import BACKENDS
 from tests.services.import_sources import gallery
 from tests.services.restore_helpers import (
     answers,
@@ -19,7 +22,9 @@ from tests.services.restore_helpers import (
     dump,
     export,
     imported_gallery,
+    reembed,
     restore,
+    rewrite_archive,
     serving,
 )
 
@@ -90,3 +95,36 @@ def test_a_corrupt_archive_is_refused_before_anything_is_written(
             restore(fresh.settings, model, broken)
         assert fresh.people_count() == 0
         assert not fresh.settings.media_dir.exists() or not any(fresh.settings.media_dir.iterdir())
+
+
+@pytest.mark.parametrize("target", BACKENDS)
+def test_an_archive_of_another_model_is_enrolled_again_from_its_photos(
+    target: str, tmp_path: Path, face_pipeline: FacePipeline
+) -> None:
+    model = face_pipeline.model_id
+    with imported_gallery("sqlite", tmp_path / "source") as original:
+        exported = export(original, model, tmp_path / "gallery.zip")
+        media = MediaStore(original.media_dir)
+        old = rewrite_archive(exported, media, "old-model-0123456789ab", tmp_path / "old.zip")
+        enrolled = dump(original)  # what enrolling these photos under the running model gives
+    with gallery(target, tmp_path / "restored") as fresh:
+        summary = reembed(fresh.settings, model, old)
+        assert (summary.mode, summary.people, summary.faces) == (REEMBEDDED, 4, 9)
+        assert summary.imported is not None and summary.imported.skipped == []
+        assert summary.index_size == 9
+        restored = dump(fresh.settings)
+        assert {f["model_id"] for f in restored.faces} == {model}
+        assert _by_photo(restored) == _by_photo(enrolled)
+        assert _fields(restored) == _fields(enrolled)
+
+        again = reembed(fresh.settings, model, old)  # continues an interrupted run: nothing left
+        assert (again.people, again.faces) == (0, 0)
+        assert again.imported is not None and again.imported.people_unchanged == 4
+
+
+def _by_photo(d: GalleryDump) -> dict[str, tuple[bytes, list[float], float]]:
+    return {f["media_ref"]: (bytes(f["embedding"]), f["box"], f["det_score"]) for f in d.faces}
+
+
+def _fields(d: GalleryDump) -> list[dict[str, object]]:
+    return sorted(({k: v for k, v in p.items() if k != "id"} for p in d.people), key=repr)
