@@ -180,7 +180,7 @@ class Restorer:
         }:
             return True
         raise GalleryNotEmptyError(
-            f"the gallery already has {len(people)} people: restore into an empty one",
+            f"the gallery already has people ({len(people)}): restore into an empty one",
             people=len(people),
         )
 

@@ -80,7 +80,7 @@ def load_gallery(
         existing = session.scalar(select(func.count()).select_from(_PEOPLE)) or 0
         if existing:
             raise GalleryNotEmptyError(
-                f"the gallery already has {existing} people: restore into an empty one",
+                f"the gallery already has people ({existing}): restore into an empty one",
                 people=int(existing),
             )
         connection = session.connection()
