@@ -10,6 +10,7 @@ read into the gallery.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
 import zipfile
@@ -40,7 +41,8 @@ def encode_face(face: dict[str, Any]) -> dict[str, Any]:
 
 
 def decode_face(face: dict[str, Any]) -> dict[str, Any]:
-    return {**face, "embedding": base64.b64decode(face["embedding"])}
+    # binascii straight away: b64decode's argument handling doubled the cost per face.
+    return {**face, "embedding": binascii.a2b_base64(face["embedding"])}
 
 
 class ArchiveWriter:

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from facebank.auth.principal import Principal
 from facebank.config import Settings
 from facebank.errors import ArchiveInvalidError, GalleryNotEmptyError
@@ -41,6 +43,7 @@ from facebank.store.gallery_load import face_rows, gallery_ids, load_gallery, pe
 from facebank.store.media import MediaStore, media_ref
 from facebank.store.people import FaceRepository, PeopleRepository
 from facebank.store.tx import SessionFactory
+from facebank.store.vectors import decode_embeddings
 
 RESTORED = "restored"  # the archive's rows as they are
 ALREADY = "already_restored"  # an earlier run committed them: nothing added
@@ -119,7 +122,7 @@ class Restorer:
             summary = RestoreSummary(RESTORED, len(people), len(faces))
             summary.photos, summary.photos_missing = self._copy_photos(archive)
             load_gallery(self._sessions, people, faces)
-        summary.index_size = self.build_index()
+        summary.index_size = self._index_from(archive)
         summary.elapsed_s = time.monotonic() - started
         self.record(actor, archive, summary)
         return summary
@@ -159,6 +162,20 @@ class Restorer:
         result.elapsed_s = time.monotonic() - started
         self.record(actor, archive, result)
         return result
+
+    def _index_from(self, archive: Archive) -> int:
+        """The index from the archive's own rows of the running model (checked against
+        the database by IndexManager.replace), without reading the embeddings back."""
+        ours = [f for f in archive.faces if f["model_id"] == self._model_id]
+        if not ours:
+            return self.build_index()
+        dim = int(ours[0]["dim"])
+        vectors = decode_embeddings([f["embedding"] for f in ours], [f["dim"] for f in ours])
+        face_ids = np.fromiter((f["id"] for f in ours), dtype=np.int64, count=len(ours))
+        person_ids = np.fromiter((f["person_id"] for f in ours), dtype=np.int64, count=len(ours))
+        index = IndexManager(FaceRepository(self._sessions), self._model_id, dim,
+                             self._settings.index_dir)  # fmt: skip
+        return index.replace(face_ids, person_ids, vectors).index_size
 
     def record(self, actor: Principal, archive: Archive, summary: RestoreSummary) -> None:
         details: dict[str, Any] = {

@@ -12,22 +12,26 @@ into multi-row INSERTs; sqlite3 reuses one prepared statement), never through th
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict
+from datetime import datetime
 from typing import Any, TypeVar
 
+import numpy as np
 from sqlalchemy import Connection, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from facebank.errors import GalleryNotEmptyError, ValidationFailedError
 from facebank.store.coltypes import utcnow
-from facebank.store.people import NewFace, PersonFields
+from facebank.store.gallery_dump import FACE_COLUMNS
+from facebank.store.limits import MEDIA_TYPE_MAX, MODEL_ID_MAX
+from facebank.store.people import PersonFields
 from facebank.store.tables import Face, Person
 from facebank.store.tx import SessionFactory, run_read, run_write
-from facebank.store.validation import is_storable_id
+from facebank.store.validation import check_media_ref, check_text_key, is_storable_id
 
 BATCH = 2000
 _PEOPLE = Person.__table__
 _FACES = Face.__table__
+_FACE_KEYS = frozenset(FACE_COLUMNS)
 T = TypeVar("T")
 
 
@@ -54,18 +58,52 @@ def person_rows(people: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def face_rows(faces: Sequence[dict[str, Any]], person_ids: set[int]) -> list[dict[str, Any]]:
-    """Dumped faces as insertable rows, each checked as a new face is (NewFace)."""
+    """Dumped faces as insertable rows. Each is checked for what NewFace checks, in bulk
+    where it can be (NewFace itself costs ~70 us a face: a third of the restore's time)."""
     now = utcnow()
-    rows = []
-    for face in faces:
-        person_id = _id(face.get("person_id"))
-        if person_id not in person_ids:
-            raise ValidationFailedError(f"face {face.get('id')} belongs to no person in the dump")
-        fields = {k: v for k, v in face.items() if k not in ("id", "person_id")}
-        checked = asdict(NewFace(**fields))
-        rows.append({"id": _id(face.get("id")), "person_id": person_id, **checked,
-                     "created_at": now})  # fmt: skip
+    rows = [_face_row(face, person_ids, now) for face in faces]
+    _check_numbers(rows)
     return rows
+
+
+def _face_row(face: dict[str, Any], person_ids: set[int], now: datetime) -> dict[str, Any]:
+    if face.keys() != _FACE_KEYS:
+        raise ValidationFailedError(f"face {face.get('id')}: columns {sorted(face)} unexpected")
+    row = {**face, "id": _id(face["id"]), "person_id": _id(face["person_id"]), "created_at": now}
+    if row["person_id"] not in person_ids:
+        raise ValidationFailedError(f"face {row['id']} belongs to no person in the dump")
+    check_text_key("model_id", row["model_id"], MODEL_ID_MAX)
+    check_text_key("media_type", row["media_type"], MEDIA_TYPE_MAX)
+    check_media_ref(row["media_ref"])
+    dim, embedding = row["dim"], row["embedding"]
+    bad_dim = type(dim) is not int or dim <= 0
+    if bad_dim or type(embedding) is not bytes or len(embedding) != 4 * dim:
+        raise ValidationFailedError(f"face {row['id']}: embedding is not dim float32 values")
+    for name in ("image_width", "image_height"):
+        if type(row[name]) is not int or row[name] <= 0:
+            raise ValidationFailedError(f"face {row['id']}: {name} must be a positive integer")
+    if not isinstance(row["quality"], dict):
+        raise ValidationFailedError(f"face {row['id']}: quality must be an object")
+    return row
+
+
+def _check_numbers(rows: list[dict[str, Any]]) -> None:
+    """Boxes, landmarks, scores and embeddings are finite numbers of the right shapes
+    (JSON parsers accept NaN, which PostgreSQL's JSONB and the index would not)."""
+    try:
+        boxes = np.array([r["box"] for r in rows], dtype=np.float64).reshape(len(rows), 4)
+        scores = np.array([r["det_score"] for r in rows], dtype=np.float64)
+        points = np.array([p for r in rows for p in r["landmarks"]], dtype=np.float64)
+        vectors = np.frombuffer(b"".join(r["embedding"] for r in rows), dtype="<f4")
+    except (ValueError, TypeError) as exc:
+        problem = f"faces: box, landmarks or det_score malformed ({exc})"
+        raise ValidationFailedError(problem) from exc
+    if points.size and points.shape[1:] != (2,):
+        raise ValidationFailedError("faces: landmarks must be [x, y] pairs")
+    for name, values in (("box", boxes), ("det_score", scores), ("landmarks", points),
+                         ("embedding", vectors)):  # fmt: skip
+        if not np.isfinite(values).all():
+            raise ValidationFailedError(f"faces: a {name} value is not finite")
 
 
 def load_gallery(
