@@ -17,9 +17,10 @@ from typing import Any, TypeVar
 
 import numpy as np
 from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from facebank.errors import GalleryNotEmptyError, ValidationFailedError
+from facebank.errors import ConflictError, GalleryNotEmptyError, ValidationFailedError
 from facebank.store.coltypes import utcnow
 from facebank.store.gallery_dump import FACE_COLUMNS
 from facebank.store.limits import MEDIA_TYPE_MAX, MODEL_ID_MAX
@@ -128,7 +129,13 @@ def load_gallery(
             connection.execute(insert(Face), chunk)
         _advance_sequences(connection)
 
-    run_write(session_factory, work)
+    try:
+        run_write(session_factory, work)
+    except IntegrityError as exc:  # rolled back: nothing of the dump went in
+        raise ConflictError(
+            f"nothing was restored: the rows conflict (a duplicate id or "
+            f"external id?): {exc.orig}"
+        ) from exc
 
 
 def _advance_sequences(connection: Connection) -> None:

@@ -104,16 +104,22 @@ def answers(services: Services) -> dict[str, list[Any]]:
     return said
 
 
-def rewrite_archive(archive: Path, media: MediaStore, model_id: str, dest: Path) -> Path:
+def rewrite_archive(
+    archive: Path, media: MediaStore, model_id: str, dest: Path, duplicate_last: bool = False
+) -> Path:
     """The same people, faces and photos, as written by another model pack: `model_id` in
     the manifest and on every face, and embeddings that are not the running model's (the
-    real ones negated: real values, useless under this model)."""
+    real ones negated: real values, useless under this model). `duplicate_last` gives the
+    last face the first one's id, which only the database refuses (with the running
+    model's id and embeddings kept, so the restore takes the fast path)."""
     source = read_archive(archive)
     with dest.open("wb") as stream:
         writer = ArchiveWriter(stream, model_id)
         writer.write_lines(PEOPLE, source.people, "people")
         faces = [{**f, "model_id": model_id, "embedding": _negated(f["embedding"])}
                  for f in source.faces]  # fmt: skip
+        if duplicate_last:
+            faces = [*source.faces[:-1], {**source.faces[-1], "id": source.faces[0]["id"]}]
         writer.write_lines(FACES, (encode_face(f) for f in faces), "faces")
         for ref, kind in sorted({(f["media_ref"], f["media_type"]) for f in faces}):
             writer.write_photo(photo_entry(ref, kind), media.path(ref))

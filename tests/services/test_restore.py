@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from facebank.errors import ArchiveInvalidError, GalleryNotEmptyError
+from facebank.errors import ArchiveInvalidError, ConflictError, GalleryNotEmptyError
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.restore import ALREADY, REEMBEDDED, RESTORED
 from facebank.store.gallery_dump import GalleryDump
@@ -70,6 +70,7 @@ def test_restoring_again_adds_nothing_and_another_gallery_is_refused(
         archive = export(original, model, tmp_path / "gallery.zip")
         with gallery("sqlite", tmp_path / "restored") as fresh:
             restore(fresh.settings, model, archive)
+            assert fresh.audit_rows() == 1  # one entry with the counts, not one per face
             again = restore(fresh.settings, model, archive)
             assert (again.mode, again.people, again.faces, again.index_size) == (ALREADY, 0, 0, 9)
             assert fresh.people_count() == 4
@@ -128,3 +129,20 @@ def _by_photo(d: GalleryDump) -> dict[str, tuple[bytes, list[float], float]]:
 
 def _fields(d: GalleryDump) -> list[dict[str, object]]:
     return sorted(({k: v for k, v in p.items() if k != "id"} for p in d.people), key=repr)
+
+
+def test_a_restore_failing_halfway_leaves_the_gallery_empty(
+    tmp_path: Path, face_pipeline: FacePipeline
+) -> None:
+    model = face_pipeline.model_id
+    with imported_gallery("sqlite", tmp_path / "source") as original:
+        good = export(original, model, tmp_path / "gallery.zip")
+        media = MediaStore(original.media_dir)
+        # The database refuses the last face (its id is taken), after every person went in.
+        bad = rewrite_archive(good, media, model, tmp_path / "bad.zip", duplicate_last=True)
+    with gallery("sqlite", tmp_path / "restored") as fresh:
+        with pytest.raises(ConflictError, match="nothing was restored"):
+            restore(fresh.settings, model, bad)
+        assert fresh.people_count() == 0
+        summary = restore(fresh.settings, model, good)  # so running again just restores
+        assert (summary.mode, summary.faces) == (RESTORED, 9)
