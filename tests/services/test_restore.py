@@ -10,10 +10,12 @@ import pytest
 
 from facebank.errors import ArchiveInvalidError, ConflictError, GalleryNotEmptyError
 from facebank.pipeline.pipeline import FacePipeline
+from facebank.services.index_sync import IndexManager
 from facebank.services.restore import ALREADY, REEMBEDDED, RESTORED
+from facebank.store.db import make_engine, make_session_factory
 from facebank.store.gallery_dump import GalleryDump
 from facebank.store.media import MediaStore
-from facebank.store.people import PersonFields
+from facebank.store.people import FaceRepository, PersonFields
 from tests.api.conftest import BACKENDS
 from tests.services.import_sources import gallery
 from tests.services.restore_helpers import (
@@ -146,3 +148,25 @@ def test_a_restore_failing_halfway_leaves_the_gallery_empty(
         assert fresh.people_count() == 0
         summary = restore(fresh.settings, model, good)  # so running again just restores
         assert (summary.mode, summary.faces) == (RESTORED, 9)
+
+
+def test_an_index_given_that_differs_from_the_database_is_rebuilt_instead(
+    tmp_path: Path, face_pipeline: FacePipeline
+) -> None:
+    model = face_pipeline.model_id
+    with imported_gallery("sqlite", tmp_path / "source") as original:
+        engine = make_engine(original.effective_database_url)
+        try:
+            faces = FaceRepository(make_session_factory(engine))
+            ids, people, vectors = faces.fetch_embeddings(faces.face_ids(model).tolist())
+            index = IndexManager(faces, model, vectors.shape[1], tmp_path / "index")
+            status = index.replace(ids[:-1], people[:-1], vectors[:-1])  # one face short
+            assert (status.last_sync_kind, status.index_size, status.consistent) == (
+                "rebuild", 9, True
+            )  # fmt: skip
+            status = index.replace(ids, people, vectors)
+            assert (status.last_sync_kind, status.index_size, status.consistent) == (
+                "replace", 9, True
+            )  # fmt: skip
+        finally:
+            engine.dispose()
