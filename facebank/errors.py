@@ -104,3 +104,10 @@ class ArchiveInvalidError(FacebankError):
     """An export archive that is truncated, corrupt (checksum mismatch) or of another format."""
 
     code = "archive_invalid"
+
+
+class GalleryNotEmptyError(ConflictError):
+    """A restore of an export archive into a gallery that already has people (a restore
+    keeps the archive's ids, so it only goes into an empty gallery)."""
+
+    code = "gallery_not_empty"

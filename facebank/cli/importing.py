@@ -28,11 +28,15 @@ BAR_WIDTH = 30
 def register(commands: Any) -> None:
     parser = commands.add_parser(
         "import",
-        help="enroll people in bulk from a folder per person, a CSV or JSON lines",
+        help="enroll people in bulk from a folder per person, a CSV or JSON lines, "
+        "or restore an export archive (.zip)",
         description="Safe to run again: people and photos already imported are skipped, "
-        "so an interrupted import continues where it stopped.",
+        "so an interrupted import continues where it stopped. An export archive is "
+        "restored into an empty gallery (re-embedded when it is of another model pack).",
     )
-    parser.add_argument("source", type=Path, help="a folder of <person>/<photo>, or .csv/.jsonl")
+    parser.add_argument(
+        "source", type=Path, help="a folder of <person>/<photo>, .csv/.jsonl, or an export .zip"
+    )
     parser.add_argument(
         "--map",
         action="append",
@@ -56,7 +60,13 @@ def register(commands: Any) -> None:
 
 
 def run_import(settings: Settings, args: argparse.Namespace) -> int:
+    from facebank.services.export_archive import is_archive
     from facebank.services.import_setup import open_importer
+
+    if is_archive(args.source):
+        from facebank.cli.restoring import run_restore
+
+        return run_restore(settings, args)
 
     summary = ImportSummary()
     report_format = args.report_format or ("json" if args.report.suffix == ".json" else "csv")

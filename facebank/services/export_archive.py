@@ -10,10 +10,11 @@ read into the gallery.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -40,7 +41,8 @@ def encode_face(face: dict[str, Any]) -> dict[str, Any]:
 
 
 def decode_face(face: dict[str, Any]) -> dict[str, Any]:
-    return {**face, "embedding": base64.b64decode(face["embedding"])}
+    # binascii straight away: b64decode's argument handling doubled the cost per face.
+    return {**face, "embedding": binascii.a2b_base64(face["embedding"])}
 
 
 class ArchiveWriter:
@@ -99,6 +101,15 @@ class Archive:
         with zipfile.ZipFile(self.path) as archive:
             return archive.read(photo_entry(media_ref, media_type))
 
+    def photos(self, wanted: Iterable[tuple[str, str]]) -> Iterator[tuple[str, bytes | None]]:
+        """(media ref, bytes) of each wanted (media ref, media type), through one open zip;
+        None for a photo the archive lacks (the export found it missing from the media)."""
+        with zipfile.ZipFile(self.path) as archive:
+            names = set(archive.namelist())
+            for media_ref, media_type in wanted:
+                name = photo_entry(media_ref, media_type)
+                yield media_ref, archive.read(name) if name in names else None
+
 
 def is_archive(path: Path) -> bool:
     return path.is_file() and path.suffix.lower() == ARCHIVE_SUFFIX
@@ -110,11 +121,13 @@ def read_archive(path: Path) -> Archive:
         with zipfile.ZipFile(path) as archive:
             manifest = json.loads(archive.read(MANIFEST))
             _check_manifest(manifest, set(archive.namelist()))
-            for name, expected in manifest["sha256"].items():
-                if _sha256(archive, name) != expected:
+            sums = manifest["sha256"]
+            for name, expected in sums.items():
+                # The rows are hashed below, on the very bytes that are parsed: read once.
+                if name not in (PEOPLE, FACES) and _sha256(archive, name) != expected:
                     raise ArchiveInvalidError(f"{path}: {name} does not match its checksum")
-            people = _lines(archive.read(PEOPLE))
-            faces = [decode_face(f) for f in _lines(archive.read(FACES))]
+            people = _lines(_checked(archive, PEOPLE, sums[PEOPLE], path))
+            faces = [decode_face(f) for f in _lines(_checked(archive, FACES, sums[FACES], path))]
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
         raise ArchiveInvalidError(f"{path}: not a readable facebank export ({exc})") from exc
     counts = manifest["counts"]
@@ -131,6 +144,13 @@ def _check_manifest(manifest: Any, names: set[str]) -> None:
     missing = set(manifest.get("sha256", {})) - names
     if missing or {PEOPLE, FACES} - set(manifest.get("sha256", {})):
         raise ArchiveInvalidError(f"archive is missing entries: {sorted(missing)[:5]}")
+
+
+def _checked(archive: zipfile.ZipFile, name: str, expected: str, path: Path) -> bytes:
+    data = archive.read(name)
+    if hashlib.sha256(data).hexdigest() != expected:
+        raise ArchiveInvalidError(f"{path}: {name} does not match its checksum")
+    return data
 
 
 def _sha256(archive: zipfile.ZipFile, name: str) -> str:

@@ -1,35 +1,67 @@
-"""Builds an Importer over the configured database and media, as the CLI needs it."""
+"""Builds an Importer (and a Restorer) over the configured database and media, as the CLI
+needs them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
 
 from facebank.auth.clock import system_clock
 from facebank.config import Settings
+from facebank.services.audit import AuditService
 from facebank.services.auth_setup import build_auth
 from facebank.services.importer import Importer
+from facebank.services.restore import Restorer
 from facebank.store.db import make_engine, make_session_factory, migrate
 from facebank.store.media import MediaStore
 from facebank.store.people import FaceRepository, PeopleRepository
+from facebank.store.tx import SessionFactory
+
+
+@dataclass(frozen=True)
+class _Parts:
+    sessions: SessionFactory
+    media: MediaStore
+    audit: AuditService
+
+
+@contextmanager
+def _opened(settings: Settings) -> Iterator[_Parts]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine: Engine = make_engine(settings.effective_database_url, pool_size=2, max_overflow=2)
+    try:
+        migrate(engine)
+        sessions = make_session_factory(engine)
+        audit = build_auth(settings, sessions, system_clock).audit
+        yield _Parts(sessions, MediaStore(settings.media_dir), audit)
+    finally:
+        engine.dispose()
+
+
+def _importer(settings: Settings, parts: _Parts) -> Importer:
+    return Importer(
+        settings,
+        PeopleRepository(parts.sessions),
+        FaceRepository(parts.sessions),
+        parts.media,
+        parts.audit,
+    )
 
 
 @contextmanager
 def open_importer(settings: Settings) -> Iterator[Importer]:
     """An Importer on the settings' database (migrated first) and media store. Only the
     parent process holds connections: the workers never touch the database."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.effective_database_url, pool_size=2, max_overflow=2)
-    try:
-        migrate(engine)
-        sessions = make_session_factory(engine)
-        audit = build_auth(settings, sessions, system_clock).audit
-        yield Importer(
-            settings,
-            PeopleRepository(sessions),
-            FaceRepository(sessions),
-            MediaStore(settings.media_dir),
-            audit,
-        )
-    finally:
-        engine.dispose()
+    with _opened(settings) as parts:
+        yield _importer(settings, parts)
+
+
+@contextmanager
+def open_restorer(settings: Settings, model_id: str) -> Iterator[Restorer]:
+    """A Restorer of archives into the settings' gallery, for the running model `model_id`."""
+    with _opened(settings) as parts:
+        importer = _importer(settings, parts)
+        yield Restorer(settings, parts.sessions, parts.media, parts.audit, importer, model_id)

@@ -61,8 +61,8 @@ def read_source(
 ) -> list[SourcePerson]:
     """Every person of `source`: a folder per person, or a CSV / JSON lines table.
 
-    Extension point: an export archive (issue 11 item 3) is one more branch here that
-    yields SourcePerson rows (or a restore path of its own); the importer does not change.
+    An export archive is not a source: `facebank import` restores it (services.restore),
+    and its re-embed path builds SourcePerson rows of its own (services.restore_reembed).
     """
     if source.is_dir():
         return list(_folder_people(source))
@@ -72,7 +72,7 @@ def read_source(
     if not source.exists():
         raise ValidationFailedError(f"{source} does not exist", field="source")
     raise ValidationFailedError(
-        f"{source}: not a folder, .csv, .jsonl or .ndjson (export archives are not supported yet)",
+        f"{source}: not a folder, .csv, .jsonl or .ndjson",
         field="source",
     )
 

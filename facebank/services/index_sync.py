@@ -114,6 +114,27 @@ class IndexManager:
             self._save_locked()
         return self.status()
 
+    def replace(
+        self, face_ids: NDArray[np.int64], person_ids: NDArray[np.int64],
+        vectors: NDArray[np.float32],
+    ) -> IndexStatus:  # fmt: skip
+        """Take the whole index from rows the caller has just written (a restore), sparing
+        the read back; it is checked against the database's face ids, and rebuilt from the
+        database instead when they differ. Saved either way."""
+        started = time.perf_counter()
+        with self._write_lock:
+            fresh = GalleryIndex(self._dim, self._model_id)
+            fresh.add(face_ids, person_ids, vectors)
+            if _same_ids(fresh.face_ids(), self._faces.face_ids(self._model_id)):
+                self._index = fresh
+                self._mark_sync("replace", started)
+            else:
+                log.warning("the given index differs from the database: rebuilding instead")
+                self._rebuild_locked()
+                self._mark_sync("rebuild", started)
+            self._save_locked()
+        return self.status()
+
     def add(self, face_ids: list[int], person_ids: list[int], vectors: NDArray[np.float32]) -> None:
         if not face_ids:
             return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import socket
 from pathlib import Path
 
@@ -29,3 +31,21 @@ def test_unreachable_server_exits_2_with_the_reason(
     assert code == 2
     assert url in err and "ClientConnectorError" in err
     assert not (tmp_path / "b.json").exists()
+
+
+def test_bench_restore_reports_the_rate_with_the_index_ready(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photos = tmp_path / "photos"
+    for identity in ("fr_biden", "fr_rose_leslie"):
+        shutil.copytree(PEOPLE / identity, photos / identity)
+    result = tmp_path / "restore.json"
+    code = main(
+        ["bench", "restore", "--faces", "250", "--faces-per-person", "4", "--photos",
+         str(photos), "--workers", "1", "--json", str(result)]
+    )  # fmt: skip
+    assert code == 0
+    measured = json.loads(result.read_text())
+    assert (measured["faces"], measured["people"], measured["index_size"]) == (250, 63, 250)
+    assert measured["photos"] == 4 and measured["faces_per_s"] > 0
+    assert json.loads(capsys.readouterr().out) == measured

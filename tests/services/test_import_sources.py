@@ -35,7 +35,7 @@ def test_unknown_fields_and_sources_are_refused(tmp_path: Path) -> None:
         read_source(table, {"nickname": "n"})
     archive = tmp_path / "export.tar"
     archive.write_bytes(b"")
-    with pytest.raises(ValidationFailedError, match="not supported yet"):
+    with pytest.raises(ValidationFailedError, match="not a folder"):
         read_source(archive)
     with pytest.raises(ValidationFailedError, match="does not exist"):
         read_source(tmp_path / "nowhere.csv")
