@@ -41,7 +41,6 @@ class Target(StrEnum):
     GALLERY = "gallery"
     SESSION = "session"
     WEB_SESSION = "web_session"
-    GALLERY = "gallery"
     IMPORT = "import"
 
 
