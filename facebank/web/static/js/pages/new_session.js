@@ -11,12 +11,14 @@ const roster = new Map(); // person id -> name, in the order picked
 
 // ---- cameras ----------------------------------------------------------------------------
 
+// The row's legend says "Camera n"; the labels repeat it for screen readers only.
 function cameraField(index, key, label, input) {
   const id = `camera-${index}-${key}`;
   input.id = id;
   input.setAttribute("aria-describedby", `${id}-error`);
   return h("div", { class: `field cam-${key}`, dataset: { field: `cameras.${index}.${key}` } },
-    h("label", { for: id, text: label }), input,
+    h("label", { for: id },
+      h("span", { class: "visually-hidden", text: `Camera ${index + 1} ` }), label), input,
     h("p", { class: "field-error", id: `${id}-error` }));
 }
 
@@ -45,13 +47,13 @@ function renumber() {
     const loop = h("input", { type: "checkbox", name: "loop" });
     loop.checked = Boolean(old.loop);
     replace(row.querySelector(".camera-fields"),
-      cameraField(i, "url", `Camera ${n} URL or path`,
+      cameraField(i, "url", "URL or path",
         h("input", { name: "url", required: true, value: old.url ?? "",
           placeholder: "rtsp://… , /path/video.mp4 or 0" })),
-      cameraField(i, "name", `Camera ${n} name`,
+      cameraField(i, "name", "Name",
         h("input", { name: "name", maxlength: 128, value: old.name ?? "",
           placeholder: `camera-${n}` })),
-      cameraField(i, "fps", `Camera ${n} fps`,
+      cameraField(i, "fps", "fps",
         h("input", { name: "fps", type: "number", min: 0, step: "any", value: old.fps ?? "",
           placeholder: "default" })),
       h("div", { class: "field cam-loop", dataset: { field: `cameras.${i}.loop` } },
