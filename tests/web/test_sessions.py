@@ -83,6 +83,14 @@ def start_session(ui: LiveUi, video: Path, key: str, hook: WebhookReceiver) -> i
     return ui.services.sessions.start(TESTS, request).record.id
 
 
+def fits_the_width(page: Page) -> None:
+    """Nothing sticks out sideways (the wide tables stack at phone width); then back to the
+    top, so a full-page shot does not draw the sticky top bar mid-page."""
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{overflow} px wider than the viewport"
+    page.evaluate("window.scrollTo(0, 0)")
+
+
 def expect_everybody_seen(page: Page) -> None:
     people = page.locator("#people")
     for label in ENROLLED:
@@ -131,7 +139,7 @@ def test_start_watch_and_stop_a_session_from_the_browser(
     page.get_by_role("button", name="Start session").click()
     expect(page.locator("#cameras-error")).to_contain_text("does not exist")
     expect(page.locator("#webhook-secret-error")).to_be_hidden()
-    page.evaluate("window.scrollTo(0, 0)")  # the alert scrolled into view under the top bar
+    fits_the_width(page)
     shoot(page, "new-session")
     page.get_by_label("Camera 1 URL or path").fill(str(scene_video))
     page.get_by_role("button", name="Start session").click()
@@ -152,6 +160,7 @@ def test_start_watch_and_stop_a_session_from_the_browser(
 
     deliveries = page.locator("#deliveries")
     expect(deliveries.locator('tr[data-status="delivered"]').first).to_be_visible()
+    fits_the_width(page)
     shoot(page, "session")
 
     # One delivery's attempts, then a replay of it.
@@ -178,6 +187,7 @@ def test_start_watch_and_stop_a_session_from_the_browser(
     expect(row.locator(".people-seen")).to_contain_text("3")
     for label in ENROLLED:
         expect(row).to_contain_text(label)
+    fits_the_width(page)
     shoot(page, "sessions")
 
 
@@ -196,12 +206,14 @@ def test_phone_watch_and_replay_all_failed(
     phone.get_by_role("button", name="Add camera").click()
     phone.get_by_label("Find people").fill("deepface")
     phone.get_by_role("button", name="Add deepface_id01 to the roster").click()
+    fits_the_width(phone)
     shoot(phone, "new-session")
 
     phone.goto(ui.url + "/ui/sessions")
     card = phone.locator(f'#active [data-session-id="{sid}"]')
     expect(card).to_contain_text("hall")
     expect(card).to_contain_text("running")
+    fits_the_width(phone)
     shoot(phone, "sessions")
     card.get_by_role("link", name="lab-7").click()
     expect(phone).to_have_url(f"{ui.url}/ui/sessions/{sid}")
@@ -214,6 +226,7 @@ def test_phone_watch_and_replay_all_failed(
     notice = phone.locator("#notices").get_by_text(re.compile(r"[1-9]\d* failed deliveries"))
     expect(notice).to_be_visible()
     expect(phone.locator('#deliveries tr[data-status="delivered"]').first).to_be_visible()
+    fits_the_width(phone)
     shoot(phone, "session")
 
     phone.get_by_role("button", name="Stop session").click()

@@ -44,3 +44,15 @@ export function recognitions(session) {
 
 export const sessionPath = (id) => `/api/v1/sessions/${encodeURIComponent(id)}`;
 export const sessionPage = (id) => `/ui/sessions/${encodeURIComponent(id)}`;
+
+// Each cell of the rows gets its column's heading as data-label: at phone width the
+// tables stack (sessions.css) and show the headings beside the values.
+export function labelled(tbody) {
+  const headings = [...tbody.closest("table").querySelectorAll("thead th")]
+    .map((th) => th.textContent.trim());
+  for (const row of tbody.rows) {
+    if (row.cells.length !== headings.length) continue; // a detail row spanning all columns
+    [...row.cells].forEach((cell, i) => { if (headings[i]) cell.dataset.label = headings[i]; });
+  }
+  return tbody;
+}

@@ -5,7 +5,9 @@ import { api } from "../api.js";
 import { $, h, replace, show } from "../dom.js";
 import { can, confirmAction, formatScore, formatTime, guarded, notify, param, showError }
   from "../ui.js";
-import { badge, duration, fps, personName, recognitions, sessionPath } from "../sessions_view.js";
+import {
+  badge, duration, fps, labelled, personName, recognitions, sessionPath,
+} from "../sessions_view.js";
 
 const id = param("sessionId");
 const base = sessionPath(id);
@@ -55,7 +57,7 @@ function renderSummary(s) {
 }
 
 function renderCameras(cameras) {
-  replace($("#cameras"), cameras.map((c) => h("tr", { dataset: { cameraId: c.id } },
+  labelled(replace($("#cameras"), cameras.map((c) => h("tr", { dataset: { cameraId: c.id } },
     h("th", { scope: "row" }, h("span", { text: c.name }),
       h("div", { class: "muted small mono url", text: c.url })),
     h("td", {}, badge(c.status)),
@@ -63,7 +65,7 @@ function renderCameras(cameras) {
     h("td", { class: "num", text: [c.frames_read, c.frames_processed, c.frames_dropped]
       .map((n) => n ?? "—").join(" / ") }),
     h("td", { class: "num", text: c.faces_embedded ?? "—" }),
-    h("td", { class: "small", text: c.last_error ?? "" }))));
+    h("td", { class: "small", text: c.last_error ?? "" })))));
 }
 
 // ---- people seen and evidence -----------------------------------------------------------
@@ -71,13 +73,13 @@ function renderCameras(cameras) {
 function faceCell(personId, name) {
   const url = faces.get(personId);
   return h("td", { class: "face-cell" }, url
-    ? h("img", { src: url, alt: `Face of ${name}`, width: 48, height: 48, loading: "lazy" })
+    ? h("img", { src: url, alt: `Face of ${name}`, width: 48, height: 48 })
     : h("span", { class: "face-none", "aria-hidden": "true" }));
 }
 
 function renderPeople() {
   const rows = [...people.values()].sort((a, b) => a.first_seen.localeCompare(b.first_seen));
-  replace($("#people"), rows.map((p) => {
+  labelled(replace($("#people"), rows.map((p) => {
     const name = personName(p);
     return h("tr", { dataset: { personId: p.person_id } },
       faceCell(p.person_id, name),
@@ -86,7 +88,7 @@ function renderPeople() {
       h("td", { text: formatTime(p.last_seen) }),
       h("td", { class: "num", text: p.sightings }),
       h("td", { class: "num", text: formatScore(p.best_score) }));
-  }));
+  })));
   show($("#people-empty"), people.size === 0);
 }
 
@@ -104,7 +106,7 @@ function evidenceItem(event) {
   const face = event.evidence?.face;
   const frame = event.evidence?.frame;
   const picture = face
-    ? h("img", { src: face, alt: `Face of ${name}`, width: 96, height: 96, loading: "lazy" })
+    ? h("img", { src: face, alt: `Face of ${name}`, width: 96, height: 96 })
     : h("span", { class: "face-none big", text: "no crop" });
   return h("li", { class: "evidence-card", dataset: { seq: event.seq } },
     frame ? h("button", { type: "button", class: "frame-link",
@@ -188,7 +190,7 @@ function deliveryRow(d) {
 
 async function loadDeliveries() {
   const page = await api.get(`${base}/deliveries`, { page: deliveryPage, page_size: DELIVERY_PAGE });
-  replace($("#deliveries"), page.items.map(deliveryRow));
+  labelled(replace($("#deliveries"), page.items.map(deliveryRow)));
   $("#deliveries-info").textContent = page.total
     ? `Page ${page.page} of ${page.pages} · ${page.total} deliveries` : "No deliveries yet.";
   $("#deliveries-prev").disabled = page.page <= 1;

@@ -4,7 +4,7 @@ import { api } from "../api.js";
 import { $, h, replace, show } from "../dom.js";
 import { busy, formatTime, guarded, showError } from "../ui.js";
 import {
-  badge, duration, fps, peopleLine, recognitions, sessionPage, sessionPath,
+  badge, duration, fps, labelled, peopleLine, recognitions, sessionPage, sessionPath,
 } from "../sessions_view.js";
 
 const PAGE_SIZE = 10;
@@ -65,9 +65,11 @@ async function loadPast() {
   const page = await api.get("/api/v1/sessions",
     { status: ["ended", "failed"], page: pastPage, page_size: PAGE_SIZE });
   const sessions = await withDetails(page.items);
-  replace(body, sessions.map(pastRow));
+  labelled(replace(body, sessions.map(pastRow)));
   busy(body, false);
   show($("#past-empty"), page.total === 0);
+  show($("#past-table"), page.total > 0);
+  show($("#past-pager"), page.pages > 1);
   $("#page-info").textContent = page.total
     ? `Page ${page.page} of ${page.pages} · ${page.total} sessions` : "";
   $("#prev").disabled = page.page <= 1;
