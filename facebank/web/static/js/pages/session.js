@@ -151,19 +151,29 @@ function attemptsRow(detail, cols) {
       : h("p", { class: "muted", text: "Not attempted yet." })));
 }
 
+const openAttempts = new Set(); // delivery ids whose attempts are shown (kept on reloads)
+
+async function showAttempts(row, deliveryId) {
+  const detail = await api.get(`${base}/deliveries/${deliveryId}`);
+  if (row.nextElementSibling?.classList.contains("attempts-row")) row.nextElementSibling.remove();
+  row.after(attemptsRow(detail, row.children.length));
+}
+
 function deliveryRow(d) {
   const actions = h("td", { class: "actions" });
-  const toggle = h("button", { type: "button", class: "link", "aria-expanded": "false",
-    text: `${d.attempts}`, "aria-label": `${d.attempts} attempts: show them` });
+  const open = openAttempts.has(d.id);
+  const toggle = h("button", { type: "button", class: "link", "aria-expanded": String(open),
+    text: `${d.attempts}`, "aria-label": `${d.attempts} attempts` });
   toggle.addEventListener("click", guarded(async () => {
     const row = toggle.closest("tr");
-    if (row.nextElementSibling?.classList.contains("attempts-row")) {
-      row.nextElementSibling.remove();
+    if (openAttempts.has(d.id)) {
+      openAttempts.delete(d.id);
+      if (row.nextElementSibling?.classList.contains("attempts-row")) row.nextElementSibling.remove();
       toggle.setAttribute("aria-expanded", "false");
       return;
     }
-    const detail = await api.get(`${base}/deliveries/${d.id}`);
-    row.after(attemptsRow(detail, row.children.length));
+    openAttempts.add(d.id);
+    await showAttempts(row, d.id);
     toggle.setAttribute("aria-expanded", "true");
   }, toggle));
   if (can("run_sessions")) {
@@ -190,7 +200,9 @@ function deliveryRow(d) {
 
 async function loadDeliveries() {
   const page = await api.get(`${base}/deliveries`, { page: deliveryPage, page_size: DELIVERY_PAGE });
-  labelled(replace($("#deliveries"), page.items.map(deliveryRow)));
+  const body = labelled(replace($("#deliveries"), page.items.map(deliveryRow)));
+  await Promise.all([...body.rows].filter((row) => openAttempts.has(Number(row.dataset.deliveryId)))
+    .map((row) => showAttempts(row, Number(row.dataset.deliveryId))));
   $("#deliveries-info").textContent = page.total
     ? `Page ${page.page} of ${page.pages} · ${page.total} deliveries` : "No deliveries yet.";
   $("#deliveries-prev").disabled = page.page <= 1;
