@@ -33,6 +33,7 @@ RETRY_FOR_S = 2.0
 # Only a hang reaches this: the footage loops until everybody in it was recognised, which
 # on a loaded 2-core machine takes a few loops.
 SEEN_MS = 150_000
+XSS_KEY = "<img src=x onerror=alert(1)>"
 
 
 @pytest.fixture(scope="module")
@@ -265,15 +266,18 @@ def test_a_viewer_watches_without_controls(
 ) -> None:
     ui.user("vera", Role.VIEWER)
     enroll(ui, scene)
-    sid = start_session(ui, scene_video, "hall-3", receiver)
+    sid = start_session(ui, scene_video, XSS_KEY, receiver)
     sign_in(page, ui.url, "vera")
 
     page.goto(ui.url + "/ui/sessions")
-    expect(page.locator(f'#active [data-session-id="{sid}"]')).to_contain_text("hall-3")
+    card = page.locator(f'#active [data-session-id="{sid}"]')
+    expect(card.get_by_role("link", name=XSS_KEY)).to_be_visible()  # shown as the text it is
+    expect(card.locator("img")).to_have_count(0)
     expect(page.get_by_role("link", name="Start a session")).to_have_count(0)
 
     page.goto(f"{ui.url}/ui/sessions/{sid}")
     expect(page.locator("#live")).to_have_text("Live")
+    expect(page.locator("#session-key")).to_have_text(XSS_KEY)
     expect(page.locator('#deliveries tr[data-status="delivered"]').first).to_be_visible()
     expect(page.locator("#people")).to_contain_text(ENROLLED[0], timeout=SEEN_MS)
     for name in ("Stop session", "Replay all failed", re.compile("^Replay ")):

@@ -207,6 +207,8 @@ async function loadDeliveries() {
     ? `Page ${page.page} of ${page.pages} · ${page.total} deliveries` : "No deliveries yet.";
   $("#deliveries-prev").disabled = page.page <= 1;
   $("#deliveries-next").disabled = page.page >= page.pages;
+  show($("#deliveries-prev"), page.pages > 1);
+  show($("#deliveries-next"), page.pages > 1);
 }
 
 function renderWebhook(s) {
