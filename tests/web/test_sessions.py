@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -134,6 +135,9 @@ def test_start_watch_and_stop_a_session_from_the_browser(
     chips = page.locator("#roster-chips")
     for label in ENROLLED:
         expect(chips).to_contain_text(label)
+    page.get_by_label("Threshold").fill("0.3")
+    ends = (datetime.now().astimezone() + timedelta(hours=2)).replace(second=0, microsecond=0)
+    page.get_by_label("End time").fill(ends.strftime("%Y-%m-%dT%H:%M"))  # the browser's local time
     page.get_by_label("Webhook URL").fill(receiver.url)
     page.get_by_label("Webhook secret").fill("short")
 
@@ -157,6 +161,10 @@ def test_start_watch_and_stop_a_session_from_the_browser(
     page.evaluate("window.sameDocument = true")
     expect(page.locator("#live")).to_have_text("Live")
     expect(page.locator("#session-key")).to_have_text("room-101")
+    expect(page.locator('[data-stat="threshold"]')).to_contain_text("0.300")
+    expect(page.locator('[data-stat="roster"]')).to_contain_text(f"{len(ENROLLED)} people")
+    sid = int(page.url.rsplit("/", 1)[1])
+    assert ui.services.sessions.get(sid).record.ends_at == ends
     expect(page.locator("#cameras")).to_contain_text("running")
     expect_everybody_seen(page)
     face = page.locator("#people img").first
@@ -228,6 +236,9 @@ def test_phone_watch_and_replay_all_failed(
     phone.get_by_role("button", name="Add camera").click()
     phone.get_by_label("Find people").fill("deepface")
     phone.get_by_role("button", name="Add deepface_id01 to the roster").click()
+    expect(phone.get_by_label("Cooldown per person (s)")).to_be_hidden()
+    phone.get_by_label("Mode").select_option("every")
+    phone.get_by_label("Cooldown per person (s)").fill("30")
     fits_the_width(phone)
     shoot(phone, "new-session")
 
