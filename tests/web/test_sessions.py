@@ -298,6 +298,10 @@ def test_a_viewer_watches_without_controls(
     ui.services.sessions.stop(TESTS, sid)
     expect(page.locator("#session-status")).to_have_text("ended")
 
+    page.goto(f"{ui.url}/ui/sessions/{sid + 1000}")
+    expect(page.locator("#live")).to_have_text("There is no such session.")
+    expect(page.locator("#notices")).to_contain_text("not found")
+
     forced = page.goto(ui.url + "/ui/sessions/new")
     assert forced is not None and forced.status == 403
     expect(page.get_by_role("alert")).to_contain_text("run_sessions")

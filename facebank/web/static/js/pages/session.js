@@ -252,18 +252,22 @@ function connect() {
   stream.addEventListener("recognition", (e) => { seen(e); onRecognition(JSON.parse(e.data)); });
   for (const type of ["session.started", "session.camera_failed", "session.camera_recovered",
     "session.ended", "session.failed"]) stream.addEventListener(type, seen);
-  stream.addEventListener("end", async () => {
+  stream.addEventListener("end", () => {
     ended = true;
     stream.close();
     setLive("The session is over: this is its summary.");
-    render(await api.get(base));
+    api.get(base).then(render, showError); // the final numbers, once the cameras wrote them
   });
   stream.addEventListener("error", () => {
     if (ended) return;
     if (stream.readyState === EventSource.CLOSED) {
       // Refused (signed out, gone): the API call says why (a 401 goes to sign-in).
       setLive("Disconnected; trying again…", "off");
-      api.get(base).then(render, showError).finally(() => setTimeout(connect, RETRY_MS));
+      api.get(base).then((s) => { render(s); setTimeout(connect, RETRY_MS); }, (err) => {
+        showError(err);
+        if (err.status === 404) setLive("There is no such session.", "off");
+        else setTimeout(connect, RETRY_MS);
+      });
     } else {
       setLive("Reconnecting…", "off");
     }
