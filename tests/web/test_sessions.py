@@ -262,6 +262,7 @@ def test_phone_watch_and_replay_all_failed(
     delivered = phone.locator('#deliveries tr[data-status="delivered"]')
     expect(delivered).to_have_count(deliveries)
     expect(phone.get_by_role("button", name="Replay all failed")).to_be_disabled()
+    phone.locator("#notices").get_by_role("button", name="Dismiss").click()  # off the shot
     fits_the_width(phone)
     shoot(phone, "session")
 
