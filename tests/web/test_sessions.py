@@ -239,8 +239,18 @@ def test_phone_watch_and_replay_all_failed(
     expect(phone.get_by_label("Cooldown per person (s)")).to_be_hidden()
     phone.get_by_label("Mode").select_option("every")
     phone.get_by_label("Cooldown per person (s)").fill("30")
+    phone.get_by_label("Key").fill("lab-7")
+    # The empty second camera is refused on its own row...
+    phone.get_by_role("button", name="Start session").click()
+    expect(phone.locator("#camera-1-url-error")).to_contain_text("at least 1 character")
+    expect(phone.get_by_label("Camera 2 URL or path")).to_have_attribute("aria-invalid", "true")
     fits_the_width(phone)
     shoot(phone, "new-session")
+    # ...and, without it, the key still taken by the running session.
+    phone.get_by_role("button", name="Remove camera 2").click()
+    phone.get_by_role("button", name="Start session").click()
+    expect(phone.locator("#key-error")).to_contain_text("lab-7")
+    expect(phone.locator("#camera-1-url-error")).to_have_count(0)
 
     phone.goto(ui.url + "/ui/sessions")
     card = phone.locator(f'#active [data-session-id="{sid}"]')
