@@ -21,6 +21,7 @@ from facebank.services.photos import FaceChoice, Photo
 from facebank.services.sessions import CameraIn, SessionStart, WebhookIn
 from facebank.store.people import PersonFields
 from tests.api.conftest import running_services
+from tests.e2e.server import free_port
 from tests.sessions.conftest import FAST, SECRET
 from tests.sessions.scene import ABSENT, ENROLLED, STRANGER, Scene, build_scene
 from tests.waiting import wait_until
@@ -316,3 +317,31 @@ def test_a_viewer_watches_without_controls(
     forced = page.goto(ui.url + "/ui/sessions/new")
     assert forced is not None and forced.status == 403
     expect(page.get_by_role("alert")).to_contain_text("run_sessions")
+
+
+def test_a_camera_that_cannot_be_reached_fails_the_session_on_the_page(
+    ui: LiveUi, page: Page, scene: Scene,
+) -> None:
+    ui.user("olga", Role.OPERATOR)
+    enroll(ui, scene)
+    dead = f"http://127.0.0.1:{free_port()}/stream.mjpg"  # nothing listens there
+    request = SessionStart(key="gate-2", cameras=[CameraIn(url=dead, name="gate")])
+    sid = ui.services.sessions.start(TESTS, request).record.id
+    sign_in(page, ui.url, "olga")
+
+    page.goto(f"{ui.url}/ui/sessions/{sid}")
+    # Retried with backoff (FAST: twice), then failed; with every camera gone, the session.
+    expect(page.locator("#session-status")).to_have_text("failed", timeout=30_000)
+    camera = page.locator('#cameras tr[data-camera-id]', has_text="gate")
+    # Its cameras are stopped with the session; the error stays on the row and in the reason.
+    expect(camera.locator('[data-status="stopped"]')).to_be_visible()
+    expect(camera).to_contain_text("cannot open the camera")
+    expect(page.locator("#reason")).to_contain_text("every camera failed")
+    expect(page.locator("#reason")).to_have_class(re.compile("error"))
+    expect(page.get_by_role("button", name="Stop session")).to_be_hidden()
+
+    page.goto(ui.url + "/ui/sessions")
+    row = page.locator("#past tr", has_text="gate-2")
+    expect(row.locator('[data-status="failed"]')).to_be_visible()
+    expect(row).to_contain_text("every camera failed")
+    expect(row).to_contain_text("nobody")
