@@ -320,10 +320,10 @@ def test_a_viewer_watches_without_controls(
 
 
 def test_a_camera_that_cannot_be_reached_fails_the_session_on_the_page(
-    ui: LiveUi, page: Page, scene: Scene,
+    ui: LiveUi, page: Page,
 ) -> None:
+    ui.user("ada", Role.ADMIN)
     ui.user("olga", Role.OPERATOR)
-    enroll(ui, scene)
     dead = f"http://127.0.0.1:{free_port()}/stream.mjpg"  # nothing listens there
     request = SessionStart(key="gate-2", cameras=[CameraIn(url=dead, name="gate")])
     sid = ui.services.sessions.start(TESTS, request).record.id
@@ -339,6 +339,9 @@ def test_a_camera_that_cannot_be_reached_fails_the_session_on_the_page(
     expect(page.locator("#reason")).to_contain_text("every camera failed")
     expect(page.locator("#reason")).to_have_class(re.compile("error"))
     expect(page.get_by_role("button", name="Stop session")).to_be_hidden()
+    timeline = page.locator("#timeline")
+    for text in ("started", "gate failed: cannot open the camera", "failed: every camera"):
+        expect(timeline).to_contain_text(text)
 
     page.goto(ui.url + "/ui/sessions")
     row = page.locator("#past tr", has_text="gate-2")

@@ -139,6 +139,26 @@ function onRecognition(event) {
   if (session) renderSummary(session);
 }
 
+// ---- session and camera events -----------------------------------------------------------
+
+const TIMELINE_SHOWN = 20;
+const DESCRIBE = {
+  "session.started": () => "started",
+  "session.camera_failed": (d) => `camera ${d.camera.name} failed: ${d.error ?? "no reason given"}`,
+  "session.camera_recovered": (d) => `camera ${d.camera.name} recovered`,
+  "session.ended": (d) => `ended: ${d.reason ?? ""}`,
+  "session.failed": (d) => `failed: ${d.reason ?? ""}`,
+};
+
+function onSessionEvent(event) {
+  const list = $("#timeline");
+  if (list.querySelector(`[data-seq="${event.seq}"]`)) return;
+  list.prepend(h("li", { dataset: { seq: event.seq, type: event.type } },
+    h("time", { datetime: event.created_at, text: formatTime(event.created_at) }), " ",
+    DESCRIBE[event.type]?.(event.data) ?? event.type));
+  while (list.children.length > TIMELINE_SHOWN) list.lastElementChild.remove();
+}
+
 // ---- webhook deliveries -----------------------------------------------------------------
 
 function attemptsRow(detail, cols) {
@@ -250,8 +270,9 @@ function connect() {
   stream.addEventListener("open", () => setLive("Live", "on"));
   stream.addEventListener("status", (e) => render(JSON.parse(e.data)));
   stream.addEventListener("recognition", (e) => { seen(e); onRecognition(JSON.parse(e.data)); });
-  for (const type of ["session.started", "session.camera_failed", "session.camera_recovered",
-    "session.ended", "session.failed"]) stream.addEventListener(type, seen);
+  for (const type of Object.keys(DESCRIBE)) {
+    stream.addEventListener(type, (e) => { seen(e); onSessionEvent(JSON.parse(e.data)); });
+  }
   stream.addEventListener("end", () => {
     ended = true;
     stream.close();
