@@ -6,7 +6,7 @@ store's field types. Every write takes the acting principal and leaves an audit 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -161,9 +161,9 @@ class SessionService:
         return self.get(record.id)
 
     def search(
-        self, status: SessionStatus | None, key: str | None, offset: int, limit: int
+        self, statuses: Collection[SessionStatus], key: str | None, offset: int, limit: int
     ) -> Page[SessionRecord]:
-        return self._sessions.search(status, key, offset, limit)
+        return self._sessions.search(statuses, key, offset, limit)
 
     def get(self, session_id: int) -> SessionView:
         record = self._sessions.get(session_id)

@@ -424,12 +424,12 @@ class SessionRepository:
         return run_read(self._sessions, lambda s: load_session(s, _get(s, session_id)))
 
     def search(
-        self, status: SessionStatus | None, key: str | None, offset: int, limit: int
+        self, statuses: Collection[SessionStatus], key: str | None, offset: int, limit: int
     ) -> Page[SessionRecord]:
-        """Newest first."""
-        conditions = []
-        if status is not None:
-            conditions.append(LiveSession.status == status)
+        """Newest first; any of `statuses` (none given: every status)."""
+        conditions: list[ColumnElement[bool]] = []
+        if statuses:
+            conditions.append(LiveSession.status.in_(sorted(statuses)))
         if key is not None:
             conditions.append(LiveSession.key == key)
 

@@ -48,12 +48,15 @@ def start_session(
 def list_sessions(
     sessions: SessionsDep,
     _: Reader,
-    status_: Annotated[SessionStatus | None, Query(alias="status")] = None,
+    status_: Annotated[
+        list[SessionStatus] | None,
+        Query(alias="status", description="any of these (repeat it: ended and failed = past)"),
+    ] = None,
     key: Annotated[str | None, Query(max_length=KEY_MAX)] = None,
     page: PageNumber = 1,
     page_size: PageSize = 50,
 ) -> out.SessionsPage:
-    result = sessions.search(status_, key, offset(page, page_size), page_size)
+    result = sessions.search(set(status_ or ()), key, offset(page, page_size), page_size)
     return page_out(out.SessionsPage, result, page, page_size)
 
 
