@@ -24,11 +24,9 @@ import numpy as np
 from facebank.auth.principal import system_principal
 from facebank.config import Settings
 from facebank.services.export_archive import (
-    FACES,
     PEOPLE,
     Archive,
     ArchiveWriter,
-    encode_face,
     photo_entry,
     read_archive,
 )
@@ -119,7 +117,7 @@ def _replicated(
     with dest.open("wb") as stream:
         writer = ArchiveWriter(stream, real.model_id)
         writer.write_lines(PEOPLE, people, "people")
-        writer.write_lines(FACES, _faces(real, faces, per_person), "faces")
+        writer.write_faces(list(_faces(real, faces, per_person)))
         for ref, kind in sorted({(f["media_ref"], f["media_type"]) for f in real.faces}):
             writer.write_photo(photo_entry(ref, kind), media.path(ref))
         writer.close()
@@ -135,4 +133,4 @@ def _faces(real: Archive, faces: int, per_person: int) -> Iterator[dict[str, Any
         nudged = vector + rng.normal(0.0, NOISE, vector.size).astype(np.float32)
         nudged /= np.linalg.norm(nudged)
         face = {**template, "id": i + 1, "person_id": i // per_person + 1}
-        yield encode_face({**face, "embedding": nudged.astype("<f4").tobytes()})
+        yield {**face, "embedding": nudged.astype("<f4").tobytes()}

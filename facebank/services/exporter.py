@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import IO
 
 from facebank.services.export_archive import (
-    FACES,
     PEOPLE,
     ArchiveWriter,
-    encode_face,
     photo_entry,
 )
 from facebank.store.gallery_dump import read_gallery
@@ -27,7 +25,7 @@ class Exporter:
         dump = read_gallery(self._sessions)
         writer = ArchiveWriter(stream, self._model_id)
         writer.write_lines(PEOPLE, dump.people, "people")
-        writer.write_lines(FACES, (encode_face(f) for f in dump.faces), "faces")
+        writer.write_faces(dump.faces)
         written: set[str] = set()
         for face in dump.faces:
             name = photo_entry(face["media_ref"], face["media_type"])

@@ -14,10 +14,8 @@ from facebank.config import Settings
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.container import Services, build_services
 from facebank.services.export_archive import (
-    FACES,
     PEOPLE,
     ArchiveWriter,
-    encode_face,
     photo_entry,
     read_archive,
 )
@@ -120,7 +118,7 @@ def rewrite_archive(
                  for f in source.faces]  # fmt: skip
         if duplicate_last:
             faces = [*source.faces[:-1], {**source.faces[-1], "id": source.faces[0]["id"]}]
-        writer.write_lines(FACES, (encode_face(f) for f in faces), "faces")
+        writer.write_faces(faces)
         for ref, kind in sorted({(f["media_ref"], f["media_type"]) for f in faces}):
             writer.write_photo(photo_entry(ref, kind), media.path(ref))
         writer.close()

@@ -3,13 +3,23 @@ database holds comes back out of the archive, and a damaged archive is refused."
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from facebank.errors import ArchiveInvalidError
-from facebank.services.export_archive import FACES, MANIFEST, read_archive
+from facebank.services.export_archive import (
+    EMBEDDINGS,
+    FACES,
+    FORMAT_VERSION,
+    MANIFEST,
+    read_archive,
+)
 from facebank.services.exporter import Exporter
 from facebank.services.import_report import ImportSummary
 from facebank.services.import_setup import open_importer
@@ -87,3 +97,53 @@ def test_a_damaged_archive_is_refused(tmp_path: Path) -> None:
                 out.writestr(name, src.read(name))
     with pytest.raises(ArchiveInvalidError):
         read_archive(unmanifested)
+
+
+def _rewritten(good: Path, dest: Path, change: Callable[[dict[str, bytes]], None]) -> Path:
+    """`good`'s entries, changed by `change`, under a manifest whose checksums match."""
+    with zipfile.ZipFile(good) as src:
+        entries = {name: src.read(name) for name in src.namelist()}
+    manifest = json.loads(entries.pop(MANIFEST))
+    change(entries)
+    manifest["sha256"] = {name: hashlib.sha256(body).hexdigest() for name, body in entries.items()}
+    if EMBEDDINGS not in entries:
+        manifest["format_version"] = 1
+    with zipfile.ZipFile(dest, "w") as out:
+        for name, body in entries.items():
+            out.writestr(name, body)
+        out.writestr(MANIFEST, json.dumps(manifest))
+    return dest
+
+
+def test_format_1_archives_are_still_read_and_stray_embedding_bytes_refused(
+    tmp_path: Path,
+) -> None:
+    with gallery("sqlite", tmp_path / "data") as g:
+        with open_importer(g.settings) as importer:
+            importer.run(ACTOR, read_source(folder_source(tmp_path)), ImportSummary(), workers=1)
+        good = tmp_path / "good.zip"
+        export(g.settings.effective_database_url, g.settings.media_dir, good)
+    current = read_archive(good)
+    assert current.manifest["format_version"] == FORMAT_VERSION == 2
+
+    def as_format_1(entries: dict[str, bytes]) -> None:
+        # Format 1 kept each embedding in its face's line, as base64.
+        rows = [{**f, "embedding": base64.b64encode(f["embedding"]).decode()}
+                for f in current.faces]  # fmt: skip
+        entries[FACES] = b"".join(json.dumps(r).encode() + b"\n" for r in rows)
+        del entries[EMBEDDINGS]
+
+    old = read_archive(_rewritten(good, tmp_path / "v1.zip", as_format_1))
+    assert old.faces == current.faces and old.people == current.people
+
+    def stray_bytes(entries: dict[str, bytes]) -> None:
+        entries[EMBEDDINGS] += b"\0" * 4
+
+    with pytest.raises(ArchiveInvalidError, match="no face claims"):
+        read_archive(_rewritten(good, tmp_path / "stray.zip", stray_bytes))
+
+    def short(entries: dict[str, bytes]) -> None:
+        entries[EMBEDDINGS] = entries[EMBEDDINGS][:-4]
+
+    with pytest.raises(ArchiveInvalidError, match="not in the archive"):
+        read_archive(_rewritten(good, tmp_path / "short.zip", short))
