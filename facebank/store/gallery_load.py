@@ -5,18 +5,22 @@ People and faces keep their ids, so a restored gallery answers exactly as the on
 inside the same write transaction; the load is then all or nothing: a crash or Ctrl-C
 before the commit leaves the gallery empty, so running it again starts over cleanly.
 
-Rows go in with Core executemany, BATCH rows per statement (psycopg and pymysql turn those
-into multi-row INSERTs; sqlite3 reuses one prepared statement), never through the ORM.
+Rows go in through the driver's executemany, BATCH rows per call (pymysql turns those into
+multi-row INSERTs, psycopg pipelines them, sqlite3 reuses one prepared statement): the
+statement is compiled once by SQLAlchemy for the dialect, and each value is converted by
+its column type's own bind processor, except JSON, which orjson writes (same JSON, a
+fraction of the cost) — SQLAlchemy's per-row parameter handling was most of the load.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 import numpy as np
-from sqlalchemy import Connection, func, insert, select, text
+import orjson
+from sqlalchemy import JSON, Connection, Table, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,8 +34,8 @@ from facebank.store.tx import SessionFactory, run_read, run_write
 from facebank.store.validation import check_media_ref, check_text_key, is_storable_id
 
 BATCH = 2000
-_PEOPLE = Person.__table__
-_FACES = Face.__table__
+_PEOPLE: Table = Person.__table__  # type: ignore[assignment]  # declared as a FromClause
+_FACES: Table = Face.__table__  # type: ignore[assignment]
 _FACE_KEYS = frozenset(FACE_COLUMNS)
 T = TypeVar("T")
 
@@ -123,10 +127,8 @@ def load_gallery(
                 people=int(existing),
             )
         connection = session.connection()
-        for chunk in _chunks(people):
-            connection.execute(insert(Person), chunk)
-        for chunk in _chunks(faces):
-            connection.execute(insert(Face), chunk)
+        _insert_rows(connection, _PEOPLE, people)
+        _insert_rows(connection, _FACES, faces)
         _advance_sequences(connection)
 
     try:
@@ -136,6 +138,57 @@ def load_gallery(
             f"nothing was restored: the rows conflict (a duplicate id or "
             f"external id?): {exc.orig}"
         ) from exc
+
+
+def _insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    keys = list(rows[0])
+    compiled = insert(table).compile(dialect=connection.dialect, column_keys=keys)
+    order = list(compiled.positiontup or ()) if compiled.positional else keys
+    convert = [_converter(table, key, connection) for key in order]
+    for chunk in _chunks(rows):
+        values = [tuple(c(row[k]) for k, c in zip(order, convert, strict=True)) for row in chunk]
+        params: Sequence[Any] = (
+            values if compiled.positional else [dict(zip(order, v, strict=True)) for v in values]
+        )
+        connection.exec_driver_sql(compiled.string, params)
+
+
+def _converter(table: Table, key: str, connection: Connection) -> Callable[[Any], Any]:
+    """What the column's type would hand the driver for a value."""
+    column_type = table.c[key].type.dialect_impl(connection.dialect)
+    if isinstance(column_type, JSON):
+        return _json_text
+    processor = column_type.bind_processor(connection.dialect)
+    return _same if processor is None else _last_remembered(processor)
+
+
+def _last_remembered(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`processor`, skipped for the value it was just given: every row of a load shares
+    its created_at, whose conversion was a third of the rows' Python time."""
+    last: list[Any] = [_UNSEEN, None]
+
+    def convert(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, processor(value)
+        return last[1]
+
+    return convert
+
+
+_UNSEEN = object()
+
+
+def _json_text(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except (TypeError, orjson.JSONEncodeError) as exc:  # e.g. an integer over 64 bits
+        raise ValidationFailedError(f"a JSON value cannot be stored: {exc}") from exc
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _advance_sequences(connection: Connection) -> None:
