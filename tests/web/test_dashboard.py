@@ -1,0 +1,66 @@
+"""The dashboard: counts of people and faces after enrolling real people, the index state,
+health at a glance, sessions and recognitions; at desktop and phone width."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from facebank.auth.principal import system_principal
+from facebank.auth.roles import Role
+from facebank.services.photos import FaceChoice, Photo
+from facebank.store.people import PersonFields
+from tests.conftest import identity_photos
+from tests.web.live import LiveUi, sign_in
+
+Shoot = Callable[[Page, str], Path]
+
+
+def enroll(ui: LiveUi, identity: str, photos: int) -> None:
+    """Enrolls `identity` with its first `photos` photos, through the services."""
+    files = identity_photos()[identity][:photos]
+    ui.services.gallery.create_person(
+        system_principal("tests"),
+        PersonFields(name=identity),
+        [Photo(path.read_bytes(), path.name) for path in files],
+        FaceChoice.LARGEST,
+    )
+
+
+def test_dashboard_counts_what_was_enrolled(ui: LiveUi, page: Page, shoot: Shoot) -> None:
+    ui.user("ada", Role.ADMIN)
+    enroll(ui, "fr_obama", 2)
+    enroll(ui, "fr_biden", 1)
+    sign_in(page, ui.url, "ada")
+    page.goto(ui.url + "/ui/")
+    expect(page.locator("#people-count")).to_have_text("2")
+    expect(page.locator("#face-count")).to_have_text("3")
+    index = page.locator("#index-state")
+    expect(index).to_contain_text("consistent")
+    expect(index).not_to_contain_text("not consistent")
+    expect(index).to_contain_text(ui.services.pipeline.model_id)
+    expect(index).to_contain_text("3 of 3 faces")
+    health = page.locator("#health-state")
+    expect(health).to_contain_text("Version")
+    expect(health.get_by_role("link", name="Detailed health")).to_be_visible()  # an admin
+    expect(page.locator("#active-sessions")).to_contain_text("No session is running")
+    expect(page.locator("#recent-rows")).to_contain_text("No recognitions yet")
+    shoot(page, "dashboard")
+
+
+def test_dashboard_at_phone_width_for_an_operator(ui: LiveUi, phone: Page, shoot: Shoot) -> None:
+    ui.user("ada", Role.ADMIN)  # with no admin yet, the UI leads to creating one
+    ui.user("otto", Role.OPERATOR)
+    enroll(ui, "fr_kit_harington", 2)
+    sign_in(phone, ui.url, "otto")
+    phone.goto(ui.url + "/ui/")
+    expect(phone.locator("#people-count")).to_have_text("1")
+    expect(phone.locator("#face-count")).to_have_text("2")
+    expect(phone.locator("#health-state")).to_contain_text("Version")
+    # Detailed health is for admins: not linked for an operator.
+    expect(phone.locator("#health-state").get_by_role("link")).to_have_count(0)
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways at phone width ({width} px)"
+    shoot(phone, "dashboard")
