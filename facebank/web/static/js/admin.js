@@ -62,8 +62,10 @@ export function renderPager(el, result, onPage) {
 }
 
 // A table body row of cells (text or nodes); `label`s let the phone layout name each cell.
+// Each cell's content sits in one wrapper, so the phone layout's two columns hold it whole.
 export function row(cells, labels) {
-  return h("tr", {}, cells.map((cell, i) => h("td", { "data-label": labels?.[i] }, cell ?? "—")));
+  return h("tr", {}, cells.map((cell, i) =>
+    h("td", { "data-label": labels?.[i] }, h("div", { class: "cell" }, cell ?? "—"))));
 }
 
 export function emptyRow(columns, text) {

@@ -45,9 +45,19 @@ function present(value) {
       return records(entries);
     }
     if (!entries.length) return "none";
-    return facts(entries.map(([k, v]) => [label(k), present(v)]));
+    return factList(entries);
   }
   return String(value);
+}
+
+// Like admin.js facts, but a table or a nested list takes the whole width under its label
+// (nested lists side by side would squeeze the innermost into a sliver).
+function factList(entries) {
+  return h("dl", { class: "facts" }, entries.flatMap(([key, v]) => {
+    const shown = present(v);
+    const wide = shown instanceof Element && (shown.classList.contains("table-wrap") || shown.tagName === "DL");
+    return [h("dt", { class: wide ? "span" : null, text: label(key) }), h("dd", { class: wide ? "span" : null }, shown)];
+  }));
 }
 
 // Rows of flat records (e.g. per-route request stats), one column per key.
@@ -76,9 +86,13 @@ function renderHealth(report) {
     facts([["Version", report.version], ["Up for", formatDuration(report.uptime_s)]]),
     h("h3", { text: "Checks" }), checkList(report.checks ?? {}));
   const sections = Object.entries(report).filter(([key]) => !SUMMARY.has(key));
-  replace($("#health-sections"), sections.map(([key, value]) => h("section", {
-    class: "panel", "aria-labelledby": `health-${key}`,
-  }, h("h3", { id: `health-${key}`, text: label(key) }), present(value))));
+  replace($("#health-sections"), sections.map(([key, value]) => {
+    const shown = present(value);
+    // A table of many columns (per-route request numbers) gets the row to itself.
+    const wide = shown instanceof Element && (shown.querySelector("thead tr")?.children.length ?? 0) > 5;
+    return h("section", { class: wide ? "panel wide" : "panel", "aria-labelledby": `health-${key}` },
+      h("h3", { id: `health-${key}`, text: label(key) }), shown);
+  }));
   $("#health-raw").textContent = JSON.stringify(report, null, 2);
 }
 
