@@ -6,23 +6,40 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from facebank.auth.principal import system_principal
 from facebank.auth.roles import Role
+from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.photos import FaceChoice, Photo
+from facebank.services.sessions import CameraIn, SessionStart
 from facebank.store.people import PersonFields
 from tests.conftest import identity_photos
+from tests.sessions.scene import Scene, build_scene
+from tests.waiting import wait_until
 from tests.web.live import LiveUi, sign_in
 
 Shoot = Callable[[Page, str], Path]
+
+
+TESTS = system_principal("tests")
+
+
+@pytest.fixture(scope="module")
+def footage(
+    face_pipeline: FacePipeline, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Scene, Path]:
+    """The session tests' footage (people walking by, made from the real photos)."""
+    scene = build_scene(face_pipeline)
+    return scene, scene.write(tmp_path_factory.mktemp("footage") / "walkers.avi")
 
 
 def enroll(ui: LiveUi, identity: str, photos: int) -> None:
     """Enrolls `identity` with its first `photos` photos, through the services."""
     files = identity_photos()[identity][:photos]
     ui.services.gallery.create_person(
-        system_principal("tests"),
+        TESTS,
         PersonFields(name=identity),
         [Photo(path.read_bytes(), path.name) for path in files],
         FaceChoice.LARGEST,
@@ -64,3 +81,35 @@ def test_dashboard_at_phone_width_for_an_operator(ui: LiveUi, phone: Page, shoot
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways at phone width ({width} px)"
     shoot(phone, "dashboard")
+
+
+def test_dashboard_shows_a_running_session_and_its_recognitions(
+    ui: LiveUi, page: Page, footage: tuple[Scene, Path], shoot: Shoot
+) -> None:
+    scene, video = footage
+    ui.user("ada", Role.ADMIN)
+    for label, photo in scene.enrol_photos.items():
+        ui.services.gallery.create_person(
+            TESTS, PersonFields(name=label), [Photo(photo.read_bytes(), photo.name)]
+        )
+    cameras = [CameraIn(url=str(video), name="hall", loop=True)]
+    session = ui.services.sessions.start(TESTS, SessionStart(key="lecture-1", cameras=cameras))
+    sid = session.record.id
+    try:
+        wait_until(
+            lambda: ui.services.sessions.get(sid).people != [], 180, "a first recognition"
+        )
+        sign_in(page, ui.url, "ada")
+        page.goto(ui.url + "/ui/")
+        active = page.locator("#active-sessions")
+        expect(active.get_by_role("link", name="lecture-1")).to_be_visible()
+        expect(active.get_by_role("list", name="Cameras of lecture-1")).to_contain_text("hall")
+        expect(active).to_contain_text("running")
+        seen = ui.services.sessions.get(sid).people[0].person
+        assert seen is not None
+        recent = page.locator("#recent-rows")
+        expect(recent.get_by_role("link", name=seen.name)).to_be_visible()
+        expect(recent.get_by_role("link", name="lecture-1").first).to_be_visible()
+        shoot(page, "dashboard-live")
+    finally:
+        ui.services.sessions.stop(TESTS, sid)

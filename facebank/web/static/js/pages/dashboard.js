@@ -101,8 +101,17 @@ async function loadRecent() {
   ], labels)));
 }
 
-card($("#index-state"), loadIndex);
-card($("#health-state"), loadHealth);
-card($("#active-sessions"), loadSessions);
-card($("#recent-rows"), loadRecent, (el, err) => replace(el,
-  h("tr", {}, h("td", { colspan: 4, class: "alert error", role: "alert", text: describeError(err) }))));
+const REFRESH_MS = 15000; // the dashboard stays current while it is open
+
+function refresh() {
+  card($("#index-state"), loadIndex);
+  card($("#health-state"), loadHealth);
+  card($("#active-sessions"), loadSessions);
+  card($("#recent-rows"), loadRecent, (el, err) => replace(el,
+    h("tr", {}, h("td", { colspan: 4, class: "alert error", role: "alert", text: describeError(err) }))));
+}
+
+refresh();
+setInterval(() => {
+  if (!document.hidden) refresh();
+}, REFRESH_MS);
