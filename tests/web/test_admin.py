@@ -154,6 +154,14 @@ def test_audit_page_shows_the_actions_and_filters_by_actor(
     page.get_by_role("button", name="Clear").click()
     expect(rows.filter(has_text="tests")).not_to_have_count(0)
 
+    page.get_by_label("From").fill("2099-01-01T00:00")  # a window with nothing in it yet
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#audit-rows")).to_contain_text("No entries match")
+    page.get_by_label("From").fill("")
+    page.get_by_label("Until").fill("2099-01-01T00:00")
+    page.get_by_role("button", name="Filter").click()
+    expect(rows.filter(has_text="tests")).not_to_have_count(0)
+
 
 def test_system_page_rebuilds_and_shows_detailed_health(
     ui: LiveUi, page: Page, shoot: Shoot
@@ -242,3 +250,37 @@ def test_pages_at_phone_width(ui: LiveUi, phone: Page, shoot: Shoot, path: str) 
     assert width <= PHONE["width"], f"{path} scrolls sideways at phone width ({width} px)"
     shoot(phone, SHOT_NAMES[path])
 
+
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def test_key_names_render_as_text_and_copy_falls_back_to_selecting(
+    ui: LiveUi, page: Page
+) -> None:
+    ui.user("ada", Role.ADMIN)
+    ui.services.auth.api_keys.create(system_principal("tests"), XSS, Role.VIEWER)
+    # Without the clipboard API (plain http away from localhost), the key gets selected.
+    page.add_init_script("Object.defineProperty(navigator, 'clipboard', {value: undefined})")
+    sign_in(page, ui.url, "ada")
+    page.goto(ui.url + "/ui/admin/keys")
+    rows = page.locator("#key-rows")
+    expect(rows.get_by_text(XSS, exact=True)).to_be_visible()
+    expect(rows.locator("img")).to_have_count(0)
+
+    page.get_by_label("Name").fill("backup")
+    page.get_by_role("button", name="Create key").click()
+    field = page.get_by_label("The new API key")
+    expect(field).not_to_have_value("")
+    page.get_by_role("button", name="Done, hide it").click()  # focus away, selection gone
+    expect(field).to_be_hidden()
+    page.get_by_label("Name").fill("spare")
+    page.get_by_role("button", name="Create key").click()
+    expect(field).not_to_have_value("")
+    page.get_by_role("button", name="Copy").click()
+    expect(notice(page, "press Ctrl+C")).to_be_visible()
+    selected = page.evaluate(
+        "(() => { const f = document.activeElement;"
+        " return f.value.slice(f.selectionStart, f.selectionEnd); })()"
+    )
+    assert selected == field.input_value()
