@@ -51,6 +51,7 @@ def test_admin_creates_changes_and_disables_a_user(
     sign_in(page, ui.url, "ada")
     page.goto(ui.url + "/ui/admin/users")
     expect(user_row(page, "ada")).to_contain_text("active")
+    expect(user_row(page, "ada")).to_contain_text("(you)")
 
     page.get_by_label("User name").fill("carol")
     page.get_by_label("Password").fill(PASSWORD)
@@ -142,6 +143,9 @@ def test_audit_page_shows_the_actions_and_filters_by_actor(
     expect(rows.filter(has_text="tests")).not_to_have_count(0)  # the system made the users
     shoot(page, "audit")
 
+    rows.get_by_role("button", name="ada").first.click()  # an actor's name filters by them
+    expect(page.get_by_label("Actor")).to_have_value("ada")
+    expect(rows.filter(has_text="tests")).to_have_count(0)
     page.get_by_label("Actor").fill("ada")
     page.get_by_role("button", name="Filter").click()
     expect(rows.filter(has_text="tests")).to_have_count(0)

@@ -43,13 +43,34 @@ function details(entry) {
   return h("span", { class: "details-cell", text });
 }
 
+// Targets that have a page link to it (a deleted one answers that page's 404).
+const TARGET_PAGES = { person: "/ui/people/", session: "/ui/sessions/" };
+
+function target(entry) {
+  const text = `${entry.target_kind.replace("_", " ")}${entry.target_id ? ` #${entry.target_id}` : ""}`;
+  const page = TARGET_PAGES[entry.target_kind];
+  return page && entry.target_id ? h("a", { href: page + entry.target_id, text }) : text;
+}
+
+// The actor's name filters the log down to what they did.
+function actor(entry) {
+  const only = h("button", {
+    type: "button", class: "link", text: entry.actor_name, title: `Only what ${entry.actor_name} did`,
+    onclick: () => {
+      form.elements.actor_name.value = entry.actor_name;
+      load(1).catch(showError);
+    },
+  });
+  return [only, " ", h("span", { class: "muted", text: entry.actor_kind.replace("_", " ") })];
+}
+
 function entryRow(entry) {
   const time = new Date(entry.at);
   return row([
     h("time", { datetime: entry.at, text: time.toLocaleString() }),
-    [h("strong", { text: entry.actor_name }), " ", h("span", { class: "muted", text: entry.actor_kind.replace("_", " ") })],
+    actor(entry),
     badge(entry.action.replace("_", " "), entry.action === "delete" || entry.action === "revoke" ? "bad" : ""),
-    [entry.target_kind.replace("_", " "), entry.target_id ? ` #${entry.target_id}` : ""],
+    target(entry),
     details(entry),
   ], LABELS);
 }

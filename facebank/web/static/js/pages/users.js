@@ -10,6 +10,8 @@ const ROLES = ["viewer", "operator", "admin"];
 const LABELS = ["User", "Role", "Status", "Last sign-in", "Created", "Actions"];
 const PAGE_SIZE = 25;
 let currentPage = 1;
+// The signed-in admin, as the top bar names them: their own row says so.
+const myName = document.querySelector(".who .user")?.textContent.trim();
 
 async function load(page = currentPage) {
   const body = $("#user-rows");
@@ -46,8 +48,9 @@ function activationButton(user) {
     text: disabling ? "Disable" : "Enable", "aria-label": `${disabling ? "Disable" : "Enable"} ${user.username}`,
   });
   button.addEventListener("click", guarded(async () => {
+    const who = user.username === myName ? "yourself? You are" : `${user.username}? They are`;
     if (disabling && !(await confirmAction(
-      `Disable ${user.username}? They are signed out everywhere and cannot sign in until enabled again.`, "Disable"))) return;
+      `Disable ${who} signed out everywhere and cannot sign in until enabled again.`, "Disable"))) return;
     try {
       await api.patch(`/api/v1/users/${user.id}`, { is_active: !disabling });
       notify(`${user.username} is ${disabling ? "disabled" : "enabled"}.`, "ok");
@@ -60,7 +63,7 @@ function activationButton(user) {
 
 function userRow(user) {
   const tr = row([
-    h("strong", { text: user.username }),
+    [h("strong", { text: user.username }), user.username === myName ? h("span", { class: "muted", text: " (you)" }) : null],
     h("span", { class: "row-actions" }, roleControl(user)),
     user.is_active ? badge("active", "ok") : badge("disabled", "bad"),
     formatTime(user.last_login_at),
