@@ -3,11 +3,12 @@ health at a glance, sessions and recognitions; at desktop and phone width."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from facebank.auth.principal import system_principal
 from facebank.auth.roles import Role
@@ -54,17 +55,57 @@ def test_dashboard_counts_what_was_enrolled(ui: LiveUi, page: Page, shoot: Shoot
     page.goto(ui.url + "/ui/")
     expect(page.locator("#people-count")).to_have_text("2")
     expect(page.locator("#face-count")).to_have_text("3")
-    index = page.locator("#index-state")
+    index = page.locator("#card-index").locator("xpath=ancestor::section")
     expect(index).to_contain_text("consistent")
     expect(index).not_to_contain_text("not consistent")
     expect(index).to_contain_text(ui.services.pipeline.model_id)
     expect(index).to_contain_text("3 of 3 faces")
-    health = page.locator("#health-state")
+    health = page.locator("#card-health").locator("xpath=ancestor::section")
     expect(health).to_contain_text("Version")
     expect(health.get_by_role("link", name="Detailed health")).to_be_visible()  # an admin
+    expect(health).to_contain_text("sqlite")  # from the detailed report, for admins only
     expect(page.locator("#active-sessions")).to_contain_text("No session is running")
     expect(page.locator("#recent-rows")).to_contain_text("No recognitions yet")
     shoot(page, "dashboard")
+
+
+def test_dashboard_cards_keep_their_size_when_the_data_arrives(ui: LiveUi, page: Page) -> None:
+    cards_keep_their_size(ui, page)
+
+
+def test_dashboard_cards_keep_their_size_at_phone_width(ui: LiveUi, phone: Page) -> None:
+    cards_keep_their_size(ui, phone)
+
+
+def cards_keep_their_size(ui: LiveUi, page: Page) -> None:
+    ui.user("ada", Role.ADMIN)
+    enroll(ui, "fr_obama", 2)
+    sign_in(page, ui.url, "ada")
+    # The answers are held back (at the network, the one boundary) until the empty cards
+    # are measured, then let through.
+    held: list[Route] = []
+    released: list[bool] = []
+
+    def hold(route: Route) -> None:
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(re.compile(r".*/(api/v1/|health).*"), hold)
+    page.goto(ui.url + "/ui/")
+    wait_until(lambda: page.evaluate("1") and len(held) >= 4, 30, "the dashboard's requests")
+    cards = page.locator("main section.panel")
+    expect(cards).to_have_count(6)
+    before = [cards.nth(i).bounding_box() for i in range(6)]
+    expect(page.locator("#face-count")).to_have_text("—")
+    released.append(True)
+    for route in held:
+        route.continue_()
+    expect(page.locator("#face-count")).to_have_text("2")
+    expect(page.locator("#health-state")).to_contain_text("sqlite")
+    expect(page.locator("#recent-rows")).to_contain_text("No recognitions yet")
+    assert [cards.nth(i).bounding_box() for i in range(6)] == before
 
 
 def test_dashboard_at_phone_width_for_an_operator(ui: LiveUi, phone: Page, shoot: Shoot) -> None:
@@ -78,6 +119,7 @@ def test_dashboard_at_phone_width_for_an_operator(ui: LiveUi, phone: Page, shoot
     expect(phone.locator("#health-state")).to_contain_text("Version")
     # Detailed health is for admins: not linked for an operator.
     expect(phone.locator("#health-state").get_by_role("link")).to_have_count(0)
+    expect(phone.locator("#health-state")).not_to_contain_text("Database")
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways at phone width ({width} px)"
     shoot(phone, "dashboard")

@@ -32,13 +32,25 @@ async function loadIndex() {
   busy($("#face-count"), false);
   const other = Object.values(index.other_model_faces ?? {}).reduce((a, b) => a + b, 0);
   $("#faces-other").textContent = other ? `${other} embedded with another model` : "";
+  replace($("#index-badge"), okBadge(index.consistent, "consistent", "not consistent"));
   replace($("#index-state"),
-    h("p", {}, okBadge(index.consistent, "consistent", "not consistent")),
     facts([
       ["Model", h("code", { text: index.model_id })],
       ["Indexed", `${index.index_size} of ${index.db_count} faces`],
       ["Last sync", formatTime(index.last_sync)],
     ]));
+}
+
+// For admins, a few lines of the detailed report: where the data lives and how the
+// machine is doing.
+async function detailedLines() {
+  const report = await readHealth("/health/detailed");
+  const machine = report.system?.machine ?? {};
+  return [
+    ["Database", report.database?.kind],
+    ["Memory", machine.memory_percent === undefined ? "—" : `${machine.memory_percent}% used`],
+    ["Disk", machine.disk?.percent === undefined ? "—" : `${machine.disk.percent}% used`],
+  ];
 }
 
 async function loadHealth() {
@@ -48,7 +60,9 @@ async function loadHealth() {
     ["Up for", formatDuration(health.uptime_s)],
   ];
   if (health.failing?.length) items.push(["Failing", health.failing.join(", ")]);
-  const parts = [h("p", {}, okBadge(health.status === "ok", "ok", health.status)), facts(items)];
+  if (can("read_metrics")) items.push(...await detailedLines());
+  replace($("#health-badge"), okBadge(health.status === "ok", "ok", health.status));
+  const parts = [facts(items)];
   if (can("read_metrics")) {
     parts.push(h("p", { class: "dash-foot" }, h("a", { href: "/ui/admin/system", text: "Detailed health" })));
   }
