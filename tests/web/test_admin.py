@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from facebank.api.security import API_KEY_HEADER
 from facebank.auth.principal import system_principal
 from facebank.auth.roles import Role
+from facebank.services.audit import Action, Target
 from facebank.store.audit import AuditFilter
 from tests.web.live import PASSWORD, PHONE, LiveUi, sign_in
 from tests.web.test_dashboard import enroll
@@ -136,6 +137,10 @@ def test_audit_page_shows_the_actions_and_filters_by_actor(
     expect(page.get_by_label("The new API key")).not_to_have_value("")
 
     page.goto(ui.url + "/ui/admin/audit")
+    # The filters offer exactly the actions and targets the service records.
+    options = "els => els.map(e => e.value).filter(Boolean)"
+    assert page.locator("#f-action option").evaluate_all(options) == [a.value for a in Action]
+    assert page.locator("#f-target option").evaluate_all(options) == [t.value for t in Target]
     rows = page.locator("#audit-rows tr")
     for action in ("create", "update", "sign in"):
         expect(rows.filter(has_text="ada").filter(has_text=action).first).to_be_visible()
