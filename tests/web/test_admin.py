@@ -6,6 +6,7 @@ neither offered the pages nor let in."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -59,13 +60,17 @@ def test_admin_creates_changes_and_disables_a_user(
     page.get_by_label("Role", exact=True).select_option("operator")
     page.get_by_role("button", name="Create user").click()
     carol = user_row(page, "carol")
-    expect(carol.get_by_label("Role of carol")).to_have_value("operator")
+    expect(carol.get_by_label("Role of carol", exact=True)).to_have_value("operator")
     assert ui.services.auth.accounts.login("carol", PASSWORD, None).user.role == "operator"
 
-    carol.get_by_label("Role of carol").select_option("viewer")
+    save = carol.get_by_role("button", name="Save role of carol")
+    expect(save).to_be_disabled()  # nothing to save yet
+    carol.get_by_label("Role of carol", exact=True).select_option("viewer")
+    save.click()
     expect(notice(page, "carol is now viewer")).to_be_visible()
     page.reload()
-    expect(user_row(page, "carol").get_by_label("Role of carol")).to_have_value("viewer")
+    carol_role = user_row(page, "carol").get_by_label("Role of carol", exact=True)
+    expect(carol_role).to_have_value("viewer")
 
     user_row(page, "carol").get_by_role("button", name="Disable carol").click()
     confirm(page, "Disable")
@@ -269,6 +274,8 @@ def test_key_names_render_as_text_and_copy_falls_back_to_selecting(
 ) -> None:
     ui.user("ada", Role.ADMIN)
     ui.services.auth.api_keys.create(system_principal("tests"), XSS, Role.VIEWER)
+    soon = datetime.now(UTC) + timedelta(days=1)
+    ui.services.auth.api_keys.create(system_principal("tests"), "door", Role.VIEWER, soon)
     # Without the clipboard API (plain http away from localhost), the key gets selected.
     page.add_init_script("Object.defineProperty(navigator, 'clipboard', {value: undefined})")
     sign_in(page, ui.url, "ada")
@@ -276,6 +283,9 @@ def test_key_names_render_as_text_and_copy_falls_back_to_selecting(
     rows = page.locator("#key-rows")
     expect(rows.get_by_text(XSS, exact=True)).to_be_visible()
     expect(rows.locator("img")).to_have_count(0)
+    door = page.locator('tr[data-key-name="door"]').locator('td[data-label="Expires"]')
+    expect(door).not_to_have_text("never")
+    expect(door).not_to_contain_text("expired")
 
     page.get_by_label("Name").fill("backup")
     page.get_by_role("button", name="Create key").click()

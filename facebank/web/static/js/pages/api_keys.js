@@ -35,6 +35,12 @@ function revokeButton(key) {
   return button;
 }
 
+function expiry(key) {
+  if (!key.expires_at) return "never";
+  const past = new Date(key.expires_at) <= new Date();
+  return [formatTime(key.expires_at), past ? [" ", badge("expired", "bad")] : null];
+}
+
 function keyRow(key) {
   const status = key.revoked_at ? badge(`revoked ${formatTime(key.revoked_at)}`, "bad") : revokeButton(key);
   const tr = row([
@@ -43,7 +49,7 @@ function keyRow(key) {
     key.role,
     formatTime(key.created_at),
     key.last_used_at ? formatTime(key.last_used_at) : "never",
-    key.expires_at ? formatTime(key.expires_at) : "never",
+    expiry(key),
     status,
   ], LABELS);
   tr.dataset.keyName = key.name;

@@ -26,19 +26,25 @@ async function load(page = currentPage) {
   }
 }
 
+// A role is picked, then saved: arrow keys on a select fire "change" at every step, so
+// saving on change would apply each role passed on the way.
 function roleControl(user) {
   const id = `role-${user.id}`;
   const select = h("select", { id, name: "role" },
     ROLES.map((role) => h("option", { value: role, text: role, selected: role === user.role })));
-  select.addEventListener("change", guarded(async () => {
+  const save = h("button", {
+    type: "button", class: "secondary", text: "Save", disabled: true, "aria-label": `Save role of ${user.username}`,
+  });
+  select.addEventListener("change", () => { save.disabled = select.value === user.role; });
+  save.addEventListener("click", guarded(async () => {
     try {
       await api.patch(`/api/v1/users/${user.id}`, { role: select.value });
       notify(`${user.username} is now ${select.value}.`, "ok");
     } finally {
       await load();
     }
-  }, select));
-  return [h("label", { for: id, class: "sr-only", text: `Role of ${user.username}` }), select];
+  }, save));
+  return [h("label", { for: id, class: "sr-only", text: `Role of ${user.username}` }), select, save];
 }
 
 function activationButton(user) {
