@@ -221,6 +221,7 @@ def test_password_change_ends_the_session_and_the_new_one_signs_in(
     page.get_by_label("Current password").fill(PASSWORD)
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_role("alert").filter(has_text="password is changed")).to_be_visible()
+    shoot(page, "account-changed")
     page.goto(ui.url + "/ui/")  # this browser's session ended with the old password
     expect(page).to_have_url(ui.url + "/ui/sign-in?next=/ui/")
     sign_in_refused(page, ui.url, "ada", PASSWORD)
