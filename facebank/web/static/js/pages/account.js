@@ -5,7 +5,7 @@
 // knew the old password is out everywhere), so the page says so and leads to sign-in; the
 // bearer token the API answers with is dropped, the browser keeps no tokens.
 import { api, request } from "../api.js";
-import { $, h, replace, show } from "../dom.js";
+import { $, $$, h, replace, show } from "../dom.js";
 import { facts } from "../admin.js";
 import { busy, describeError, formatTime, guarded, notify } from "../ui.js";
 
@@ -45,6 +45,7 @@ form.addEventListener("submit", (event) => {
       signInOn401: false,
     });
     form.reset();
+    for (const stale of $$("#notices .notice.error")) stale.remove(); // an earlier wrong try
     show(form, false);
     show($("#password-changed"));
     $("#sign-in-again").focus();
