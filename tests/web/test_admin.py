@@ -304,3 +304,23 @@ def test_key_names_render_as_text_and_copy_falls_back_to_selecting(
         " return f.value.slice(f.selectionStart, f.selectionEnd); })()"
     )
     assert selected == field.input_value()
+
+
+def test_audit_log_is_paged_and_the_page_is_kept_in_the_address(ui: LiveUi, page: Page) -> None:
+    ui.user("ada", Role.ADMIN)
+    for n in range(30):  # with ada's creation and sign-in: 32 entries, 25 a page
+        ui.user(f"user{n:02d}", Role.VIEWER)
+    sign_in(page, ui.url, "ada")
+    page.goto(ui.url + "/ui/admin/audit")
+    rows = page.locator("#audit-rows tr")
+    expect(rows).to_have_count(25)
+    pager = page.locator("#audit-pager")
+    expect(pager).to_contain_text("32 in all · page 1 of 2")
+    expect(pager.get_by_role("button", name="Previous")).to_be_disabled()
+    pager.get_by_role("button", name="Next").click()
+    expect(rows).to_have_count(7)
+    expect(pager).to_contain_text("page 2 of 2")
+    assert page.url.endswith("?page=2")
+    page.reload()
+    expect(rows).to_have_count(7)
+    expect(rows.last).to_contain_text("user #1")  # the oldest entry: ada's own creation
