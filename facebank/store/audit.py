@@ -59,11 +59,16 @@ class AuditRecord(NewAuditEntry):
 
 @dataclass(frozen=True)
 class AuditFilter:
+    """Equality on the named columns; `since` (inclusive) and `until` (exclusive) bound `at`."""
+
     target_kind: str | None = None
     target_id: str | None = None
     actor_kind: str | None = None
     actor_id: int | None = None
+    actor_name: str | None = None
     action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
 
 
 # Builds a change's audit entry from its stored result (whose id exists only after the
@@ -117,7 +122,20 @@ class AuditRepository:
         return run_read(self._sessions, lambda s: fetch_page(s, query, offset, limit, audit_record))
 
 
+_TIME_BOUNDS = ("since", "until")
+
+
 def _conditions(criteria: AuditFilter) -> list[ColumnElement[bool]]:
-    """One equality per set criterion (the filter's fields are named after the columns)."""
+    """One equality per set column criterion (those fields are named after the columns),
+    plus the time window."""
     wanted = {name: value for name, value in asdict(criteria).items() if value is not None}
-    return [getattr(AuditEntry, name) == value for name, value in wanted.items()]
+    conditions = [
+        getattr(AuditEntry, name) == value
+        for name, value in wanted.items()
+        if name not in _TIME_BOUNDS
+    ]
+    if criteria.since is not None:
+        conditions.append(AuditEntry.at >= criteria.since)
+    if criteria.until is not None:
+        conditions.append(AuditEntry.at < criteria.until)
+    return conditions

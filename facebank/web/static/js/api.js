@@ -37,8 +37,11 @@ async function errorOf(response) {
 }
 
 // request("/api/v1/people", {query: {...}}), {method: "POST", json: {...}} or {form: FormData}.
-// Returns the parsed JSON (null for an empty body); throws ApiError.
-export async function request(path, { method = "GET", json, form, query, signal } = {}) {
+// Returns the parsed JSON (null for an empty body); throws ApiError. `signInOn401: false`
+// is for a 401 that is an answer, not an ended session (a wrong current password).
+export async function request(
+  path, { method = "GET", json, form, query, signal, signInOn401 = true } = {},
+) {
   const headers = { Accept: "application/json" };
   if (!SAFE.has(method)) headers["X-CSRF-Token"] = csrfToken;
   let body;
@@ -57,7 +60,7 @@ export async function request(path, { method = "GET", json, form, query, signal 
     if (err.name === "AbortError") throw err;
     throw new ApiError(0, "network_error", "the server cannot be reached; check the connection");
   }
-  if (response.status === 401) {
+  if (response.status === 401 && signInOn401) {
     // The session ended (expired, signed out elsewhere): back to sign-in, then here again.
     const here = location.pathname + location.search;
     location.assign(`/ui/sign-in?next=${encodeURIComponent(here)}`);
