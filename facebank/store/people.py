@@ -14,6 +14,7 @@ import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
 import numpy as np
@@ -130,6 +131,29 @@ class PersonFilter:
     age_max: int | None = None
     address: str | None = None  # substring of the address
     external_id: str | None = None  # exact, case-sensitive
+
+
+class SortKey(StrEnum):
+    """What a people search can be ordered by."""
+
+    ID = "id"
+    NAME = "name"
+    AGE = "age"
+    GENDER = "gender"
+    ADDRESS = "address"
+    EXTERNAL_ID = "external_id"
+    FACE_COUNT = "face_count"
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+
+
+@dataclass(frozen=True)
+class PersonOrder:
+    """The order of a people search. Ties break by id in the same direction, so pages are
+    stable; people without the value (no age, no address) come last either way."""
+
+    key: SortKey = SortKey.ID
+    descending: bool = False
 
 
 @dataclass(frozen=True)
@@ -362,17 +386,21 @@ class PeopleRepository:
         return found
 
     def search(
-        self, criteria: PersonFilter, offset: int = 0, limit: int = 50
+        self,
+        criteria: PersonFilter,
+        offset: int = 0,
+        limit: int = 50,
+        order: PersonOrder = PersonOrder(),
     ) -> Page[PersonRecord]:
-        """Matching people ordered by id (stable across pages) plus the total match count."""
+        """Matching people in `order` (stable across pages) plus the total match count."""
         if not (0 <= offset <= MAX_ID and 0 <= limit <= MAX_ID):
             raise ValidationFailedError("offset and limit must be non-negative 64-bit integers")
         conditions = _conditions(criteria)
 
         def work(session: Session) -> Page[PersonRecord]:
             total = session.scalar(select(func.count(Person.id)).where(*conditions)) or 0
-            query = people_select(*conditions).order_by(Person.id).offset(offset).limit(limit)
-            items = read_people(session, query)
+            query = people_select(*conditions).order_by(*_order_by(order))
+            items = read_people(session, query.offset(offset).limit(limit))
             return Page(items=items, total=int(total), offset=offset, limit=limit)
 
         return run_read(self._sessions, work)
@@ -501,6 +529,36 @@ def _conditions(criteria: PersonFilter) -> list[ColumnElement[bool]]:
     if criteria.external_id is not None:
         conditions.append(Person.external_id == criteria.external_id)
     return conditions
+
+
+# Text sorts by lower(): backends' collations disagree on case (MySQL folds it, SQLite not).
+_SORT_COLUMNS: dict[SortKey, Any] = {
+    SortKey.ID: _PEOPLE.c.id,
+    SortKey.NAME: func.lower(_PEOPLE.c.name),
+    SortKey.AGE: _PEOPLE.c.age,
+    SortKey.GENDER: func.lower(_PEOPLE.c.gender),
+    SortKey.ADDRESS: func.lower(_PEOPLE.c.address),
+    SortKey.EXTERNAL_ID: _PEOPLE.c.external_id,
+    SortKey.FACE_COUNT: _FACE_COUNT,
+    SortKey.CREATED_AT: _PEOPLE.c.created_at,
+    SortKey.UPDATED_AT: _PEOPLE.c.updated_at,
+}
+
+
+_NULLABLE_KEYS = {SortKey.AGE, SortKey.GENDER, SortKey.ADDRESS, SortKey.EXTERNAL_ID}
+
+
+def _order_by(order: PersonOrder) -> list[Any]:
+    column = _SORT_COLUMNS[order.key]
+    by_id = _PEOPLE.c.id.desc() if order.descending else _PEOPLE.c.id.asc()
+    if order.key is SortKey.ID:
+        return [by_id]
+    value = column.desc() if order.descending else column.asc()
+    if order.key not in _NULLABLE_KEYS:
+        return [value, by_id]
+    # NULLS LAST spelled portably: MySQL has no NULLS LAST, and the backends disagree on
+    # where NULL sorts by default.
+    return [column.is_(None).asc(), value, by_id]
 
 
 # --- faces ----------------------------------------------------------------------------------
