@@ -6,12 +6,15 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from PIL import Image
 from playwright.sync_api import Dialog, Locator, Page, expect
 
 from facebank.auth.principal import system_principal
 from facebank.auth.roles import Role
 from facebank.services.photos import Photo
 from facebank.store.people import PersonFields, PersonFilter
+from tests.conftest import identity_photos
 from tests.web.live import LiveUi, sign_in
 
 Shoot = Callable[[Page, str], Path]
@@ -47,6 +50,12 @@ def no_dialogs(page: Page) -> list[str]:
 def admin(ui: LiveUi, page: Page, name: str = "ada") -> None:
     ui.user(name, Role.ADMIN)
     sign_in(page, ui.url, name)
+
+
+def shot(shoot: Shoot, page: Page, name: str) -> None:
+    """A screenshot from the top: the sticky top bar then sits where it belongs."""
+    page.evaluate("window.scrollTo(0, 0)")
+    shoot(page, name)
 
 
 def rows(page: Page) -> Locator:
@@ -94,4 +103,144 @@ def test_search_sort_and_pages(ui: LiveUi, page: Page, shoot: Shoot) -> None:
     expect(rows(page).first).to_contain_text("Student 29")  # 47, above the teacher's 45
     page.goto(ui.url + "/ui/people")
     expect(page.locator("#summary")).to_have_text(f"1{DASH}31 of 31 people")
-    shoot(page, "people")
+    shot(shoot, page, "people")
+
+
+# --- photos for the tests -------------------------------------------------------------------
+
+
+@pytest.fixture
+def faceless(tmp_path: Path) -> Path:
+    """A real photo's bottom-left corner: a wall, no face (checked: the detector finds none)."""
+    source = identity_photos()["fr_obama"][0]  # obama.jpg, 910x1137
+    with Image.open(source) as image:
+        width, height = image.size
+        corner = image.crop((0, height * 3 // 4, width // 3, height)).convert("RGB")
+    path = tmp_path / "beach.jpg"
+    corner.save(path, "JPEG")
+    return path
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Path:
+    path = tmp_path / "broken.jpg"
+    path.write_bytes(b"\xff\xd8\xff\xe0 this is not really a JPEG")
+    return path
+
+
+def confirm(page: Page, text: str) -> None:
+    dialog = page.locator("#confirm")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text(text)
+    page.locator("#confirm-ok").click()
+
+
+# --- add a person ---------------------------------------------------------------------------
+
+
+def test_add_person_names_the_refused_photo_and_stores_nothing(
+    ui: LiveUi, page: Page, faceless: Path, shoot: Shoot
+) -> None:
+    obama = identity_photos()["fr_obama"][0]
+    admin(ui, page)
+    page.goto(ui.url + "/ui/people")
+    page.get_by_role("link", name="Add a person").click()
+    expect(page).to_have_url(ui.url + "/ui/people/new")
+    page.get_by_label("Name").fill("Barack Obama")
+    page.get_by_label("Age").fill("61")
+    page.get_by_label("External id").fill("obama-44")
+    metadata = page.get_by_label("Metadata (a JSON object)")
+    metadata.fill('{"role": president}')
+    expect(page.locator("#n-metadata-problem")).to_contain_text("not valid JSON")
+    metadata.fill('{"role": "president"}')
+    expect(page.locator("#n-metadata-problem")).to_have_text("")
+    page.get_by_label("choose files").set_input_files([obama, faceless])
+    expect(page.locator(".previews .preview")).to_have_count(2)
+
+    page.get_by_role("button", name="Add person").click()
+    refusal = page.get_by_role("alert")
+    expect(refusal).to_contain_text("Nothing was stored: photo 2 (beach.jpg): no face found")
+    expect(page.locator(".preview.refused")).to_contain_text("beach.jpg")
+    assert people_named(ui, "Barack Obama") == 0  # the API's all-or-nothing rule
+    expect(page.get_by_label("Name")).to_have_value("Barack Obama")  # the form stays filled
+    shot(shoot, page, "add_person")
+
+    page.get_by_role("button", name="Remove beach.jpg").click()
+    expect(refusal).to_be_hidden()
+    page.get_by_role("button", name="Add person").click()
+    expect(page).to_have_url(re.compile(r"/ui/people/\d+$"))
+    expect(page.locator("#person-name")).to_have_text("Barack Obama")
+    expect(page.locator("#photo-count")).to_have_text("1")
+    expect(page.locator(".photo-card")).to_have_count(1)
+    expect(page.get_by_label("External id")).to_have_value("obama-44")
+    assert people_named(ui, "Barack Obama") == 1
+
+    # The list finds them by name and by age range, and not outside it.
+    person(ui, "Joe Biden", age=80)
+    page.goto(ui.url + "/ui/people")
+    page.get_by_label("Name").fill("obam")
+    expect(rows(page)).to_have_count(1)
+    expect(rows(page).first).to_contain_text("Barack Obama")
+    page.get_by_role("button", name="Clear").click()
+    expect(rows(page)).to_have_count(2)
+    page.get_by_label("Age from").fill("60")
+    page.get_by_label("Age to").fill("62")
+    expect(rows(page)).to_have_count(1)
+    expect(rows(page).first).to_contain_text("Barack Obama")
+    page.get_by_label("Age from").fill("63")
+    page.get_by_label("Age to").fill("90")
+    expect(rows(page)).to_have_count(1)
+    expect(rows(page).first).to_contain_text("Joe Biden")
+
+
+# --- one person -----------------------------------------------------------------------------
+
+
+def test_person_page_edits_adds_photos_with_verdicts_and_deletes(
+    ui: LiveUi, page: Page, faceless: Path, broken: Path, shoot: Shoot
+) -> None:
+    biden = identity_photos()["fr_biden"]  # biden.jpg, biden2.jpg
+    pid = person(ui, "Joe Biden", [biden[0]], age=80, address="Wilmington")
+    admin(ui, page)
+    page.goto(f"{ui.url}/ui/people/{pid}")
+    expect(page.locator("#person-name")).to_have_text("Joe Biden")
+    expect(page.locator(".photo-card")).to_have_count(1)
+    card = page.locator(".photo-card").first
+    expect(card).to_contain_text("Detection")
+    expect(card).to_contain_text("yaw")
+
+    page.get_by_label("Address").fill("1600 Pennsylvania Ave")
+    page.get_by_label("Metadata (a JSON object)").fill("[1, 2]")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#p-metadata-problem")).to_contain_text("must be a JSON object")
+    page.get_by_label("Metadata (a JSON object)").fill('{"term": 46}')
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#save-state")).to_have_text("Saved address, metadata.")
+    stored = ui.services.gallery.get_person(pid)
+    assert stored.address == "1600 Pennsylvania Ave" and stored.metadata == {"term": 46}
+    page.get_by_label("Age").fill("200")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#p-age-problem")).not_to_have_text("")  # the API's own message
+    assert ui.services.gallery.get_person(pid).age == 80
+
+    # Several photos at once through the file picker: each one its own verdict.
+    page.get_by_label("choose files").set_input_files([biden[1], faceless, broken])
+    page.get_by_role("button", name="Add 3 photos").click()
+    verdicts = page.locator("#verdicts li")
+    expect(verdicts.nth(0)).to_have_text("photo 1 (biden2.jpg): added")
+    expect(verdicts.nth(1)).to_have_text("photo 2 (beach.jpg): no face found")
+    expect(verdicts.nth(2)).to_have_text("photo 3 (broken.jpg): not a readable image")
+    expect(page.locator("#photo-count")).to_have_text("2")
+    expect(page.locator(".photo-card")).to_have_count(2)
+    shot(shoot, page, "person")
+
+    page.get_by_role("button", name="Delete photo 1").click()
+    confirm(page, "Delete photo 1 of Joe Biden?")
+    expect(page.locator(".photo-card")).to_have_count(1)
+    assert len(ui.services.gallery.list_faces(pid)) == 1
+
+    page.get_by_role("button", name="Delete person").click()
+    confirm(page, "Delete Joe Biden with all 1 face photos?")
+    expect(page).to_have_url(ui.url + "/ui/people")
+    expect(page.locator("#summary")).to_have_text("No people enrolled yet.")
+    assert people_named(ui, "Joe Biden") == 0
