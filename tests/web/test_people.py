@@ -244,3 +244,141 @@ def test_person_page_edits_adds_photos_with_verdicts_and_deletes(
     expect(page).to_have_url(ui.url + "/ui/people")
     expect(page.locator("#summary")).to_have_text("No people enrolled yet.")
     assert people_named(ui, "Joe Biden") == 0
+
+
+# --- several at once, escaping, roles, phone ------------------------------------------------
+
+
+def test_delete_several_from_the_list(ui: LiveUi, page: Page) -> None:
+    for name in ("Ann", "Bob", "Cid", "Dee"):
+        person(ui, name)
+    admin(ui, page)
+    page.goto(ui.url + "/ui/people")
+    expect(rows(page)).to_have_count(4)
+    delete = page.get_by_role("button", name="Delete selected")
+    expect(delete).to_be_disabled()
+    page.get_by_label("Select Ann").check()
+    page.get_by_label("Select Cid").check()
+    expect(page.locator("#selected-count")).to_have_text("2 selected")
+    delete.click()
+    page.get_by_role("button", name="Cancel").click()  # changing one's mind deletes nothing
+    expect(rows(page)).to_have_count(4)
+    delete.click()
+    confirm(page, "Delete 2 people (Ann, Cid)")
+    expect(page.locator(".notice.ok").filter(has_text="Deleted 2 people.")).to_be_visible()
+    expect(rows(page)).to_have_count(2)
+    assert people_named(ui, "Ann") == people_named(ui, "Cid") == 0
+    assert people_named(ui, "Bob") == people_named(ui, "Dee") == 1
+
+    page.get_by_label("Select every person on this page").check()
+    expect(page.locator("#selected-count")).to_have_text("2 selected")
+    delete.click()
+    confirm(page, "Delete 2 people (Bob, Dee)")
+    expect(page.locator("#summary")).to_have_text("No people enrolled yet.")
+
+
+def test_a_name_with_markup_is_shown_as_text(ui: LiveUi, page: Page) -> None:
+    dialogs = no_dialogs(page)
+    person(ui, XSS, [identity_photos()["fr_biden"][0]], address=XSS)
+    admin(ui, page)
+    page.goto(ui.url + "/ui/people")
+    expect(page.get_by_role("link", name=XSS)).to_be_visible()
+    expect(rows(page).first).to_contain_text(XSS)  # the address too
+    assert page.locator('img[src="x"]').count() == 0
+
+    page.get_by_role("link", name=XSS).click()
+    expect(page.locator("#person-name")).to_have_text(XSS)
+    expect(page.get_by_label("Name")).to_have_value(XSS)
+    expect(page.locator(".photo-card")).to_have_count(1)
+    assert page.locator('img[src="x"]').count() == 0
+    assert page.title() == f"{XSS} · facebank"
+    assert dialogs == []
+
+
+def test_a_viewer_sees_no_changes_and_is_refused_when_forcing_one(
+    ui: LiveUi, page: Page
+) -> None:
+    pid = person(ui, "Joe Biden", [identity_photos()["fr_biden"][0]])
+    ui.user("ada", Role.ADMIN)  # with no admin yet, every page leads to first-admin setup
+    ui.user("vera", Role.VIEWER)
+    sign_in(page, ui.url, "vera")
+    page.goto(ui.url + "/ui/people")
+    expect(rows(page)).to_have_count(1)
+    expect(page.locator("#rows input[type=checkbox], #select-all:visible")).to_have_count(0)
+    expect(page.get_by_role("link", name="Add a person")).to_have_count(0)
+    expect(page.get_by_role("button", name="Delete selected")).to_be_hidden()
+
+    page.get_by_role("link", name="Joe Biden").click()
+    expect(page.locator(".photo-card")).to_have_count(1)
+    expect(page.get_by_label("Name")).to_be_disabled()
+    for name in ("Delete person", "Delete photo 1", "Save changes", "Add photos"):
+        expect(page.get_by_role("button", name=name)).to_have_count(0)
+    expect(page.get_by_label("choose files")).to_have_count(0)
+
+    # Forced with the session's own CSRF token: the server refuses the role.
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    assert token
+    forced = page.request.delete(f"{ui.url}/api/v1/people/{pid}", headers={"X-CSRF-Token": token})
+    assert forced.status == 403 and forced.json()["error"]["code"] == "forbidden"
+    # The page's own client turns the same refusal into a message.
+    page.evaluate(
+        """async (id) => {
+            const { api } = await import("/ui/static/js/api.js");
+            const { showError } = await import("/ui/static/js/ui.js");
+            await api.delete(`/api/v1/people/${id}`).catch(showError);
+        }""",
+        pid,
+    )
+    expect(page.get_by_role("alert").filter(has_text="Not allowed")).to_be_visible()
+    expect(page.locator("#person-name")).to_have_text("Joe Biden")  # nothing broken
+    expect(page.locator(".photo-card")).to_have_count(1)
+    assert people_named(ui, "Joe Biden") == 1
+
+    response = page.goto(ui.url + "/ui/people/new")  # not offered, and refused when opened
+    assert response is not None and response.status == 403
+    expect(page.get_by_role("alert")).to_contain_text("enroll")
+
+
+def fits_the_width(page: Page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width} px wide at a 390 px viewport"
+
+
+def test_phone_width(ui: LiveUi, phone: Page, faceless: Path, shoot: Shoot) -> None:
+    page = phone
+    biden = identity_photos()["fr_biden"]
+    pid = person(ui, "Joe Biden", biden, age=80, address="1600 Pennsylvania Ave, Washington DC",
+                 external_id="potus-46", gender="male")
+    for i in range(6):
+        person(ui, f"Student {i}", age=20 + i, address="Hanoi")
+    admin(ui, page)
+    page.goto(ui.url + "/ui/people")
+    expect(rows(page)).to_have_count(7)
+    page.get_by_label("Name").fill("bid")
+    expect(rows(page)).to_have_count(1)
+    page.get_by_label("Name").fill("")
+    expect(rows(page)).to_have_count(7)
+    fits_the_width(page)
+    shot(shoot, page, "people")
+
+    page.get_by_role("link", name="Joe Biden").click()
+    expect(page.locator(".photo-card")).to_have_count(2)
+    page.get_by_label("Gender").fill("m")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#save-state")).to_have_text("Saved gender.")
+    page.get_by_label("choose files").set_input_files([faceless])
+    page.get_by_role("button", name="Add 1 photo").click()
+    expect(page.locator("#verdicts li")).to_have_text("photo 1 (beach.jpg): no face found")
+    fits_the_width(page)
+    shot(shoot, page, "person")
+    assert ui.services.gallery.get_person(pid).gender == "m"
+
+    page.goto(ui.url + "/ui/people/new")
+    page.get_by_label("Name").fill("Kit Harington")
+    page.get_by_label("choose files").set_input_files(
+        [identity_photos()["fr_kit_harington"][0], faceless]
+    )
+    page.get_by_role("button", name="Add person").click()
+    expect(page.get_by_role("alert")).to_contain_text("photo 2 (beach.jpg): no face found")
+    fits_the_width(page)
+    shot(shoot, page, "add_person")

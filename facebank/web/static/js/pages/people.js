@@ -195,8 +195,9 @@ function wire() {
     show($("#select-head"));
     show($("#bulk"));
     $("#select-all").addEventListener("change", (event) => {
+      const want = event.target.checked; // read first: each row's change updates this box
       for (const box of $$("#rows input[type=checkbox]")) {
-        if (box.checked !== event.target.checked) box.click();
+        if (box.checked !== want) box.click();
       }
     });
     // Not guarded(.., button): that would enable the button again after the list reloads

@@ -98,7 +98,7 @@ function photoCard(face, index) {
   // The whole photo is served; centring the square crop on the face box shows the face.
   const [x1, y1, x2, y2] = face.box;
   const img = h("img", { src: face.image_url, alt: `face photo ${index + 1} of ${person?.name ?? "this person"}`,
-    loading: "lazy", width: 160, height: 160 });
+    loading: "lazy" });
   img.style.objectPosition =
     `${(100 * (x1 + x2)) / 2 / face.image_width}% ${(100 * (y1 + y2)) / 2 / face.image_height}%`;
   const remove = mayEdit && h("button", { type: "button", class: "secondary danger-text",
