@@ -233,6 +233,7 @@ def test_search_sorts_by_any_column_with_missing_values_last(client: TestClient)
     assert names("address") == ["Delta", "Alpha", "bravo", "charlie"]
     assert names("-id") == ["Delta", "charlie", "Alpha", "bravo"]
     assert names("-created_at", page_size=1, page=2) == ["charlie"]
+    assert names("-face_count") == ["Delta", "charlie", "Alpha", "bravo"]  # no faces: by id
     assert names("name", q="a", age_min=25) == ["bravo", "Delta"]  # with filters and pages
 
 
