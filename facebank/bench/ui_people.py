@@ -52,12 +52,13 @@ class Timing:
     requests: int
     p50_ms: float
     p95_ms: float
+    cpu_p50_ms: float  # this process's CPU per request: steadier than wall time when busy
     matches: int | None  # people the API call found (None for the shell)
 
     def line(self) -> str:
         found = "" if self.matches is None else f"  ({self.matches} matching)"
         return (f"{self.what:<34} p50 {self.p50_ms:7.2f} ms   p95 {self.p95_ms:7.2f} ms   "
-                f"n={self.requests}{found}\n    {self.path}")
+                f"CPU p50 {self.cpu_p50_ms:6.2f} ms   n={self.requests}{found}\n    {self.path}")
 
 
 def seed(people: PeopleRepository, count: int, rng: random.Random) -> float:
@@ -105,19 +106,22 @@ def signed_in_client(services: Services) -> TestClient:
 
 def time_path(client: TestClient, what: str, path: str, requests: int, warmup: int) -> Timing:
     seconds: list[float] = []
+    cpu: list[float] = []
     matches: int | None = None
     for i in range(warmup + requests):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         response = client.get(path)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu_used = time.perf_counter() - started, time.process_time() - cpu_started
         if response.status_code != 200:
             raise RuntimeError(f"GET {path}: {response.status_code} {response.text[:200]}")
         if i >= warmup:
             seconds.append(elapsed)
+            cpu.append(cpu_used)
     if path.startswith("/api/"):
         matches = int(response.json()["total"])
     p50, p95 = np.percentile(np.array(seconds) * 1000, [50, 95])
-    return Timing(what, path, requests, float(p50), float(p95), matches)
+    cpu_p50 = float(np.percentile(np.array(cpu) * 1000, 50))
+    return Timing(what, path, requests, float(p50), float(p95), cpu_p50, matches)
 
 
 def run(

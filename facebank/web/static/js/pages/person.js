@@ -17,6 +17,7 @@ const base = `/api/v1/people/${personId}`;
 const form = $("#person-form");
 const mayEdit = can("enroll");
 let person = null;
+let faceCount = 0; // as last listed: photos come and go on this page
 
 // --- details --------------------------------------------------------------------------------
 
@@ -115,6 +116,7 @@ async function loadPhotos() {
   busy(grid);
   try {
     const faces = await api.get(`${base}/faces`);
+    faceCount = faces.length;
     $("#photo-count").textContent = String(faces.length);
     replace(grid, faces.length
       ? faces.map(photoCard)
@@ -179,8 +181,9 @@ function wirePhotos() {
 // --- the person -----------------------------------------------------------------------------
 
 async function deletePerson() {
-  if (!(await confirmAction(`Delete ${person.name} with all ${person.face_count} face photos? ` +
-    "This cannot be undone.", "Delete person"))) return;
+  const photos = faceCount ? ` and their ${faceCount} face photo${faceCount === 1 ? "" : "s"}` : "";
+  if (!(await confirmAction(`Delete ${person.name}${photos}? This cannot be undone.`,
+    "Delete person"))) return;
   await api.delete(base);
   location.assign("/ui/people");
 }
