@@ -53,7 +53,9 @@ def admin(ui: LiveUi, page: Page, name: str = "ada") -> None:
 
 
 def shot(shoot: Shoot, page: Page, name: str) -> None:
-    """A screenshot from the top: the sticky top bar then sits where it belongs."""
+    """A screenshot from the top (the sticky top bar then sits where it belongs), without
+    the notices, which would float over the middle of a full-page picture."""
+    page.evaluate("document.querySelectorAll('#notices .notice').forEach((n) => n.remove())")
     page.evaluate("window.scrollTo(0, 0)")
     shoot(page, name)
 
