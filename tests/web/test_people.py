@@ -248,6 +248,8 @@ def test_person_page_edits_adds_photos_with_verdicts_and_deletes(
     expect(page).to_have_url(ui.url + "/ui/people")
     expect(page.locator("#summary")).to_have_text("No people enrolled yet.")
     assert people_named(ui, "Joe Biden") == 0
+    page.goto(f"{ui.url}/ui/people/{pid}")  # a stale link says so, not a blank page
+    expect(page.get_by_role("alert")).to_have_text("This person does not exist (any more).")
 
 
 # --- several at once, escaping, roles, phone ------------------------------------------------
