@@ -65,8 +65,14 @@ def register(commands: Any) -> None:
     bench.add_argument("--json", type=Path, default=Path("bench.json"), help="results file")
     bench.add_argument("--png", type=Path, default=Path("bench.png"), help="chart file")
     bench.set_defaults(handler=run)
-    kinds = bench.add_subparsers(dest="bench_kind", metavar="{restore}")
-    restore = kinds.add_parser(
+    # Benches of one part, in this process; bare `facebank bench` stays the load test.
+    parts = bench.add_subparsers(dest="bench_part", metavar="{restore,ui-people}")
+    _register_restore(parts)
+    _register_ui_people(parts)
+
+
+def _register_restore(parts: Any) -> None:
+    restore = parts.add_parser(
         "restore",
         help="how fast an export archive is restored into an empty SQLite gallery",
         description="Build an archive of --faces faces from real photos (replicated, each "
@@ -80,6 +86,34 @@ def register(commands: Any) -> None:
     restore.add_argument("--workers", type=int, help="import workers for the real faces")
     restore.add_argument("--json", type=Path, help="also write the result here")
     restore.set_defaults(handler=run_restore)
+
+
+def _register_ui_people(parts: Any) -> None:
+    ui_people = parts.add_parser(
+        "ui-people",
+        help="server time of the people page over N seeded people (in this process)",
+        description="Seed N people (fields only) into a fresh database through the store, "
+        "then time GET /ui/people and the API calls the page makes (first page sorted by "
+        "name, a name search, filters, the last page): p50/p95 per request kind.",
+    )
+    ui_people.add_argument("--people", type=int, default=10_000, help="default 10000")
+    ui_people.add_argument("--requests", type=int, default=200, help="per kind (default 200)")
+    ui_people.add_argument("--search", default="nguyen", help="the name searched (default nguyen)")
+    ui_people.add_argument(
+        "--database-url",
+        default="",
+        help="a fresh, empty database to seed (default: SQLite in a temporary directory)",
+    )
+    ui_people.set_defaults(handler=run_ui_people)
+
+
+def run_ui_people(settings: Settings, args: argparse.Namespace) -> int:
+    from facebank.bench import ui_people
+
+    local = settings.model_copy(update={"database_url": args.database_url})
+    for timing in ui_people.run(local, args.people, args.requests, args.search):
+        print(timing.line())
+    return 0
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:

@@ -39,6 +39,7 @@ from facebank.store.people import (
     PeopleRepository,
     PersonFields,
     PersonFilter,
+    PersonOrder,
     PersonRecord,
 )
 
@@ -163,8 +164,14 @@ class GalleryService:
     def get_person(self, person_id: int) -> PersonRecord:
         return self._people.get(person_id)
 
-    def search_people(self, filters: PersonFilter, offset: int, limit: int) -> Page[PersonRecord]:
-        return self._people.search(filters, offset, limit)
+    def search_people(
+        self,
+        filters: PersonFilter,
+        offset: int,
+        limit: int,
+        order: PersonOrder = PersonOrder(),
+    ) -> Page[PersonRecord]:
+        return self._people.search(filters, offset, limit, order)
 
     def list_faces(self, person_id: int) -> list[FaceRecord]:
         self._people.get(person_id)

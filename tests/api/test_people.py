@@ -212,3 +212,33 @@ def test_search_takes_the_same_limits(
     edges_client: TestClient, params: dict[str, object], status: int
 ) -> None:
     assert edges_client.get("/api/v1/people", params=params).status_code == status
+
+
+def test_search_sorts_by_any_column_with_missing_values_last(client: TestClient) -> None:
+    _create(client, name="bravo", age=30, address="Hue")
+    _create(client, name="Alpha", age=None, address="hanoi")
+    _create(client, name="charlie", age=20)
+    _create(client, name="Delta", age=30, address="Da Nang")
+
+    def names(sort: str, **params: object) -> list[str]:
+        page = client.get("/api/v1/people", params={"sort": sort, **params})
+        assert page.status_code == 200, page.text
+        return [p["name"] for p in page.json()["items"]]
+
+    assert names("name") == ["Alpha", "bravo", "charlie", "Delta"]  # case does not matter
+    assert names("-name") == ["Delta", "charlie", "bravo", "Alpha"]
+    # Ties (age 30) go by id in the sort's direction; no age comes last both ways.
+    assert names("age") == ["charlie", "bravo", "Delta", "Alpha"]
+    assert names("-age") == ["Delta", "bravo", "charlie", "Alpha"]
+    assert names("address") == ["Delta", "Alpha", "bravo", "charlie"]
+    assert names("-id") == ["Delta", "charlie", "Alpha", "bravo"]
+    assert names("-created_at", page_size=1, page=2) == ["charlie"]
+    assert names("-face_count") == ["Delta", "charlie", "Alpha", "bravo"]  # no faces: by id
+    assert names("name", q="a", age_min=25) == ["bravo", "Delta"]  # with filters and pages
+
+
+@pytest.mark.parametrize("sort", ["", "nope", "--name", "metadata", "name,age"])
+def test_search_refuses_an_unknown_sort(edges_client: TestClient, sort: str) -> None:
+    response = edges_client.get("/api/v1/people", params={"sort": sort})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_error"

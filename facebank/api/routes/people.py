@@ -17,7 +17,7 @@ from facebank.api.security import Enroller, Reader
 from facebank.errors import ValidationFailedError
 from facebank.services.photos import FaceAt, FaceChoice, FaceSelection, Photo
 from facebank.store.limits import ADDRESS_MAX, AGE_MAX, EXTERNAL_ID_MAX, NAME_MAX
-from facebank.store.people import PersonFilter
+from facebank.store.people import PersonFilter, PersonOrder, SortKey
 from facebank.store.validation import refusal
 
 router = APIRouter(prefix="/api/v1/people", tags=["people"])
@@ -60,6 +60,8 @@ CREATE_BODY = {
 
 
 MAX_PAGE_SIZE = 200
+# "name" sorts ascending, "-name" descending.
+SORT_PATTERN = f"^-?({'|'.join(k.value for k in SortKey)})$"
 
 # Read by the route itself (JSON or a multipart form), so app.openapi lists it by hand.
 SELF_PARSED_MODELS = [schemas.PersonCreate]
@@ -109,13 +111,22 @@ def search_people(
         str | None, Query(max_length=ADDRESS_MAX, description="address contains")
     ] = None,
     external_id: Annotated[str | None, Query(max_length=EXTERNAL_ID_MAX)] = None,
+    sort: Annotated[
+        str,
+        Query(
+            pattern=SORT_PATTERN,
+            description="order by this field; a leading '-' reverses it. Ties go by id; "
+            "people without the value come last",
+        ),
+    ] = "id",
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> schemas.PeoplePage:
     filters = PersonFilter(
         q=q, name=name, age_min=age_min, age_max=age_max, address=address, external_id=external_id
     )
-    result = gallery.search_people(filters, (page - 1) * page_size, page_size)
+    order = PersonOrder(SortKey(sort.removeprefix("-")), descending=sort.startswith("-"))
+    result = gallery.search_people(filters, (page - 1) * page_size, page_size, order)
     return schemas.PeoplePage(
         items=[schemas.PersonOut.model_validate(p) for p in result.items],
         total=result.total,
