@@ -326,11 +326,13 @@ function renderReport(report) {
       + " the rest was imported. Fix them and upload the zip again to add them."
     : "Nothing was skipped: every photo was imported.";
   show($(".report .table-wrap"), skipped.length > 0);
+  // data-label: at phone width each row is a card, its cells labelled (the header hidden).
   replace($("#skipped-rows"), skipped.map((item) => h("tr", {},
-    h("td", { text: item.person }),
-    h("td", { class: "mono", text: item.photo || "—" }),
-    h("td", {}, h("span", { class: `badge reason ${item.reason}`, text: item.reason })),
-    h("td", { text: item.detail }))));
+    h("td", { dataset: { label: "Person" }, text: item.person }),
+    h("td", { class: "mono", dataset: { label: "Photo" }, text: item.photo || "—" }),
+    h("td", { dataset: { label: "Reason" } },
+      h("span", { class: `badge reason ${item.reason}`, text: item.reason })),
+    h("td", { dataset: { label: "Detail" }, text: item.detail }))));
 }
 
 // --- past imports --------------------------------------------------------------------------
@@ -357,14 +359,15 @@ async function loadHistory(page) {
 
 function historyRow(job) {
   const c = job.counts;
+  const cell = (label, ...content) => h("td", { dataset: { label } }, ...content);
   return h("tr", { dataset: { jobId: job.id } },
     h("td", { class: "job-cell" }, jobLink(job.id, `#${job.id} ${job.filename}`)),
-    h("td", {}, h("span", { class: `badge ${STATE_BADGE[job.state] ?? ""}`, text: job.state })),
-    h("td", { text: `${c.people_created} new, ${c.people_extended} extended` }),
-    h("td", { text: c.faces_added }),
-    h("td", { text: c.skipped }),
-    h("td", { text: job.created_by }),
-    h("td", { text: formatTime(job.created_at) }));
+    cell("State", h("span", { class: `badge ${STATE_BADGE[job.state] ?? ""}`, text: job.state })),
+    cell("People", `${c.people_created} new, ${c.people_extended} extended`),
+    cell("Faces added", c.faces_added),
+    cell("Skipped", c.skipped),
+    cell("By", job.created_by),
+    cell("When", formatTime(job.created_at)));
 }
 
 function markCurrent() {
