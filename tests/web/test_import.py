@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,13 +16,15 @@ from playwright.sync_api import Page, expect
 
 from facebank.auth.principal import system_principal
 from facebank.auth.roles import Role
+from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.audit import Action, Target, audit_entry
 from facebank.store.db import make_session_factory
 from facebank.store.import_jobs import ImportCounts, ImportJobsRepository, NewImportJob
 from facebank.store.people import PersonFilter
+from tests.api.conftest import running_services
 from tests.conftest import PEOPLE
 from tests.services.import_sources import write_corrupt, write_faceless, zip_folder
-from tests.web.live import LiveUi, sign_in
+from tests.web.live import LiveUi, serving, sign_in
 
 Shoot = Callable[[Page, str], Path]
 
@@ -175,6 +177,55 @@ def test_a_second_import_while_one_runs_is_refused_with_a_link_to_it(
     expect(browser_page.locator("#upload-status")).to_contain_text("nothing was imported")
     snap(shoot, browser_page, "import-running")
     assert ui.services.imports.get(held).state == "running"  # the held job untouched
+
+
+def test_a_table_with_its_own_column_names_is_mapped_on_the_form(
+    ui: LiveUi, page: Page, tmp_path: Path
+) -> None:
+    source = tmp_path / "table"
+    (source / "pics").mkdir(parents=True)
+    kit = sorted((PEOPLE / "fr_kit_harington").iterdir())
+    for photo in kit:
+        shutil.copy(photo, source / "pics" / photo.name)
+    pics = ";".join(f"pics/{p.name}" for p in kit)
+    table = f"badge,full_name,town,pics\nK-1,Kit Harington,London,{pics}\n"
+    (source / "staff.csv").write_text(table, encoding="utf-8")
+    open_import(page, ui)
+    page.get_by_label("Zip to import").set_input_files(str(zip_folder(source, tmp_path / "t.zip")))
+    page.get_by_text("Column mapping and face choice").click()
+    for field, column in [("name", "full_name"), ("external_id", "badge"), ("address", "town"),
+                          ("photos", "pics")]:
+        page.get_by_label(f"Column for {field}").fill(column)
+    page.get_by_label("Face choice").select_option("largest")
+    page.get_by_role("button", name="Upload and import").click()
+    expect(page.locator("#job-state")).to_have_text("done", timeout=IMPORT_TIMEOUT_MS)
+    expect(page.locator(".count-faces_added dd")).to_have_text(str(len(kit)))
+    expect(page.locator("#report-summary")).to_contain_text("Nothing was skipped")
+    expect(page.locator(".report .table-wrap")).to_be_hidden()
+    kit_person = ui.services.gallery.search_people(PersonFilter(external_id="K-1"), 0, 1).items
+    assert [(p.name, p.address) for p in kit_person] == [("Kit Harington", "London")]
+    assert ui.services.imports.get(1).options["face_choice"] == "largest"
+
+
+@pytest.fixture
+def small_ui(tmp_path: Path, face_pipeline: FacePipeline) -> Iterator[LiveUi]:
+    """The app with an import upload limit of 8 KiB."""
+    limits = {"import_max_upload_bytes": 8 * 1024}
+    with running_services("sqlite", tmp_path / "data", face_pipeline, **limits) as services, \
+            serving(services) as live:
+        yield live
+
+
+def test_a_zip_over_the_limit_is_refused_with_the_limit(
+    small_ui: LiveUi, page: Page, tmp_path: Path
+) -> None:
+    open_import(page, small_ui)
+    page.get_by_label("Zip to import").set_input_files(str(people_zip(tmp_path)))
+    page.get_by_role("button", name="Upload and import").click()
+    expect(page.locator("#upload-error")).to_contain_text(
+        "The zip is too large. The limit is 8.0 KB."
+    )
+    expect(page.locator("#history-empty")).to_be_visible()
 
 
 def test_an_unsafe_zip_is_refused_in_words(ui: LiveUi, page: Page) -> None:
