@@ -110,6 +110,7 @@ def upload_and_follow(ui: LiveUi, page: Page, tmp_path: Path, shoot: Shoot) -> N
     expect(page.locator("#zip-chosen")).to_contain_text(re.compile(r"staff photos\.zip \(\d"))
     page.get_by_role("button", name="Upload and import").click()
     expect(page.locator("#upload-status")).to_contain_text("import #1 started")
+    expect(page.locator("#upload-progress")).to_have_attribute("value", "100")
     expect(page).to_have_url(re.compile(r"/ui/import\?job=1$"))
     state = page.locator("#job-state")
     expect(state).to_have_text("done", timeout=IMPORT_TIMEOUT_MS)
@@ -178,9 +179,19 @@ def test_a_second_import_while_one_runs_is_refused_with_a_link_to_it(
     snap(shoot, browser_page, "import-running")
     assert ui.services.imports.get(held).state == "running"  # the held job untouched
 
+    refused.get_by_role("link", name=f"Open import #{held}").click()
+    expect(browser_page).to_have_url(re.compile(rf"\?job={held}$"))
+    # The page keeps polling: the job's end shows without a reload (no report: files gone).
+    jobs = ImportJobsRepository(make_session_factory(ui.services.engine))
+    jobs.finish(held, "interrupted", error="the server stopped and its files are gone")
+    expect(browser_page.locator("#job-state")).to_have_text("interrupted")
+    expect(browser_page.locator("#job-error")).to_contain_text("its files are gone")
+    expect(browser_page.locator("#history-rows tr").first).to_contain_text("interrupted")
+    expect(browser_page.locator("#report")).to_be_hidden()
+
 
 def test_a_table_with_its_own_column_names_is_mapped_on_the_form(
-    ui: LiveUi, page: Page, tmp_path: Path
+    ui: LiveUi, page: Page, tmp_path: Path, shoot: Shoot
 ) -> None:
     source = tmp_path / "table"
     (source / "pics").mkdir(parents=True)
@@ -197,6 +208,7 @@ def test_a_table_with_its_own_column_names_is_mapped_on_the_form(
                           ("photos", "pics")]:
         page.get_by_label(f"Column for {field}").fill(column)
     page.get_by_label("Face choice").select_option("largest")
+    shoot(page, "import-options")
     page.get_by_role("button", name="Upload and import").click()
     expect(page.locator("#job-state")).to_have_text("done", timeout=IMPORT_TIMEOUT_MS)
     expect(page.locator(".count-faces_added dd")).to_have_text(str(len(kit)))

@@ -124,7 +124,7 @@ async function upload() {
       setUploadStatus("Upload cancelled: nothing was imported.", 0);
     } else {
       setUploadStatus("Not uploaded: nothing was imported.", 0);
-      showError(...refusal(err));
+      showError(...refusal(await explained(err)));
     }
   } finally {
     state.upload = null;
@@ -146,6 +146,21 @@ function progressed(file, sent, total) {
   } else {
     setUploadStatus(`Uploading ${file.name}: ${percent}% of ${formatBytes(total)}`, percent);
   }
+}
+
+// The server answers 409 before reading the body; a browser still sending a big zip may
+// see the connection cut instead of that answer. Then the running import is the reason.
+async function explained(err) {
+  if (err?.status !== 0) return err;
+  try {
+    const [latest] = (await api.get(IMPORTS, { page_size: 1 })).items;
+    if (latest && ACTIVE.has(latest.state)) {
+      return { status: 409, code: "import_in_progress", details: { job_id: latest.id } };
+    }
+  } catch {
+    // still unreachable: the network error stands
+  }
+  return err;
 }
 
 // What to say about a refused upload, by the API's answer: each refusal in its own words.
@@ -309,13 +324,15 @@ async function ended(job, mine) {
     const report = await api.get(job.report);
     if (mine !== state.following) return;
     renderReport(report);
+    show($("#report"), true);
   } catch (err) {
-    if (mine !== state.following) return;
+    // 404: an import cut off with its files gone (interrupted) has no report to show
+    if (mine !== state.following || err.status === 404) return;
     $("#report-summary").textContent = `The report could not be loaded: ${describeError(err)}`;
-    replace(rows);
+    show($(".report .table-wrap"), false);
+    show($("#report"), true);
   } finally {
     busy(rows, false);
-    if (mine === state.following) show($("#report"), true);
   }
 }
 
@@ -345,6 +362,7 @@ async function loadHistory(page) {
     state.historyPage = answer.page;
     replace(rows, answer.items.map(historyRow));
     show($("#history-empty"), answer.total === 0);
+    show($(".history").parentElement, answer.total > 0);
     renderPager(answer);
     markCurrent();
     return answer;
