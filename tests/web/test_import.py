@@ -240,13 +240,22 @@ def test_a_zip_over_the_limit_is_refused_with_the_limit(
     expect(page.locator("#history-empty")).to_be_visible()
 
 
-def test_an_unsafe_zip_is_refused_in_words(ui: LiveUi, page: Page) -> None:
+def test_unsafe_and_empty_zips_are_refused_in_words(
+    ui: LiveUi, page: Page, tmp_path: Path
+) -> None:
     open_import(page, ui)
     files = {"name": "evil.zip", "mimeType": "application/zip", "buffer": b"not a zip at all"}
     page.get_by_label("Zip to import").set_input_files(files)  # type: ignore[arg-type]
     page.get_by_role("button", name="Upload and import").click()
     expect(page.locator("#upload-error")).to_contain_text("The zip was refused.")
     expect(page.locator("#history-empty")).to_be_visible()
+    expect(page.locator("#job-none")).to_contain_text("No import yet")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "readme.txt").write_text("no people here", encoding="utf-8")
+    page.get_by_label("Zip to import").set_input_files(str(zip_folder(notes, tmp_path / "n.zip")))
+    page.get_by_role("button", name="Upload and import").click()
+    expect(page.locator("#upload-error")).to_contain_text("Nothing could be imported")
 
 
 def test_a_viewer_has_no_import(ui: LiveUi, page: Page) -> None:

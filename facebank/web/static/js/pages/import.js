@@ -208,7 +208,8 @@ function openJob(job) {
   const url = new URL(location.href);
   url.searchParams.set("job", String(id));
   history.replaceState(null, "", url);
-  show($("#job-panel"), true);
+  show($("#job-none"), false);
+  show($("#job-body"), true);
   show($("#report"), false);
   show($("#job-error"), false);
   if (typeof job === "object") renderJob(job);
@@ -246,7 +247,7 @@ async function poll(id, mine, known, wait) {
 
 function jobGone(id) {
   $("#job-title").textContent = `Import #${id}`;
-  replace($("#job-state"));
+  show($("#job-state"), false);
   $("#job-meta").textContent = "";
   $("#job-line").textContent = "";
   replace($("#job-counts"));
@@ -258,6 +259,7 @@ function renderJob(job) {
   state.job = job;
   $("#job-title").textContent = `Import #${job.id}: ${job.filename}`;
   const badge = $("#job-state");
+  show(badge, true);
   badge.textContent = job.state;
   badge.className = `badge state ${STATE_BADGE[job.state] ?? ""}`;
   $("#job-meta").textContent = meta(job);
@@ -428,6 +430,9 @@ async function start() {
   const answer = await loadHistory(1);
   const latest = answer?.items[0];
   if (latest) openJob(latest);
+  else $("#job-none-text").textContent = answer
+    ? "No import yet: upload a zip above to start one; its progress shows here."
+    : "The latest import could not be loaded.";
 }
 
 start();
