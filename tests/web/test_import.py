@@ -28,6 +28,7 @@ from tests.web.live import LiveUi, serving, sign_in
 
 Shoot = Callable[[Page, str], Path]
 
+XSS = "<img src=x onerror=alert(1)>"
 IMPORT_TIMEOUT_MS = 240_000  # worker processes load the models first on a busy 2-core machine
 # Folder name -> identity in ../shared/faces/people (the folder name is the person's name).
 GOOD = {
@@ -188,6 +189,8 @@ def test_a_second_import_while_one_runs_is_refused_with_a_link_to_it(
     expect(browser_page.locator("#job-error")).to_contain_text("its files are gone")
     expect(browser_page.locator("#history-rows tr").first).to_contain_text("interrupted")
     expect(browser_page.locator("#report")).to_be_hidden()
+    past = browser_page.locator("#history-rows").get_by_role("link", name=f"#{held} held.zip")
+    expect(past).to_have_attribute("aria-current", "true")  # the one shown
 
 
 def test_a_table_with_its_own_column_names_is_mapped_on_the_form(
@@ -202,7 +205,8 @@ def test_a_table_with_its_own_column_names_is_mapped_on_the_form(
     table = f"badge,full_name,town,pics\nK-1,Kit Harington,London,{pics}\n"
     (source / "staff.csv").write_text(table, encoding="utf-8")
     open_import(page, ui)
-    page.get_by_label("Zip to import").set_input_files(str(zip_folder(source, tmp_path / "t.zip")))
+    archive = zip_folder(source, tmp_path / f"{XSS}.zip")  # its name is shown: as text
+    page.get_by_label("Zip to import").set_input_files(str(archive))
     page.get_by_text("Column mapping and face choice").click()
     for field, column in [("name", "full_name"), ("external_id", "badge"), ("address", "town"),
                           ("photos", "pics")]:
@@ -214,6 +218,11 @@ def test_a_table_with_its_own_column_names_is_mapped_on_the_form(
     expect(page.locator(".count-faces_added dd")).to_have_text(str(len(kit)))
     expect(page.locator("#report-summary")).to_contain_text("Nothing was skipped")
     expect(page.locator(".report .table-wrap")).to_be_hidden()
+    expect(page.locator("#job-title")).to_have_text(f"Import #1: {XSS}.zip")
+    expect(page.locator("#history-rows tr").first.get_by_role("link")).to_have_text(
+        f"#1 {XSS}.zip"
+    )
+    expect(page.locator("main img")).to_have_count(0)
     kit_person = ui.services.gallery.search_people(PersonFilter(external_id="K-1"), 0, 1).items
     assert [(p.name, p.address) for p in kit_person] == [("Kit Harington", "London")]
     assert ui.services.imports.get(1).options["face_choice"] == "largest"
