@@ -130,6 +130,8 @@ def upload_and_follow(ui: LiveUi, page: Page, tmp_path: Path, shoot: Shoot) -> N
     )
     csv = page.request.get(ui.url + "/api/v1/imports/1/report?format=csv")
     assert csv.text().splitlines()[0] == "person,photo,reason,detail"
+    json_href = page.get_by_role("link", name="JSON").get_attribute("href")
+    assert len(page.request.get(ui.url + str(json_href)).json()["skipped"]) == 2
     history = page.locator("#history-rows tr")
     expect(history).to_have_count(1)
     expect(history.first).to_contain_text("done")
