@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from facebank import __version__
 from facebank.auth.passwords import PASSWORD_MAX, PASSWORD_MIN
+from facebank.services.audit import Action, Target
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
@@ -47,6 +48,8 @@ class Templates:
             version=__version__,
             password_min=PASSWORD_MIN,  # the form's limits are the account service's
             password_max=PASSWORD_MAX,
+            audit_actions=[a.value for a in Action],  # the audit page's filter choices
+            audit_targets=[t.value for t in Target],
         )
 
     def render(
