@@ -115,3 +115,18 @@ def test_unknown_page_is_a_page(ui: LiveUi, page: Page) -> None:
     response = page.goto(ui.url + "/ui/no-such-page")
     assert response is not None and response.status == 404
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+
+
+def test_the_bare_pages_at_phone_width(ui: LiveUi, phone: Page, shoot: Shoot) -> None:
+    phone.goto(ui.url + "/")
+    expect(phone.get_by_role("button", name="Create admin and sign in")).to_be_in_viewport()
+    shoot(phone, "setup")
+    ui.user("ada", Role.ADMIN)
+    ui.user("vera", Role.VIEWER)
+    phone.goto(ui.url + "/ui/sign-in")
+    expect(phone.get_by_role("button", name="Sign in")).to_be_in_viewport()
+    shoot(phone, "sign-in")
+    sign_in(phone, ui.url, "vera")
+    phone.goto(ui.url + "/ui/admin/users")
+    expect(phone.get_by_role("alert")).to_contain_text("manage_users")
+    shoot(phone, "forbidden")
