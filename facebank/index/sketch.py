@@ -1,9 +1,9 @@
 """A compact sketch of every face, for finding the few worth scoring in a large gallery.
 
-Each face gets a 256-bit SimHash code: the signs of its vector under a fixed random
-rotation, so the Hamming distance between two codes estimates the angle between the
-faces (bits differ with probability angle / pi). A query scans the 32-byte codes of
-every face, 64x less memory than the 2 KB vectors the exact scan reads, keeps the
+Each face gets a 256-bit SimHash code: the signs of its inner products with 256 fixed
+random Gaussian hyperplanes, so the Hamming distance between two codes estimates the
+angle between the faces (bits differ with probability angle / pi). A query scans the
+32-byte codes of every face, 64x less memory than the 2 KB vectors the exact scan reads, keeps the
 SKETCH_CANDIDATES nearest codes, and scores those exactly from the stored float vectors:
 scores are exact cosines, only the choice of which faces to score is approximate.
 
@@ -18,6 +18,8 @@ slot, at 32 bytes a face.
 
 from __future__ import annotations
 
+from functools import cache
+
 import faiss
 import numpy as np
 from numpy.typing import NDArray
@@ -31,8 +33,9 @@ SKETCH_BITS = 256
 # deviations of Hamming distance below the bulk of strangers, far inside the nearest 256
 # codes of a million; measured rank-1 agreement is in docs/index.md.
 SKETCH_CANDIDATES = 256
-# The rotation is fixed, so codes saved in a snapshot stay valid across restarts.
+# The hyperplanes are fixed, so codes saved in a snapshot stay valid across restarts.
 _ROTATION_SEED = 20261203
+_ENCODE_CHUNK = 65_536
 
 
 class Sketch:
@@ -41,12 +44,7 @@ class Sketch:
     the other and no id map is needed."""
 
     def __init__(self, dim: int, codes: faiss.IndexBinary | None = None) -> None:
-        rng = np.random.default_rng(_ROTATION_SEED)
-        gaussian = rng.standard_normal((dim, max(dim, SKETCH_BITS)))
-        # Orthogonal hyperplanes where the dimension allows (their bits are independent);
-        # a small test dimension just gets random ones.
-        planes = np.linalg.qr(gaussian[:, :dim])[0] if dim >= SKETCH_BITS else gaussian
-        self._projection = np.ascontiguousarray(planes[:, :SKETCH_BITS], dtype=np.float32)
+        self._projection = _hyperplanes(dim)
         self.bits = SKETCH_BITS
         self.codes = codes if codes is not None else faiss.IndexBinaryFlat(self.bits)
 
@@ -59,7 +57,9 @@ class Sketch:
         return int(self.codes.ntotal)
 
     def add(self, vectors: NDArray[np.float32]) -> None:
-        self.codes.add(self.encode(vectors))
+        # In chunks: the projected floats of a million faces would be a 1 GB temporary.
+        for start in range(0, vectors.shape[0], _ENCODE_CHUNK):
+            self.codes.add(self.encode(vectors[start : start + _ENCODE_CHUNK]))
 
     def remove_slots(self, slots: NDArray[np.int64]) -> None:
         removed = int(self.codes.remove_ids(faiss.IDSelectorBatch(slots)))
@@ -73,3 +73,11 @@ class Sketch:
 
     def encode(self, vectors: NDArray[np.float32]) -> NDArray[np.uint8]:
         return np.packbits(vectors @ self._projection > 0, axis=1)
+
+
+@cache
+def _hyperplanes(dim: int) -> NDArray[np.float32]:
+    # Not orthogonalised: 256 Gaussian directions in 512-d are within a few degrees of
+    # orthogonal already, and a QR took up to 2 s on the busy machine at every load.
+    planes = np.random.default_rng(_ROTATION_SEED).standard_normal((dim, SKETCH_BITS))
+    return np.ascontiguousarray(planes, dtype=np.float32)
