@@ -4,7 +4,8 @@ The gallery is the real photos of ../shared/faces (people and yale: 241 faces, 3
 identities) plus N - 241 distractors (facebank.bench.distractors). Each real photo is a
 query with its own face left out of the gallery for that search, so its other photos are
 its mates and the exact rank-1 is usually one of them. Figures per gallery size:
-- p50_ms / p95_ms: one query, top 5 people, one thread (GalleryIndex.search as served);
+- p50_ms / p95_ms: one query, top 5 people, one thread (GalleryIndex.search as served),
+  each real photo searched twice;
 - flat_p50_ms: the exact flat scan of the same vectors, one query, one thread;
 - rank1_agreement: share of queries whose rank-1 face equals the exact scan's (or ties
   it: some yale photos are byte-identical copies, whose faces score the same);
@@ -77,7 +78,8 @@ def bench_size(seeds: Seeds, faces: int, work_dir: Path) -> SizeResult:
     del distractors
     gc.collect()
     exact = _exact_rank1(index, seeds)
-    times, agree, mate = _measure_queries(index, seeds, exact)
+    agree, mate = _agreement(index, seeds, exact)
+    times = _search_ms(index, seeds.vectors)
     flat_ms = _flat_ms(index, real)
     enroll_ms = _enroll_ms(index, fresh)
     save_s, load_s, loaded_kind, snap_bytes = _snapshot(index, work_dir)
@@ -131,22 +133,32 @@ def _exact_rank1(
     return np.where(own, ids[:, 1], ids[:, 0]), np.where(own, scores[:, 1], scores[:, 0])
 
 
-def _measure_queries(
+def _agreement(
     index: GalleryIndex, seeds: Seeds, exact: tuple[NDArray[np.int64], NDArray[np.float32]]
-) -> tuple[list[float], float, float]:
+) -> tuple[float, float]:
+    """Leave-one-out answers against the exact ones: (agreement, rank-1 is a mate)."""
     exact_ids, exact_scores = exact
-    times, agree, mate = [], 0, 0
+    agree, mate = 0, 0
     for i, vector in enumerate(seeds.vectors):
         fid = np.array([REAL_FACE_ID0 + i], dtype=np.int64)
         index.remove(fid)
-        started = time.perf_counter()
         top = index.search(vector[None, :], TOP_K)[0][0]
-        times.append((time.perf_counter() - started) * 1000)
         index.add(fid, seeds.people[i : i + 1] + 1, vector[None, :])
         tie = abs(top.score - float(exact_scores[i])) <= SCORE_TIE
         agree += int(top.face_id == exact_ids[i] or tie)
         mate += int(top.person_id == seeds.people[i] + 1)
-    return times, agree / len(times), mate / len(times)
+    return agree / len(seeds.names), mate / len(seeds.names)
+
+
+def _search_ms(index: GalleryIndex, queries: NDArray[np.float32]) -> list[float]:
+    """Each real query searched alone, twice over, with no write in between (a write's
+    memory traffic would evict the codes and charge the search for it)."""
+    times = []
+    for q in np.concatenate([queries, queries]):
+        started = time.perf_counter()
+        index.search(q[None, :], TOP_K)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
 
 
 def _flat_ms(index: GalleryIndex, queries: NDArray[np.float32]) -> float:
