@@ -1,15 +1,16 @@
 """Synthetic distractor faces for the index bench, made from real embeddings.
 
 Each distractor is a random signed mix of MIX_SEEDS real face embeddings (Gaussian
-weights, so no one photo dominates) plus isotropic noise of NOISE (2.0) times the mix's norm,
-re-normalised. Mixing real embeddings keeps them in the region of space real faces occupy
-(an IVF partition or HNSW graph built on them faces the same geometry as on real faces),
-and the noise fills the dimensions 241 photos do not span. A candidate closer to any real
-photo than `cap` (the lowest real same-person score) is drawn again: such a face would be
-a look-alike of that person, a mislabelled mate rather than an impostor. Below the cap the
-tail is heavy on purpose: distractor-to-query scores reach at least as high as the highest
-real different-person pair, so the distractors are no easier to tell apart than real
-strangers; `closeness` reports the figures that show it.
+weights, so no one photo dominates) plus isotropic noise of NOISE (2.0) times the mix's
+norm, re-normalised: a distractor keeps a cosine of ~0.45 with its mix of real faces and
+is otherwise spread over all 512 dimensions, more evenly than real faces are (so a
+partition or a graph of them gets no help from clusters real galleries have). A candidate
+closer to any real photo than `cap` (the lowest real same-person score) is drawn again:
+such a face would be a look-alike of that person, a mislabelled mate rather than an
+impostor. Below the cap the tail is heavy on purpose: the distractor-to-query scores reach
+higher than the real different-person pairs do (max and 99.9th percentile, printed by
+`closeness`), so the distractors are no easier to tell from a query's mates than real
+strangers are.
 """
 
 from __future__ import annotations
