@@ -10,7 +10,8 @@ its mates and the exact rank-1 is usually one of them. Figures per gallery size:
 - rank1_agreement: share of queries whose rank-1 face equals the exact scan's (or ties
   it: some yale photos are byte-identical copies, whose faces score the same);
 - rank1_is_mate: share whose rank-1 is a photo of the query's own identity;
-- bytes_per_face: resident memory the index added, per face;
+- bytes_per_face: resident memory the index added, per face (the process's RSS growth:
+  meaningful for big galleries only, a small one reuses freed heap);
 - save_s / load_s: snapshot written and read back (load checks CRCs, ids, sketch);
 - enroll_ms: median of single-face adds into the full gallery.
 """
@@ -54,7 +55,8 @@ class SizeResult:
     flat_p50_ms: float
     rank1_agreement: float
     rank1_is_mate: float
-    queries: int
+    queries: int  # real photos, each a leave-one-out query for the agreement figures
+    timed_searches: int  # behind p50_ms / p95_ms
     bytes_per_face: float
     snapshot_bytes_per_face: float
     save_s: float
@@ -87,7 +89,8 @@ def bench_size(seeds: Seeds, faces: int, work_dir: Path) -> SizeResult:
         faces=faces, kind=index.kind, build_s=round(build_s, 2),
         p50_ms=round(statistics.median(times), 3),
         p95_ms=round(float(np.percentile(times, 95)), 3), flat_p50_ms=round(flat_ms, 3),
-        rank1_agreement=round(agree, 4), rank1_is_mate=round(mate, 4), queries=len(times),
+        rank1_agreement=round(agree, 4), rank1_is_mate=round(mate, 4), queries=len(seeds.names),
+        timed_searches=len(times),
         bytes_per_face=round(bytes_per_face, 1),
         snapshot_bytes_per_face=round(snap_bytes / faces, 1), save_s=round(save_s, 3),
         load_s=round(load_s, 3), loaded_kind=loaded_kind, enroll_ms=round(enroll_ms, 3),
