@@ -55,6 +55,7 @@ class SizeResult:
     flat_p50_ms: float
     rank1_agreement: float
     rank1_is_mate: float
+    rank1_misses: list[str]  # the queries whose rank-1 differs from the exact scan's
     queries: int  # real photos, each a leave-one-out query for the agreement figures
     timed_searches: int  # behind p50_ms / p95_ms
     bytes_per_face: float
@@ -80,7 +81,7 @@ def bench_size(seeds: Seeds, faces: int, work_dir: Path) -> SizeResult:
     del distractors
     gc.collect()
     exact = _exact_rank1(index, seeds)
-    agree, mate = _agreement(index, seeds, exact)
+    agree, mate, misses = _agreement(index, seeds, exact)
     times = _search_ms(index, seeds.vectors)
     flat_ms = _flat_ms(index, real)
     enroll_ms = _enroll_ms(index, fresh)
@@ -89,7 +90,8 @@ def bench_size(seeds: Seeds, faces: int, work_dir: Path) -> SizeResult:
         faces=faces, kind=index.kind, build_s=round(build_s, 2),
         p50_ms=round(statistics.median(times), 3),
         p95_ms=round(float(np.percentile(times, 95)), 3), flat_p50_ms=round(flat_ms, 3),
-        rank1_agreement=round(agree, 4), rank1_is_mate=round(mate, 4), queries=len(seeds.names),
+        rank1_agreement=round(agree, 4), rank1_is_mate=round(mate, 4),
+        rank1_misses=misses, queries=len(seeds.names),
         timed_searches=len(times),
         bytes_per_face=round(bytes_per_face, 1),
         snapshot_bytes_per_face=round(snap_bytes / faces, 1), save_s=round(save_s, 3),
@@ -138,19 +140,22 @@ def _exact_rank1(
 
 def _agreement(
     index: GalleryIndex, seeds: Seeds, exact: tuple[NDArray[np.int64], NDArray[np.float32]]
-) -> tuple[float, float]:
-    """Leave-one-out answers against the exact ones: (agreement, rank-1 is a mate)."""
+) -> tuple[float, float, list[str]]:
+    """Leave-one-out answers against the exact ones: agreement, rank-1 is a mate, misses."""
     exact_ids, exact_scores = exact
-    agree, mate = 0, 0
+    agree, mate, misses = 0, 0, []
     for i, vector in enumerate(seeds.vectors):
         fid = np.array([REAL_FACE_ID0 + i], dtype=np.int64)
         index.remove(fid)
         top = index.search(vector[None, :], TOP_K)[0][0]
         index.add(fid, seeds.people[i : i + 1] + 1, vector[None, :])
         tie = abs(top.score - float(exact_scores[i])) <= SCORE_TIE
-        agree += int(top.face_id == exact_ids[i] or tie)
+        if top.face_id == exact_ids[i] or tie:
+            agree += 1
+        else:
+            misses.append(seeds.names[i])
         mate += int(top.person_id == seeds.people[i] + 1)
-    return agree / len(seeds.names), mate / len(seeds.names)
+    return agree / len(seeds.names), mate / len(seeds.names), misses
 
 
 def _search_ms(index: GalleryIndex, queries: NDArray[np.float32]) -> list[float]:

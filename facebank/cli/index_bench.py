@@ -64,6 +64,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         result = index_bench.bench_size(seeds, faces, args.work_dir)
         results.append(index_bench.as_dict(result))
         _print_closeness(result.faces, result.closeness)
+        if result.rank1_misses:
+            print(f"{faces} faces: rank-1 differs from exact for {', '.join(result.rank1_misses)}")
     print(format_table(results))
     if args.json:
         report = {"model_id": seeds_model(args.work_dir), "queries": len(seeds.names),

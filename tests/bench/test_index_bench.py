@@ -30,6 +30,7 @@ def test_bench_size_reports_every_figure(face_pipeline: FacePipeline, tmp_path: 
     result = index_bench.bench_size(seeds, 3_000, tmp_path)
     assert (result.faces, result.kind, result.loaded_kind) == (3_000, "flat", "flat")
     assert result.rank1_agreement == 1.0  # the flat index is the exact scan
+    assert result.rank1_misses == []
     assert result.rank1_is_mate > 0.9
     assert result.queries == len(seeds.names)
     # Resident growth is only meaningful for big galleries (a small one reuses freed
