@@ -158,6 +158,9 @@ class Settings(BaseSettings):
     # How often each process compares its index with the database and takes in faces that
     # other processes (`serve --workers N`, other machines) enrolled or deleted. 0 = never.
     index_follow_interval_s: float = Field(2.0, ge=0.0)
+    # From this many faces the index searches through its sketch (facebank.index.sketch):
+    # candidates picked from 32-byte codes, then scored exactly. docs/index.md.
+    index_sketch_threshold: int = Field(20_000, ge=2)
     # --- end observability --------------------------------------------------------------------
 
     @property

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from facebank.cli import bench, exporting, importing, sessions_bench, user
+from facebank.cli import bench, exporting, importing, index_bench, sessions_bench, user
 from facebank.config import Settings
 from facebank.observability.logging import configure_logging
 
@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(handler=_eval)
     bench.register(commands)
     sessions_bench.register(commands)
+    index_bench.register(commands)
     user.register(commands)
     importing.register(commands)
     exporting.register(commands)

@@ -4,6 +4,8 @@ Layout of the snapshot directory:
     meta.json                 names the current generation; written last
     index-<gen>.faiss         faiss.write_index of the IndexIDMap2
     mapping-<gen>.npy         int64 (2, n): sorted face ids, their person ids
+    sketch-<gen>.faiss        faiss.write_index_binary of the sketch codes, slot-aligned
+                              with the index (only for a gallery large enough to have one)
 
 Data files carry a fresh generation name and are never overwritten, and meta.json is
 swapped in atomically after they are durable. A crash at any point therefore leaves
@@ -30,6 +32,7 @@ import numpy as np
 from facebank.durable import fsync_dir
 from facebank.index.checksum import ids_checksum
 from facebank.index.gallery_index import GalleryIndex
+from facebank.index.sketch import SKETCH_THRESHOLD, Sketch
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +51,18 @@ def save_snapshot(index: GalleryIndex, directory: Path, db_state: dict[str, Any]
     directory.mkdir(parents=True, exist_ok=True)
     gen = uuid.uuid4().hex
     index_name, mapping_name = f"index-{gen}.faiss", f"mapping-{gen}.npy"
+    sketch_name = f"sketch-{gen}.faiss"
     with _save_lock:
         tmp_index = directory / f".{index_name}.tmp"
         tmp_mapping = directory / f".{mapping_name}.tmp"
+        tmp_sketch = directory / f".{sketch_name}.tmp"
         try:
-            count, checksum = index._write_files(tmp_index, tmp_mapping)
+            count, checksum, sketch = index._write_files(tmp_index, tmp_mapping, tmp_sketch)
             files = {}
-            for tmp, name in ((tmp_index, index_name), (tmp_mapping, mapping_name)):
+            written = [(tmp_index, index_name), (tmp_mapping, mapping_name)]
+            if sketch is not None:
+                written.append((tmp_sketch, sketch_name))
+            for tmp, name in written:
                 _fsync_file(tmp)
                 files[name] = {"bytes": tmp.stat().st_size, "crc32": _crc32(tmp)}
                 os.replace(tmp, directory / name)
@@ -68,25 +76,27 @@ def save_snapshot(index: GalleryIndex, directory: Path, db_state: dict[str, Any]
                 "saved_at": datetime.now(UTC).isoformat(),
                 "index_file": index_name,
                 "mapping_file": mapping_name,
+                "sketch_file": sketch_name if sketch is not None else None,
+                "sketch": sketch,
                 "files": files,
                 "db_state": db_state,
             }
             _write_atomic(directory / META_NAME, json.dumps(meta, indent=2).encode())
         finally:
-            for tmp in (tmp_index, tmp_mapping):
+            for tmp in (tmp_index, tmp_mapping, tmp_sketch):
                 tmp.unlink(missing_ok=True)
-        _remove_stale(directory, keep={index_name, mapping_name})
+        _remove_stale(directory, keep={index_name, mapping_name, sketch_name})
 
 
 def load_snapshot(
-    directory: Path, dim: int, model_id: str
+    directory: Path, dim: int, model_id: str, sketch_threshold: int = SKETCH_THRESHOLD
 ) -> tuple[GalleryIndex, dict[str, Any]] | None:
     """The saved index and its `db_state`, or None if missing, damaged or for another model.
 
     Never raises: any problem means "rebuild from the database", which is always safe.
     """
     try:
-        return _load(Path(directory), dim, model_id)
+        return _load(Path(directory), dim, model_id, sketch_threshold)
     except Exception as exc:  # a damaged file can fail in many ways; all mean "rebuild"
         log.warning("index snapshot in %s unusable: %s", directory, exc)
         return None
@@ -96,7 +106,9 @@ class _Unusable(Exception):
     pass
 
 
-def _load(directory: Path, dim: int, model_id: str) -> tuple[GalleryIndex, dict[str, Any]] | None:
+def _load(
+    directory: Path, dim: int, model_id: str, sketch_threshold: int
+) -> tuple[GalleryIndex, dict[str, Any]] | None:
     meta_path = directory / META_NAME
     if not meta_path.is_file():
         log.info("no index snapshot in %s", directory)
@@ -138,7 +150,27 @@ def _load(directory: Path, dim: int, model_id: str) -> tuple[GalleryIndex, dict[
     db_state = meta.get("db_state")
     if not isinstance(db_state, dict):
         raise _Unusable("db_state missing")
-    return GalleryIndex._from_parts(model_id, index, face_ids, person_ids), db_state
+    sketch = _load_sketch(directory, meta, dim, count)
+    gallery = GalleryIndex._from_parts(
+        model_id, index, face_ids, person_ids, sketch, sketch_threshold
+    )
+    return gallery, db_state
+
+
+def _load_sketch(directory: Path, meta: dict[str, Any], dim: int, count: int) -> Sketch | None:
+    """The saved sketch, or None when there is none or it was made another way (the
+    gallery then builds it afresh from the vectors); a damaged file is _Unusable."""
+    name = meta.get("sketch_file")
+    if name is None:
+        return None
+    path = _checked_file(directory, meta, name)
+    sketch = Sketch(dim, faiss.read_index_binary(str(path)))
+    if meta.get("sketch") != sketch.signature():
+        log.info("snapshot sketch %s is not this version's; rebuilding it", meta.get("sketch"))
+        return None
+    if sketch.ntotal != count:
+        raise _Unusable(f"sketch holds {sketch.ntotal} codes, meta says {count}")
+    return sketch
 
 
 def _checked_file(directory: Path, meta: dict[str, Any], name: str) -> Path:
@@ -189,6 +221,8 @@ def _remove_stale(directory: Path, keep: set[str]) -> None:
     """Delete older generations and leftovers of interrupted saves."""
     for path in directory.iterdir():
         name = path.name
-        ours = name.startswith(("index-", "mapping-", ".index-", ".mapping-"))
+        ours = name.startswith(
+            ("index-", "mapping-", "sketch-", ".index-", ".mapping-", ".sketch-")
+        )
         if ours and name not in keep and path.is_file():
             path.unlink(missing_ok=True)

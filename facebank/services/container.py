@@ -123,8 +123,9 @@ def build_services(
     media = MediaStore(settings.media_dir)
     pipeline = pipeline or build_pipeline(settings)
     index = IndexManager(
-        faces, pipeline.model_id, pipeline.dim, settings.index_dir, observer=pipeline.observers
-    )
+        faces, pipeline.model_id, pipeline.dim, settings.index_dir, observer=pipeline.observers,
+        sketch_threshold=settings.index_sketch_threshold,
+    )  # fmt: skip
     recognition = RecognitionService(pipeline, index, people, faces, settings.match_threshold)
     auth = build_auth(settings, sessions, clock)
     gallery = GalleryService(

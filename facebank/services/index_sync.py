@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from facebank.index.checksum import ids_checksum
 from facebank.index.gallery_index import GalleryIndex
 from facebank.index.people import PersonHit
+from facebank.index.sketch import SKETCH_THRESHOLD
 from facebank.index.snapshot import load_snapshot, save_snapshot
 from facebank.pipeline.observer import StageObserver
 from facebank.store.people import FaceRepository
@@ -54,7 +55,7 @@ class IndexManager:
 
     def __init__(
         self, faces: FaceRepository, model_id: str, dim: int, snapshot_dir: Path,
-        observer: StageObserver | None = None,
+        observer: StageObserver | None = None, sketch_threshold: int = SKETCH_THRESHOLD,
     ) -> None:  # fmt: skip
         self._faces = faces
         self._observer = observer
@@ -62,7 +63,8 @@ class IndexManager:
         self._dim = dim
         self._snapshot_dir = snapshot_dir
         self._write_lock = threading.Lock()
-        self._index = GalleryIndex(dim, model_id)
+        self._sketch_threshold = sketch_threshold
+        self._index = GalleryIndex(dim, model_id, sketch_threshold)
         self._dirty = False
         self._last_sync: tuple[str, str, float] | None = None
         self._snapshot_saved_at: str | None = None
@@ -84,7 +86,9 @@ class IndexManager:
         """Load the snapshot when it matches the database; otherwise repair it from the database."""
         started = time.perf_counter()
         with self._write_lock:
-            loaded = load_snapshot(self._snapshot_dir, self._dim, self._model_id)
+            loaded = load_snapshot(
+                self._snapshot_dir, self._dim, self._model_id, self._sketch_threshold
+            )
             db_ids = self._faces.face_ids(self._model_id)
             if loaded is not None and _same_ids(loaded[0].face_ids(), db_ids):
                 self._index = loaded[0]
@@ -213,7 +217,7 @@ class IndexManager:
         )
 
     def _rebuild_locked(self) -> None:
-        fresh = GalleryIndex(self._dim, self._model_id)
+        fresh = GalleryIndex(self._dim, self._model_id, self._sketch_threshold)
         for face_ids, person_ids, vectors in self._faces.iter_embeddings(self._model_id):
             fresh.add(face_ids, person_ids, vectors)
         self._index = fresh
