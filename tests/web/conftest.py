@@ -16,7 +16,14 @@ from facebank.pipeline.pipeline import FacePipeline
 from tests.api.conftest import running_services
 from tests.web.live import DESKTOP, PHONE, LiveUi, chromium, serving, shots_dir
 
-pytestmark = pytest.mark.browser
+WEB_TESTS = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Every test here drives the browser (a conftest's `pytestmark` would mark nothing).
+    for item in items:
+        if WEB_TESTS in Path(item.path).parents:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
