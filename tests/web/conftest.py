@@ -10,13 +10,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from facebank.pipeline.pipeline import FacePipeline
 from tests.api.conftest import running_services
 from tests.web.live import DESKTOP, PHONE, LiveUi, chromium, serving, shots_dir
 
 WEB_TESTS = Path(__file__).parent
+# expect() waits for its condition up to this long (its own default is 5 s, which a
+# recognition on a busy 2-core machine can pass); actions use the contexts' timeouts.
+expect.set_options(timeout=30_000)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
