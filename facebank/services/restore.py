@@ -134,8 +134,7 @@ class Restorer:
         dim = _dim_of(faces, self._model_id)
         if dim is None:
             return 0
-        index = IndexManager(faces, self._model_id, dim, self._settings.index_dir)
-        return index.rebuild().index_size
+        return self._index_manager(dim).rebuild().index_size
 
     def reembed(
         self,
@@ -173,9 +172,18 @@ class Restorer:
         vectors = decode_embeddings([f["embedding"] for f in ours], [f["dim"] for f in ours])
         face_ids = np.fromiter((f["id"] for f in ours), dtype=np.int64, count=len(ours))
         person_ids = np.fromiter((f["person_id"] for f in ours), dtype=np.int64, count=len(ours))
-        index = IndexManager(FaceRepository(self._sessions), self._model_id, dim,
-                             self._settings.index_dir)  # fmt: skip
-        return index.replace(face_ids, person_ids, vectors).index_size
+        return self._index_manager(dim).replace(face_ids, person_ids, vectors).index_size
+
+    def _index_manager(self, dim: int) -> IndexManager:
+        """The index as the server builds it (same snapshot place and kind by size), so
+        the snapshot saved here is the one a starting server loads."""
+        return IndexManager(
+            FaceRepository(self._sessions),
+            self._model_id,
+            dim,
+            self._settings.index_dir,
+            sketch_threshold=self._settings.index_sketch_threshold,
+        )
 
     def record(self, actor: Principal, archive: Archive, summary: RestoreSummary) -> None:
         details: dict[str, Any] = {
