@@ -2,6 +2,25 @@
 // previews. Pages read the chosen files from it; they never leave the browser until sent.
 import { h, replace } from "./dom.js";
 
+// Makes `zone` take dropped files: marked .dragging while something is over it, and
+// `handle(FileList)` called with what is dropped.
+export function onDrop(zone, handle) {
+  for (const kind of ["dragenter", "dragover"]) {
+    zone.addEventListener(kind, (event) => {
+      event.preventDefault();
+      zone.classList.add("dragging");
+    });
+  }
+  for (const kind of ["dragleave", "drop"]) {
+    zone.addEventListener(kind, () => zone.classList.remove("dragging"));
+  }
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    const files = event.dataTransfer?.files;
+    if (files?.length) handle(files);
+  });
+}
+
 export class PhotoPicker {
   // `input` is the <input type=file> inside the drop zone element `zone`; `previews` the
   // element that lists chosen photos.
@@ -15,19 +34,7 @@ export class PhotoPicker {
     this.urls = [];
     this.input.multiple = multiple;
     this.input.addEventListener("change", () => this.add([...this.input.files]));
-    for (const kind of ["dragenter", "dragover"]) {
-      zone.addEventListener(kind, (event) => {
-        event.preventDefault();
-        zone.classList.add("dragging");
-      });
-    }
-    for (const kind of ["dragleave", "drop"]) {
-      zone.addEventListener(kind, () => zone.classList.remove("dragging"));
-    }
-    zone.addEventListener("drop", (event) => {
-      event.preventDefault();
-      this.add([...event.dataTransfer.files]);
-    });
+    onDrop(zone, (files) => this.add([...files]));
   }
 
   add(files) {

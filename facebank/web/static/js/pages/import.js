@@ -4,6 +4,7 @@
 import { api } from "../api.js";
 import { $, $$, h, replace, show } from "../dom.js";
 import { loadHistory, markCurrent } from "../import_history.js";
+import { onDrop } from "../photos.js";
 import { ACTIVE, IMPORTS, events, jobLink, openJob } from "../import_job.js";
 import { describeError, formatBytes, guarded } from "../ui.js";
 import { uploadForm } from "../upload.js";
@@ -37,19 +38,7 @@ function choose(file) {
 }
 
 input.addEventListener("change", () => choose(input.files[0]));
-for (const kind of ["dragenter", "dragover"]) {
-  zone.addEventListener(kind, (event) => {
-    event.preventDefault();
-    zone.classList.add("dragging");
-  });
-}
-for (const kind of ["dragleave", "drop"]) {
-  zone.addEventListener(kind, () => zone.classList.remove("dragging"));
-}
-zone.addEventListener("drop", (event) => {
-  event.preventDefault();
-  const files = event.dataTransfer?.files;
-  if (!files?.length) return;
+onDrop(zone, (files) => {
   if (isZip(files[0])) input.files = files; // the picker then names the dropped zip too
   choose(files[0]);
 });
