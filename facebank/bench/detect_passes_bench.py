@@ -3,10 +3,11 @@
     python -m facebank.bench.detect_passes_bench PHOTO_DIR [PHOTO_DIR ...] [--repeat 3]
 
 Every photo under the folders is detected with the configured passes (FACEBANK_DETECT_*),
-and every photo's face-filling crop (cut to its largest face box) too, since that is where
-the rescue passes run. Each detector call is timed and named by what it was: the first pass,
-the half-size rescue, the padded rescue or the crowd pass. Prints JSON: per pass, how many
-photos needed it and its median and p90 milliseconds per photo.
+and so are every photo's face-filling crop (cut to its largest face box), where the rescue
+passes run, and 12 noise frames (no face: every rescue runs). Each detector call is timed
+and named by what it was: the first pass, the half-size rescue, the padded rescue or the
+crowd pass. Prints JSON: per pass, how many inputs needed it and its median and p90
+milliseconds per input.
 """
 
 from __future__ import annotations
@@ -58,6 +59,13 @@ def _face_crop(pixels: NDArray[np.uint8], face: Detection) -> NDArray[np.uint8]:
     return np.ascontiguousarray(pixels[y1:y2, x1:x2])
 
 
+def _faceless() -> list[NDArray[np.uint8]]:
+    """Noise frames of several sizes: photos with no face, where every rescue runs."""
+    rng = np.random.default_rng(0)
+    sizes = [(240, 320), (480, 640), (768, 1024), (1080, 1920)]
+    return [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for h, w in sizes for _ in range(3)]
+
+
 def measure(folders: list[Path], repeat: int) -> dict[str, Any]:
     settings = Settings()
     pipeline = build_pipeline(settings, narrow_lanes=0)
@@ -73,6 +81,7 @@ def measure(folders: list[Path], repeat: int) -> dict[str, Any]:
         crop = _face_crop(image.pixels, faces[0]) if faces else None
         if crop is not None and min(crop.shape[:2]) >= 20:
             inputs.append(shrink_to(crop, settings.max_detect_side)[0])
+    inputs += _faceless()
     for _ in range(repeat):
         for pixels in inputs:
             timed.calls = []
