@@ -22,7 +22,7 @@ from facebank.pipeline.lanes import Lanes
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.pipeline.types import DecodedImage
 
-from .conftest import GROUPS, PEOPLE, SINGLE_FACE
+from .conftest import GROUPS, PEOPLE, SINGLE_FACE, photos
 
 SELFIE = GROUPS / "selfie-many-people.jpg"
 # Counted by eye on the photo (and on a drawing of the found boxes): seven people, the one
@@ -129,6 +129,40 @@ def test_face_filling_the_frame_is_found(
     [face] = p.embed(tight, p.detect(tight))
     assert float(face.embedding @ whole.embedding) > 0.7  # the same person's face
     assert _runs(counted, tight) == 2  # first pass, then the half-size rescue
+
+
+def _classroom(p: FacePipeline, face_px: int) -> DecodedImage:
+    """A 4000x2600 wall of 30 real photos (6 x 5), each shrunk so its face is face_px wide:
+    the small faces of a classroom or crowd photo."""
+    canvas = np.full((2600, 4000, 3), 90, np.uint8)
+    for i, path in enumerate(photos(PEOPLE)[:30]):
+        image = p.decode(path.read_bytes())
+        [face] = p.detect(image, max_faces=1)
+        x1, y1, x2, y2 = face.box
+        half = (x2 - x1) * 1.5
+        top, left = int(max(0, (y1 + y2) / 2 - half)), int(max(0, (x1 + x2) / 2 - half))
+        crop = image.pixels[top : int((y1 + y2) / 2 + half), left : int((x1 + x2) / 2 + half)]
+        scale = face_px / (x2 - x1)
+        small = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)[:500, :640]
+        row, col = divmod(i, 6)
+        y, x, (h, w) = row * 520 + 10, col * 666 + 10, small.shape[:2]
+        canvas[y : y + h, x : x + w] = small
+    return DecodedImage(canvas, "jpeg")
+
+
+@pytest.mark.parametrize(("face_px", "first_pass_finds"), [(60, range(1, 30)), (40, range(1))])
+def test_small_faces_of_a_large_photo_are_found_once(
+    counted: tuple[FacePipeline, CountingDetector],
+    single_pass: FacePipeline,
+    face_px: int,
+    first_pass_finds: range,
+) -> None:
+    p, _ = counted
+    image = _classroom(p, face_px)
+    assert len(single_pass.detect(image)) in first_pass_finds
+    found = p.detect(image)
+    assert len(found) >= 28  # of 30: two 40 px faces stay too small for the 1280 pass
+    assert all(_iou(a, b) < 0.3 for a, b in itertools.combinations(found, 2))
 
 
 def test_ordinary_portrait_takes_one_detector_pass(
