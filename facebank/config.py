@@ -138,6 +138,8 @@ class Settings(BaseSettings):
     session_max_quick_embeds: int = Field(6, ge=1, le=100)
     session_retry_embed_s: float = Field(1.0, ge=0)
     session_recheck_s: float = Field(3.0, gt=0)
+    # Live frames get one detector pass unless this is on (README, "Finding every face").
+    session_detect_passes: bool = False
     # Cameras: FFmpeg open/read timeouts, reopen backoff, failures before "failed".
     camera_open_timeout_s: float = Field(10.0, gt=0)
     camera_read_timeout_s: float = Field(10.0, gt=0)

@@ -51,9 +51,14 @@ class DetectPasses:
     crowd_min_faces: int = 3
     crowd_small_face_px: int = 24
 
-    def detect(self, detector: FaceDetector, pixels: NDArray[np.uint8]) -> list[Detection]:
-        """Faces in `pixels`' coordinates, one per face whichever passes found it."""
+    def detect(
+        self, detector: FaceDetector, pixels: NDArray[np.uint8], extra: bool = True
+    ) -> list[Detection]:
+        """Faces in `pixels`' coordinates, one per face whichever passes found it; with
+        extra=False only the first pass runs."""
         found = self._pass(detector, pixels, self.det_size)
+        if not extra:
+            return found
         if not found:
             return self._rescue(detector, pixels) if self.rescue else []
         if self.crowd and self._looks_like_crowd(found, pixels.shape[:2]):

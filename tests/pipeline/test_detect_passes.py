@@ -112,6 +112,16 @@ def test_selfie_face_cut_by_the_frame_edge_is_found_once(
     assert _runs(counted, image) == 2
 
 
+def test_extra_passes_off_for_a_call_is_one_pass(
+    counted: tuple[FacePipeline, CountingDetector],
+) -> None:
+    p, detector = counted
+    image = p.decode(SELFIE.read_bytes())
+    before = detector.runs
+    assert len(p.detect(image, extra_passes=False)) == SELFIE_FACES - 1
+    assert detector.runs - before == 1
+
+
 @pytest.mark.parametrize("keep", [1.0, 0.8], ids=["face-box", "inside-face-box"])
 @pytest.mark.parametrize(
     "path", [SINGLE_FACE, PEOPLE / "fr_biden" / "biden.jpg"], ids=lambda p: p.parent.name
