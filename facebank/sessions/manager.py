@@ -143,6 +143,11 @@ class SessionManager:
         if self._leases is not None:
             self._leases.close()  # after the cameras stopped: others may take them at once
 
+    @property
+    def runner_id(self) -> str | None:
+        """This process's id among the runners (None without leases: SQLite)."""
+        return None if self._leases is None else self._leases.runner_id
+
     # ---- sessions --------------------------------------------------------------------------
 
     def launch(self, record: SessionRecord) -> None:
@@ -237,6 +242,11 @@ class SessionManager:
     def _sync(self) -> None:
         """Run what the database says is active: launch sessions started by another process,
         stop those another process ended."""
+        if self._leases is not None and not self._leases.valid():
+            # Checked before anything else: the database may be unreachable from here.
+            log.warning("camera leases could not be renewed; stopping this runner's cameras")
+            self._stop_runtimes(lambda _runtime: True)
+            return
         try:
             active = {r.id: r for r in self._deps.sessions.active()}
         except Exception:
@@ -259,10 +269,6 @@ class SessionManager:
 
     def _sync_leased(self, leases: CameraLeases, active: dict[int, SessionRecord]) -> None:
         """Apply the spreading rule, then run exactly the cameras this runner holds."""
-        if not leases.valid():
-            log.warning("camera leases could not be renewed; stopping this runner's cameras")
-            self._stop_runtimes(lambda _runtime: True)
-            return
         try:
             spread = leases.plan()
             self._remove_cameras(set(spread.release))
