@@ -548,15 +548,15 @@ class EventRepository:
     def append_recognition(
         self, session_id: int, new: NewEvent, sightings: Sequence[Sighting] = ()
     ) -> EventRecord | None:
-        """Like `append`, unless the database already holds a report of this person that
-        the session's mode rules out (a camera of the session on another runner reported
-        them): then only the sightings are merged and None is returned. The session row
+        """Like `append`, unless the session is "once" and the database already holds a
+        report of this person (a camera of the session on another runner reported them):
+        then only the sightings are merged and None is returned. The session row
         lock makes the check and the insert one step across runners."""
 
         def work(session: Session) -> EventRecord | None:
             owner = _get(session, session_id, lock=True)
             merge_sightings(session, session_id, sightings)
-            if new.person_id is not None and _reported_too_recently(session, owner, new):
+            if new.person_id is not None and _reported_already(session, owner, new):
                 return None
             return insert_event(session, owner, new, self._retry_for_s)
 
@@ -619,12 +619,11 @@ class EventRepository:
         return run_read(self._sessions, lambda s: count_by(s, SessionEvent.type, at_session))
 
 
-# Processing latency varies between frames, so a report's stored time may trail its frame by
-# a little more than the previous one did: the "every" check forgives this much of it.
-COOLDOWN_SLACK_S = 1.0
-
-
-def _reported_too_recently(session: Session, owner: LiveSession, new: NewEvent) -> bool:
+def _reported_already(session: Session, owner: LiveSession, new: NewEvent) -> bool:
+    """A "once" session's report of this person exists. ("every" keeps its cooldown per
+    runner: the stored times are when events were written, not when frames were seen.)"""
+    if owner.mode != "once":
+        return False
     last: datetime | None = session.scalar(
         select(func.max(SessionEvent.created_at)).where(
             SessionEvent.session_id == owner.id,
@@ -632,12 +631,7 @@ def _reported_too_recently(session: Session, owner: LiveSession, new: NewEvent) 
             SessionEvent.person_id == new.person_id,
         )
     )
-    if last is None:
-        return False
-    if owner.mode == "once":
-        return True
-    window = owner.cooldown_s - min(COOLDOWN_SLACK_S, owner.cooldown_s / 2)
-    return (new.created_at - last).total_seconds() < window
+    return last is not None
 
 
 # --- webhook deliveries: claim the due ones under a lease, record attempts, list, replay -
