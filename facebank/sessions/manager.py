@@ -244,8 +244,11 @@ class SessionManager:
         stop those another process ended."""
         if self._leases is not None and not self._leases.valid():
             # Checked before anything else: the database may be unreachable from here.
-            log.warning("camera leases could not be renewed; stopping this runner's cameras")
-            self._stop_runtimes(lambda _runtime: True)
+            with self._lock:
+                running = bool(self._runtimes)
+            if running:
+                log.warning("camera leases could not be renewed; stopping this runner's cameras")
+                self._stop_runtimes(lambda _runtime: True)
             return
         try:
             active = {r.id: r for r in self._deps.sessions.active()}
