@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -102,6 +102,13 @@ class Settings(BaseSettings):
     # Browser origins allowed to call the API (comma-separated). Empty: no cross-origin use.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _lease_outlives_two_renewals(self) -> Settings:
+        # One missed renewal (a slow database, a pause) must not cost a runner its cameras.
+        if self.session_lease_expiry_s < 2 * self.session_lease_renew_s:
+            raise ValueError("session_lease_expiry_s must be at least twice session_lease_renew_s")
+        return self
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -156,6 +163,11 @@ class Settings(BaseSettings):
     evidence_enabled: bool = True
     evidence_retention_days: float = Field(30.0, gt=0)
     evidence_jpeg_quality: int = Field(85, ge=10, le=100)
+    # Camera leases (PostgreSQL/MariaDB, issue 13): every process renews its heartbeat and
+    # camera leases every `session_lease_renew_s`; a runner silent for
+    # `session_lease_expiry_s` is dead and its cameras move (docs/sessions.md, "Leases").
+    session_lease_renew_s: float = Field(2.0, gt=0, le=60)
+    session_lease_expiry_s: float = Field(6.0, gt=0, le=300)
     # --- end live sessions --------------------------------------------------------------------
 
     # --- observability and inference lanes (issue 4) -----------------------------------------

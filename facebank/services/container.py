@@ -24,7 +24,13 @@ from facebank.services.importer import Importer
 from facebank.services.index_sync import IndexManager
 from facebank.services.recognition import RecognitionService
 from facebank.services.sessions import ManagerProbe, SessionService, build_session_service
-from facebank.store.db import make_engine, make_session_factory, migrate, pool_status
+from facebank.store.db import (
+    database_kind,
+    make_engine,
+    make_session_factory,
+    migrate,
+    pool_status,
+)
 from facebank.store.import_jobs import ImportJobsRepository
 from facebank.store.media import MediaStore
 from facebank.store.people import FaceRepository, PeopleRepository
@@ -142,6 +148,8 @@ def build_services(
         lambda work: executor.submit(work).result(),
         metrics.sessions,
         auth.audit,
+        database_kind(engine),
+        clock,
     )
     importer = Importer(settings, people, faces, media, auth.audit)
     imports = ImportJobService(settings, ImportJobsRepository(sessions), importer, index.follow)

@@ -42,6 +42,9 @@ SECRET_MIN = 16
 SECRET_MAX = 256
 FPS_MAX = 120.0
 STATUS_MAX = 16
+# A runner id: host, pid and a random suffix (facebank.sessions.leases).
+RUNNER_ID_MAX = 100
+HOST_MAX = 255
 MODE_MAX = 8
 EVENT_ID_MAX = 40
 EVENT_TYPE_MAX = 32

@@ -219,6 +219,26 @@ class SessionCamera(Base):
     failures: Mapped[int] = mapped_column(Integer, nullable=False)
     last_error: Mapped[str | None] = mapped_column(String(limits.TEXT_MAX), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # Which runner process reads this camera, until when (PostgreSQL/MariaDB; see
+    # facebank.store.leases). NULL: nobody; a past `lease_until`: free to take.
+    lease_owner: Mapped[str | None] = mapped_column(
+        String(limits.RUNNER_ID_MAX), nullable=True, index=True
+    )
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SessionRunner(Base):
+    """A process that runs cameras, alive while `expires_at` is ahead (its heartbeat)."""
+
+    __tablename__ = "session_runners"
+    __table_args__ = MYSQL_TABLE_OPTIONS
+
+    runner_id: Mapped[str] = mapped_column(String(limits.RUNNER_ID_MAX), primary_key=True)
+    host: Mapped[str] = mapped_column(String(limits.HOST_MAX), nullable=False)
+    pid: Mapped[int] = mapped_column(Integer, nullable=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
 
 
 class SessionEvent(Base):
