@@ -7,7 +7,16 @@ import json
 import sys
 from pathlib import Path
 
-from facebank.cli import bench, calibrate, exporting, importing, index_bench, sessions_bench, user
+from facebank.cli import (
+    bench,
+    calibrate,
+    calibration_eval,
+    exporting,
+    importing,
+    index_bench,
+    sessions_bench,
+    user,
+)
 from facebank.config import Settings
 from facebank.observability.logging import configure_logging
 
@@ -48,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     importing.register(commands)
     exporting.register(commands)
     calibrate.register(commands)
+    calibration_eval.register(commands)
     return parser
 
 

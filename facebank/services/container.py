@@ -145,6 +145,7 @@ def build_services(
         lambda work: executor.submit(work).result(),
         metrics.sessions,
         auth.audit,
+        calibration.thresholds.current,
     )
     importer = Importer(settings, people, faces, media, auth.audit)
     imports = ImportJobService(settings, ImportJobsRepository(sessions), importer, index.follow)

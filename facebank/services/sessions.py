@@ -127,8 +127,12 @@ class SessionService:
         people: PeopleRepository,
         evidence: EvidenceStore,
         audit: AuditService,
+        default_threshold: Callable[[], float],
     ) -> None:
         self._settings = settings
+        # The threshold in force when a session starts without one: an applied calibration
+        # or the configured default (facebank.services.thresholds).
+        self._default_threshold = default_threshold
         self._manager = manager
         self._sessions = sessions
         self._events = events_repo
@@ -246,7 +250,7 @@ class SessionService:
         return NewSession(
             key=request.key,
             mode=request.mode,
-            threshold=s.match_threshold if request.threshold is None else request.threshold,
+            threshold=self._default_threshold() if request.threshold is None else request.threshold,
             cooldown_s=s.session_cooldown_s if request.cooldown_s is None else request.cooldown_s,
             cameras=tuple(self._camera(c, i) for i, c in enumerate(request.cameras)),
             roster=self._roster(request.roster),
@@ -323,6 +327,7 @@ def build_session_service(
     run_inference: Callable[[Callable[[], None]], None],
     observer: SessionObserver,
     audit: AuditService,
+    default_threshold: Callable[[], float],
 ) -> SessionService:
     """Everything live sessions need, wired once (called by the composition root)."""
     policies = SessionPolicies.from_settings(settings)
@@ -348,5 +353,6 @@ def build_session_service(
     )
     manager = SessionManager(deps, deliverer, RunnerLock(settings.data_dir / "sessions.lock"))
     return SessionService(
-        settings, manager, sessions, events_repo, deliveries, people, evidence, audit
-    )
+        settings, manager, sessions, events_repo, deliveries, people, evidence, audit,
+        default_threshold,
+    )  # fmt: skip

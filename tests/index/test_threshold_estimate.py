@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from facebank.errors import CalibrationUnavailableError
+from facebank.evaluation.calibration_check import check_calibration, split
 from facebank.evaluation.metrics import EmbeddedPhoto, all_pairs
-from facebank.evaluation.runner import embed_dataset
+from facebank.evaluation.runner import embed_roots
 from facebank.index.gallery_scores import gallery_scores
 from facebank.index.threshold_estimate import EMPIRICAL, Estimate, estimate, threshold_for
 from facebank.pipeline.pipeline import FacePipeline
@@ -17,11 +18,8 @@ from tests.conftest import PEOPLE, YALE
 
 @pytest.fixture(scope="module")
 def photos(face_pipeline: FacePipeline) -> list[EmbeddedPhoto]:
-    embedded = []
-    for root in (PEOPLE, YALE):
-        found, failed = embed_dataset(face_pipeline, root)
-        assert not failed
-        embedded += [EmbeddedPhoto(f"{root.name}/{p.identity}", p.name, p.embedding) for p in found]
+    embedded = embed_roots(face_pipeline, [PEOPLE, YALE])
+    assert len(embedded) == 77 + 164  # a face in every photo
     return embedded
 
 
@@ -80,3 +78,16 @@ def test_a_tiny_gallery_is_refused(photos: list[EmbeddedPhoto]) -> None:
     empty = gallery_scores(np.empty(0, np.int64), np.empty((0, 512), np.float32), 10_000)
     with pytest.raises(CalibrationUnavailableError, match="the gallery has 0 faces"):
         estimate(empty, [0.01])
+
+
+def test_held_out_strangers_are_never_in_the_gallery(photos: list[EmbeddedPhoto]) -> None:
+    part = split(photos, seed=3)
+    enrolled = {p.identity for p in part.gallery}
+    assert enrolled.isdisjoint(p.identity for p in part.strangers)
+    assert {p.identity for p in part.enrolled_probes} <= enrolled
+    assert not {p.name for p in part.enrolled_probes} & {p.name for p in part.gallery}
+    assert len(part.gallery) + len(part.enrolled_probes) + len(part.strangers) == len(photos)
+    report = check_calibration(photos, [0.01], splits=2)
+    (row,) = report["held_out"]  # type: ignore[misc]
+    assert row["stranger_probes"] == sum(len(split(photos, s).strangers) for s in range(2))
+    assert row["real_far"] < 0.05 and row["real_tar"] > 0.95

@@ -14,6 +14,8 @@ from facebank.api.security import IndexAdmin, Reader
 from facebank.services.calibration import DEFAULT_TARGET_FARS
 
 router = APIRouter(prefix="/api/v1/index", tags=["index"])
+# 400: a body that is not JSON; 409: a gallery too small (or empty) to measure from.
+CALIBRATION_ERRORS = schemas.error_responses(400, 401, 403, 409, 422)
 
 
 @router.get("", response_model=calib.IndexOverviewOut, summary="Index status vs the database")
@@ -33,6 +35,7 @@ def index_status(_: Reader, index: IndexDep, calibration: CalibrationDep) -> cal
 @router.get(
     "/calibration",
     response_model=calib.CalibrationOut,
+    responses=CALIBRATION_ERRORS,
     summary="Measure the threshold for target false-accept rates per search (changes nothing)",
 )
 def measure_calibration(
@@ -49,6 +52,7 @@ def measure_calibration(
 @router.post(
     "/calibration",
     response_model=calib.AppliedCalibrationOut,
+    responses=CALIBRATION_ERRORS,
     summary="Measure now and apply the threshold for a target false-accept rate, on all workers",
 )
 def apply_calibration(
