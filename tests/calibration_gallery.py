@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 from facebank.auth.principal import system_principal
@@ -13,7 +14,7 @@ ENROLLER = system_principal("tests")
 
 
 def enroll_identities(
-    services: Services, identities: dict[str, list[Path]], held_back: set[Path] = frozenset()
+    services: Services, identities: dict[str, list[Path]], held_back: Collection[Path] = ()
 ) -> int:
     """Enroll each identity as one person with its photos (but `held_back`); faces enrolled."""
     enrolled = 0

@@ -57,7 +57,9 @@ def split(photos: list[EmbeddedPhoto], seed: int) -> Split:
     identities = sorted({p.identity for p in photos})
     order = np.random.default_rng(seed).permutation(len(identities))
     enrolled = {identities[i] for i in order[: len(identities) // 2]}
-    gallery, kept_back, strangers = [], [], []
+    gallery: list[EmbeddedPhoto] = []
+    kept_back: list[EmbeddedPhoto] = []
+    strangers: list[EmbeddedPhoto] = []
     seen: dict[str, int] = {}
     counts = {i: sum(p.identity == i for p in photos) for i in enrolled}
     for photo in photos:
