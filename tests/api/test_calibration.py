@@ -16,6 +16,7 @@ from facebank.services.container import Services, build_services
 from tests.api.conftest import app_client, make_settings, photo_file
 from tests.calibration_gallery import enroll_identities
 from tests.conftest import identity_photos
+from tests.dbservers import fresh_database
 from tests.waiting import wait_until
 
 # High on purpose: the probe (another photo of an enrolled person) is "unknown" at this
@@ -24,10 +25,15 @@ DEFAULT_THRESHOLD = 0.9
 REFRESH_S = 0.2
 
 
-@pytest.fixture
-def two_workers(tmp_path: Path, face_pipeline: FacePipeline) -> Iterator[list[Services]]:
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def two_workers(
+    request: pytest.FixtureRequest, tmp_path: Path, face_pipeline: FacePipeline
+) -> Iterator[list[Services]]:
     with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / 'shared.db'}"
+        else:
+            url = stack.enter_context(fresh_database("postgresql"))
         workers = []
         for name in ("a", "b"):
             settings = make_settings(
