@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     # Cosine similarity above which a face counts as the matched person.
     # Chosen from measurements on ../shared/faces (see README, "Accuracy").
     match_threshold: float = Field(0.33, ge=-1.0, le=1.0)
+    # An applied calibration (facebank calibrate, POST /api/v1/index/calibration) replaces
+    # match_threshold; each worker rereads it from the database at most this often.
+    calibration_refresh_s: float = Field(5.0, ge=0.0)
+    # Calibration scores at most this many faces (a seeded sample) against the gallery.
+    calibration_max_probes: int = Field(20_000, ge=20)
     top_k: int = Field(5, ge=1, le=100)
     max_faces: int = Field(20, ge=1, le=200)
     # A face this many times larger (area) than the next one counts as the dominant face.

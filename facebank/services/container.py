@@ -17,6 +17,7 @@ from facebank.pipeline.executor import InferenceExecutor
 from facebank.pipeline.factory import build_pipeline
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.auth_setup import AuthServices, build_auth
+from facebank.services.calibration import CalibrationService, build_calibration
 from facebank.services.exporter import Exporter
 from facebank.services.gallery import GalleryService
 from facebank.services.import_jobs import ImportJobService
@@ -59,6 +60,7 @@ class Services:
     sessions: SessionService  # live camera sessions (issue 5)
     exporter: Exporter  # the whole gallery as one archive (issue 11)
     imports: ImportJobService  # bulk imports uploaded over HTTP (issue 11)
+    calibration: CalibrationService  # the match threshold measured from the gallery (issue 15)
     sessions_probe: SessionsProbe = field(default_factory=NoSessions)
     _stop: threading.Event = field(default_factory=threading.Event)
     _snapshotter: threading.Thread | None = None
@@ -132,8 +134,9 @@ def build_services(
         faces, pipeline.model_id, pipeline.dim, settings.index_dir, observer=pipeline.observers,
         sketch_threshold=settings.index_sketch_threshold,
     )  # fmt: skip
-    recognition = RecognitionService(pipeline, index, people, faces, settings.match_threshold)
     auth = build_auth(settings, sessions, clock)
+    calibration = build_calibration(settings, sessions, faces, auth.audit, pipeline.model_id)
+    recognition = RecognitionService(pipeline, index, people, faces, calibration.thresholds)
     gallery = GalleryService(
         pipeline, people, faces, media, index, auth.audit, settings.dominant_face_ratio
     )
@@ -148,6 +151,7 @@ def build_services(
         lambda work: executor.submit(work).result(),
         metrics.sessions,
         auth.audit,
+        calibration.thresholds.current,
         database_kind(engine),
         clock,
     )
@@ -168,6 +172,7 @@ def build_services(
         sessions=live_sessions,
         exporter=Exporter(sessions, media, pipeline.model_id),
         imports=imports,
+        calibration=calibration,
         sessions_probe=ManagerProbe(live_sessions.manager),
     )
     services.metrics.describe_build(pipeline.model_id)

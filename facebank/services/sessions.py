@@ -131,8 +131,12 @@ class SessionService:
         people: PeopleRepository,
         evidence: EvidenceStore,
         audit: AuditService,
+        default_threshold: Callable[[], float],
     ) -> None:
         self._settings = settings
+        # The threshold in force when a session starts without one: an applied calibration
+        # or the configured default (facebank.services.thresholds).
+        self._default_threshold = default_threshold
         self._manager = manager
         self._sessions = sessions
         self._events = events_repo
@@ -250,7 +254,7 @@ class SessionService:
         return NewSession(
             key=request.key,
             mode=request.mode,
-            threshold=s.match_threshold if request.threshold is None else request.threshold,
+            threshold=self._default_threshold() if request.threshold is None else request.threshold,
             cooldown_s=s.session_cooldown_s if request.cooldown_s is None else request.cooldown_s,
             cameras=tuple(self._camera(c, i) for i, c in enumerate(request.cameras)),
             roster=self._roster(request.roster),
@@ -327,6 +331,7 @@ def build_session_service(
     run_inference: Callable[[Callable[[], None]], None],
     observer: SessionObserver,
     audit: AuditService,
+    default_threshold: Callable[[], float],
     database: DatabaseKind = "sqlite",
     clock: Clock = system_clock,
 ) -> SessionService:
@@ -361,5 +366,6 @@ def build_session_service(
         leases = CameraLeases(LeaseRepository(session_factory), policy, clock)
         manager = SessionManager(deps, deliverer, leases=leases)
     return SessionService(
-        settings, manager, sessions, events_repo, deliveries, people, evidence, audit
-    )
+        settings, manager, sessions, events_repo, deliveries, people, evidence, audit,
+        default_threshold,
+    )  # fmt: skip

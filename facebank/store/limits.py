@@ -54,3 +54,6 @@ TEXT_MAX = 1000  # error texts and reasons, clipped to fit
 IMPORT_STATE_MAX = 16
 IMPORT_SOURCE_KIND_MAX = 16
 FILENAME_MAX = 255
+
+# threshold calibrations
+CALIBRATION_METHOD_MAX = 32

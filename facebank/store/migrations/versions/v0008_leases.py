@@ -5,7 +5,7 @@ Types are spelled out here rather than imported from facebank.store, so this rev
 meaning the same thing when the models change later.
 
 Revision ID: 0008
-Revises: 0005 (the integrator re-chains it after 0006/0007)
+Revises: 0007
 Create Date: 2026-12-03
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision: str = "0008"
-down_revision: str | None = "0005"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
