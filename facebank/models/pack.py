@@ -56,10 +56,15 @@ def _sha256(path: str, size: int, mtime_ns: int) -> str:
     return digest.hexdigest()
 
 
-def model_id_for(recogniser: Path) -> str:
-    real = recogniser.resolve()
+def content_hash(path: Path) -> str:
+    """sha256 hex of a file's bytes (remembered per path, size and mtime)."""
+    real = path.resolve()
     st = real.stat()
-    return f"{recogniser.stem}-{_sha256(str(real), st.st_size, st.st_mtime_ns)[:12]}"
+    return _sha256(str(real), st.st_size, st.st_mtime_ns)
+
+
+def model_id_for(recogniser: Path) -> str:
+    return f"{recogniser.stem}-{content_hash(recogniser)[:12]}"
 
 
 def _spatial(dims: tuple[object, ...]) -> list[int | None]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from facebank.config import Settings
 from facebank.models.detector import ScrfdDetector
 from facebank.models.embedder import ArcFaceEmbedder
+from facebank.models.model_cache import ModelCache
 from facebank.models.pack import ModelPack, locate_model_pack
 from facebank.models.session_factory import OrtSessionFactory
 from facebank.pipeline.lanes import Lane, LaneModels, Lanes
@@ -41,6 +44,8 @@ def build_pipeline(settings: Settings, narrow_lanes: int | None = None) -> FaceP
     pack = locate_model_pack(settings.model_dir)
     wide_threads = wide_lane_threads(settings)
     narrow = narrow_lane_count(settings) if narrow_lanes is None else narrow_lanes
+    cache = ModelCache(settings.model_cache_dir or settings.data_dir / "model_cache")
+    pack = replace(pack, embedder_path=cache.recogniser(pack.embedder_path))
     lanes: list[Lane] = []
     if wide_threads > 1 or narrow == 0:
         lanes.append(Lane("wide", wide_threads, _models(settings, pack, wide_threads)))
@@ -55,6 +60,7 @@ def build_pipeline(settings: Settings, narrow_lanes: int | None = None) -> FaceP
         limits,
         det_size=settings.det_size,
         det_threshold=settings.det_threshold,
+        det_input=settings.det_input,
         model_id=pack.model_id,
     )
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
+from facebank.config import DetInput
+from facebank.models.detector import fitted_input_size
 from facebank.pipeline.align import norm_crop
 from facebank.pipeline.decode import decode_image
 from facebank.pipeline.lanes import Lanes
@@ -37,12 +40,14 @@ class FacePipeline:
         det_threshold: float,
         model_id: str,
         observers: ObserverHub | None = None,
+        det_input: DetInput = "square",
     ) -> None:
         self.lanes = lanes
         self.limits = limits
         self.det_size = det_size
         self.det_threshold = det_threshold
         self.model_id = model_id
+        self.det_input = det_input
         self.observers = observers or ObserverHub()
 
     @property
@@ -72,12 +77,18 @@ class FacePipeline:
             # keeps its bilinear resize from aliasing, and is faster.
             pixels, sx, sy = shrink_to(image.pixels, self.limits.max_detect_side)
         found = self.lanes.current().detector.detect(
-            pixels, (self.det_size, self.det_size), self.det_threshold
+            pixels, self._input_size(pixels), self.det_threshold
         )
         if sx != 1.0 or sy != 1.0:
             found = [_rescaled(d, sx, sy) for d in found]
         found.sort(key=lambda d: d.area, reverse=True)
         return found
+
+    def _input_size(self, pixels: NDArray[np.uint8]) -> tuple[int, int]:
+        if self.det_input == "square":
+            return (self.det_size, self.det_size)
+        height, width = pixels.shape[:2]
+        return fitted_input_size(height, width, self.det_size, upscale=self.det_input == "fitted")
 
     def embed(self, image: DecodedImage, detections: list[Detection]) -> list[Face]:
         """Align every face, embed them in one batched run, score their quality."""
