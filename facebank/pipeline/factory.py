@@ -48,8 +48,8 @@ def build_pipeline(settings: Settings, narrow_lanes: int | None = None) -> FaceP
     pack = replace(pack, embedder_path=cache.recogniser(pack.embedder_path))
     lanes: list[Lane] = []
     if wide_threads > 1 or narrow == 0:
-        lanes.append(Lane("wide", wide_threads, _models(settings, pack, wide_threads)))
-    lanes += [Lane(f"narrow-{i}", 1, _models(settings, pack, 1)) for i in range(narrow)]
+        lanes.append(Lane("wide", wide_threads, _models(settings, pack, wide_threads, cache)))
+    lanes += [Lane(f"narrow-{i}", 1, _models(settings, pack, 1, cache)) for i in range(narrow)]
     limits = ImageLimits(
         max_bytes=settings.max_upload_bytes,
         max_pixels=settings.max_image_pixels,
@@ -65,8 +65,8 @@ def build_pipeline(settings: Settings, narrow_lanes: int | None = None) -> FaceP
     )
 
 
-def _models(settings: Settings, pack: ModelPack, threads: int) -> LaneModels:
-    factory = OrtSessionFactory(settings.ort_providers, intra_op_threads=threads)
+def _models(settings: Settings, pack: ModelPack, threads: int, cache: ModelCache) -> LaneModels:
+    factory = OrtSessionFactory(settings.ort_providers, intra_op_threads=threads, cache=cache)
     detector = ScrfdDetector(pack.detector_path, factory)
     embedder = ArcFaceEmbedder(pack.embedder_path, factory)
     detector.load()

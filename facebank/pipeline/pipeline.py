@@ -39,8 +39,8 @@ class FacePipeline:
         det_size: int,
         det_threshold: float,
         model_id: str,
+        det_input: DetInput,
         observers: ObserverHub | None = None,
-        det_input: DetInput = "square",
     ) -> None:
         self.lanes = lanes
         self.limits = limits

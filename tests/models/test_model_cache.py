@@ -92,3 +92,34 @@ def test_gentle_slope_is_rewritten(tmp_path: Path) -> None:
     rewritten = ModelCache(tmp_path / "cache").recogniser(source)
     assert rewritten != source
     assert [n.op_type for n in onnx.load(str(rewritten)).graph.node] == ["Mul", "Max"]
+
+
+def test_saved_optimised_graph_is_reused_and_gives_the_same_results(
+    tmp_path: Path, pack: ModelPack, factory: OrtSessionFactory
+) -> None:
+    cache = ModelCache(tmp_path)
+    saved = cache.optimised(pack.detector_path, ["CPUExecutionProvider"])
+    assert saved is not None and not saved.exists()
+    first = OrtSessionFactory("CPUExecutionProvider", intra_op_threads=1, cache=cache)
+    ScrfdDetector(pack.detector_path, first).load()
+    stamp = saved.stat()
+    assert [p.name for p in saved.parent.iterdir()] == [saved.name]  # no temporary left
+
+    second = OrtSessionFactory("CPUExecutionProvider", intra_op_threads=1, cache=cache)
+    reloaded = ScrfdDetector(pack.detector_path, second)
+    reloaded.load()
+    assert (saved.stat().st_ino, saved.stat().st_mtime_ns) == (stamp.st_ino, stamp.st_mtime_ns)
+    img = cv2.imread(str(PHOTOS[0]))
+    assert img is not None
+    mine = reloaded.detect(img, (640, 640), 0.5)
+    stock = ScrfdDetector(pack.detector_path, factory).detect(img, (640, 640), 0.5)
+    assert len(mine) == len(stock) > 0
+    np.testing.assert_allclose([d.box for d in mine], [d.box for d in stock], atol=1e-3)
+
+
+def test_optimised_graphs_are_kept_for_cpu_only_sessions(tmp_path: Path, pack: ModelPack) -> None:
+    cache = ModelCache(tmp_path)
+    gpu = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    assert cache.optimised(pack.embedder_path, gpu) is None
+    cpu = cache.optimised(pack.embedder_path, ["CPUExecutionProvider"])
+    assert cpu is not None and pack.embedder_path.stem in cpu.name
