@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     # (docs/bench.md, "Pipeline speed-ups").
     det_input: DetInput = "fitted"
 
+    # Embed every face and its mirror image, averaged: twice the recogniser time. Off by
+    # default: on ../shared/faces it widened the score gap on people and narrowed it on yale
+    # (docs/bench.md). Changing it leaves enrolled faces as they were embedded.
+    flip_embeddings: bool = False
+
     # Cosine similarity above which a face counts as the matched person.
     # Chosen from measurements on ../shared/faces (see README, "Accuracy").
     match_threshold: float = Field(0.33, ge=-1.0, le=1.0)

@@ -77,6 +77,10 @@ def recogniser(det: ScrfdDetector, photos: list[Image], rounds: int) -> None:
     b, a = _paired_ms(lambda c: stock.embed([c]), lambda c: fast.embed([c]), crops, rounds)
     print(f"recogniser PReLU->Max: {b:.2f} -> {a:.2f} ms/face, {len(crops)} faces, "
           f"min cosine {cos:.7f}")
+    flip = ArcFaceEmbedder(rewritten, factory, flip=True)
+    flip.load()
+    b, a = _paired_ms(lambda c: fast.embed([c]), lambda c: flip.embed([c]), crops, rounds)
+    print(f"flip-averaged embedding: {b:.2f} -> {a:.2f} ms/face")
 
 
 def detector(det: ScrfdDetector, name: str, photos: list[Image], mode: str, rounds: int) -> None:

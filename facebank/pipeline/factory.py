@@ -68,7 +68,7 @@ def build_pipeline(settings: Settings, narrow_lanes: int | None = None) -> FaceP
 def _models(settings: Settings, pack: ModelPack, threads: int, cache: ModelCache) -> LaneModels:
     factory = OrtSessionFactory(settings.ort_providers, intra_op_threads=threads, cache=cache)
     detector = ScrfdDetector(pack.detector_path, factory)
-    embedder = ArcFaceEmbedder(pack.embedder_path, factory)
+    embedder = ArcFaceEmbedder(pack.embedder_path, factory, flip=settings.flip_embeddings)
     detector.load()
     embedder.load()
     return LaneModels(detector, embedder)
