@@ -32,7 +32,7 @@ from facebank.pipeline.decode import decode_image
 from facebank.pipeline.shrink import shrink_to
 from facebank.pipeline.types import Detection, ImageLimits
 
-FACES = Path("/work/shared/faces")
+FACES = Path(__file__).resolve().parents[3] / "shared" / "faces"
 LIMITS = ImageLimits(max_bytes=1 << 30, max_pixels=100_000_000, max_detect_side=1920)
 SQUARE = (640, 640)
 Image = NDArray[np.uint8]
@@ -154,16 +154,17 @@ def rewrite_start(rounds: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--faces", type=Path, default=FACES, help="../shared/faces")
     args = parser.parse_args()
     pack = locate_model_pack(None)
     factory = OrtSessionFactory("CPUExecutionProvider", intra_op_threads=1)
     det = ScrfdDetector(pack.detector_path, factory)
     rewrite_start(args.rounds)
     saved_optimisations(args.rounds)
-    people = _photos(FACES / "people")
+    people = _photos(args.faces / "people")
     recogniser(det, people, args.rounds)
     for name in ("people", "group_photos", "yale"):
-        photos = people if name == "people" else _photos(FACES / name)
+        photos = people if name == "people" else _photos(args.faces / name)
         for mode in ("fitted", "native"):
             detector(det, name, photos, mode, args.rounds)
 
