@@ -71,14 +71,13 @@ def recogniser(det: ScrfdDetector, photos: list[Image], rounds: int) -> None:
         rewritten = ModelCache(Path(tmp)).recogniser(pack.embedder_path)
         stock = ArcFaceEmbedder(pack.embedder_path, factory)
         fast = ArcFaceEmbedder(rewritten, factory)
-        stock.load(), fast.load()
+        flip = ArcFaceEmbedder(rewritten, factory, flip=True)
+        stock.load(), fast.load(), flip.load()
     crops = [norm_crop(p, d.landmarks) for p in photos for d in det.detect(p, SQUARE, 0.5)[:1]]
     cos = float(np.min(np.sum(stock.embed(crops) * fast.embed(crops), axis=1)))
     b, a = _paired_ms(lambda c: stock.embed([c]), lambda c: fast.embed([c]), crops, rounds)
     print(f"recogniser PReLU->Max: {b:.2f} -> {a:.2f} ms/face, {len(crops)} faces, "
           f"min cosine {cos:.7f}")
-    flip = ArcFaceEmbedder(rewritten, factory, flip=True)
-    flip.load()
     b, a = _paired_ms(lambda c: fast.embed([c]), lambda c: flip.embed([c]), crops, rounds)
     print(f"flip-averaged embedding: {b:.2f} -> {a:.2f} ms/face")
 
