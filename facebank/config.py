@@ -48,6 +48,18 @@ class Settings(BaseSettings):
     # (docs/bench.md). Changing it leaves enrolled faces as they were embedded.
     flip_embeddings: bool = False
 
+    # Extra detector passes (facebank/pipeline/detect_passes.py, README "Finding every face").
+    # Rescue: when the first pass finds nothing, a pass at half det_size, then one with a
+    # black border of detect_rescue_pad x the longest side on every side.
+    detect_rescue: bool = True
+    detect_rescue_pad: float = Field(0.5, ge=0.0, le=2.0)
+    # Crowd: a second pass at detect_crowd_size when the first found detect_crowd_min_faces
+    # faces or more, or a face under detect_crowd_small_face_px (detector-input pixels).
+    detect_crowd: bool = True
+    detect_crowd_size: int = Field(1280, ge=160, le=3840)
+    detect_crowd_min_faces: int = Field(3, ge=1, le=1000)
+    detect_crowd_small_face_px: int = Field(24, ge=0, le=1000)
+
     # Cosine similarity above which a face counts as the matched person.
     # Chosen from measurements on ../shared/faces (see README, "Accuracy").
     match_threshold: float = Field(0.33, ge=-1.0, le=1.0)
@@ -143,6 +155,8 @@ class Settings(BaseSettings):
     session_max_quick_embeds: int = Field(6, ge=1, le=100)
     session_retry_embed_s: float = Field(1.0, ge=0)
     session_recheck_s: float = Field(3.0, gt=0)
+    # Live frames get one detector pass unless this is on (README, "Finding every face").
+    session_detect_passes: bool = False
     # Cameras: FFmpeg open/read timeouts, reopen backoff, failures before "failed".
     camera_open_timeout_s: float = Field(10.0, gt=0)
     camera_read_timeout_s: float = Field(10.0, gt=0)

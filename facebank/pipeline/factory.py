@@ -10,6 +10,7 @@ from facebank.models.embedder import ArcFaceEmbedder
 from facebank.models.model_cache import ModelCache
 from facebank.models.pack import ModelPack, locate_model_pack
 from facebank.models.session_factory import OrtSessionFactory
+from facebank.pipeline.detect_passes import DetectPasses
 from facebank.pipeline.lanes import Lane, LaneModels, Lanes
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.pipeline.types import ImageLimits
@@ -60,8 +61,22 @@ def build_pipeline(settings: Settings, narrow_lanes: int | None = None) -> FaceP
         limits,
         det_size=settings.det_size,
         det_threshold=settings.det_threshold,
-        det_input=settings.det_input,
         model_id=pack.model_id,
+        passes=detect_passes(settings),
+    )
+
+
+def detect_passes(settings: Settings) -> DetectPasses:
+    return DetectPasses(
+        det_size=settings.det_size,
+        det_threshold=settings.det_threshold,
+        det_input=settings.det_input,
+        rescue=settings.detect_rescue,
+        rescue_pad=settings.detect_rescue_pad,
+        crowd=settings.detect_crowd,
+        crowd_det_size=settings.detect_crowd_size,
+        crowd_min_faces=settings.detect_crowd_min_faces,
+        crowd_small_face_px=settings.detect_crowd_small_face_px,
     )
 
 

@@ -76,7 +76,6 @@ def test_pipeline_detect_without_downscale_matches_reference(
         det_size=DET_SIZE[0],
         det_threshold=0.5,
         model_id=pipeline.model_id,
-        det_input="square",  # the reference's letterbox
     )
     image = no_downscale.decode(path.read_bytes())
     ref_boxes, _ = det.detect(image.pixels)

@@ -47,7 +47,6 @@ def _pipeline_with_threads(base: FacePipeline, threads: int) -> FacePipeline:
         det_size=base.det_size,
         det_threshold=base.det_threshold,
         model_id=base.model_id,
-        det_input=base.det_input,
     )
 
 
