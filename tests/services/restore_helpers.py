@@ -122,14 +122,14 @@ def with_faces(
     archive: Path, media: MediaStore, faces: list[dict[str, Any]], dest: Path,
     model_id: str | None = None,
 ) -> Path:  # fmt: skip
-    """`archive`'s people with `faces` (and their photos from `media`), written as a valid
-    archive (checksums and all) of `model_id` (by default the archive's own)."""
+    """`archive`'s people with `faces` and `archive`'s photos (from `media`), written as a
+    valid archive (checksums and all) of `model_id` (by default the archive's own)."""
     source = read_archive(archive)
     with dest.open("wb") as stream:
         writer = ArchiveWriter(stream, model_id or source.model_id)
         writer.write_lines(PEOPLE, source.people, "people")
         writer.write_faces(faces)
-        for ref, kind in sorted({(f["media_ref"], f["media_type"]) for f in faces}):
+        for ref, kind in sorted({(f["media_ref"], f["media_type"]) for f in source.faces}):
             writer.write_photo(photo_entry(ref, kind), media.path(ref))
         writer.close()
     return dest

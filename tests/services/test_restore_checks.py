@@ -50,8 +50,8 @@ def _bool_width_last(face: Face, last: bool) -> Face:
     return {**face, "image_width": True} if last else face
 
 
-def _infinite_box_last(face: Face, last: bool) -> Face:
-    return {**face, "box": [*face["box"][:3], float("inf")]} if last else face
+def _short_box_last(face: Face, last: bool) -> Face:  # (a NaN cannot be written as JSON)
+    return {**face, "box": face["box"][:3]} if last else face
 
 
 def _bad_media_ref_last(face: Face, last: bool) -> Face:
@@ -63,7 +63,7 @@ BAD = {
     "no such person": (_orphan_last, "belongs to no person"),
     "bool id": (_bool_id_last, "bad face id"),
     "bool width": (_bool_width_last, "image_width"),
-    "infinite box": (_infinite_box_last, "box value is not finite"),
+    "short box": (_short_box_last, "box, landmarks or det_score malformed"),
     "bad media ref": (_bad_media_ref_last, "media ref"),
 }
 
