@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from facebank.errors import ConflictError, GalleryNotEmptyError, ValidationFailedError
+from facebank.store.changes import ChangeKind, record_change
 from facebank.store.coltypes import utcnow
 from facebank.store.gallery_dump import FACE_COLUMNS
 from facebank.store.limits import MEDIA_TYPE_MAX, MODEL_ID_MAX
@@ -115,11 +116,12 @@ def load_gallery(
     session_factory: SessionFactory,
     people: Sequence[dict[str, Any]],
     faces: Sequence[dict[str, Any]],
-) -> None:
-    """Insert checked rows (person_rows, face_rows) into the empty gallery, atomically.
+) -> int:
+    """Insert checked rows (person_rows, face_rows) into the empty gallery, atomically;
+    returns the change log's version of the load (a reset: followers rebuild).
     Raises GalleryNotEmptyError, with nothing written, when the gallery has a person."""
 
-    def work(session: Session) -> None:
+    def work(session: Session) -> int:
         existing = session.scalar(select(func.count()).select_from(_PEOPLE)) or 0
         if existing:
             raise GalleryNotEmptyError(
@@ -130,9 +132,10 @@ def load_gallery(
         _insert_rows(connection, _PEOPLE, people)
         _insert_rows(connection, _FACES, faces)
         _advance_sequences(connection)
+        return record_change(session, ChangeKind.RESET, ())
 
     try:
-        run_write(session_factory, work)
+        return run_write(session_factory, work)
     except IntegrityError as exc:  # rolled back: nothing of the dump went in
         raise ConflictError(
             f"nothing was restored: the rows conflict (a duplicate id or "
