@@ -104,6 +104,10 @@ class Services:
             except Exception:  # keep serving; the next start repairs from the database
                 log.exception("index snapshot failed")
             try:
+                self.index.compact_log(self.settings.index_change_log_keep)
+            except Exception as exc:  # database away: the next round compacts
+                log.warning("compacting the gallery change log failed: %s", exc)
+            try:
                 self.auth.web_sessions.sweep_expired()
             except Exception as exc:  # database away: the next round sweeps
                 log.warning("sweeping expired browser sessions failed: %s", exc)

@@ -138,8 +138,7 @@ def load_gallery(
         return run_write(session_factory, work)
     except IntegrityError as exc:  # rolled back: nothing of the dump went in
         raise ConflictError(
-            f"nothing was restored: the rows conflict (a duplicate id or "
-            f"external id?): {exc.orig}"
+            f"nothing was restored: the rows conflict (a duplicate id or external id?): {exc.orig}"
         ) from exc
 
 
