@@ -7,7 +7,15 @@ import json
 import sys
 from pathlib import Path
 
-from facebank.cli import bench, exporting, importing, index_bench, sessions_bench, user
+from facebank.cli import (
+    bench,
+    exporting,
+    follow_bench,
+    importing,
+    index_bench,
+    sessions_bench,
+    user,
+)
 from facebank.config import Settings
 from facebank.observability.logging import configure_logging
 
@@ -44,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.register(commands)
     sessions_bench.register(commands)
     index_bench.register(commands)
+    follow_bench.register(commands)
     user.register(commands)
     importing.register(commands)
     exporting.register(commands)

@@ -20,6 +20,7 @@ from enum import StrEnum
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from facebank.store.change_notify import notify_change
 from facebank.store.coltypes import utcnow
 from facebank.store.tables import GalleryChange, GalleryHead
 from facebank.store.tx import SessionFactory, run_read, run_write
@@ -54,9 +55,11 @@ def record_change(session: Session, kind: ChangeKind, face_ids: Iterable[int]) -
     session.execute(
         update(GalleryHead).where(GalleryHead.id == HEAD_ID).values(version=GalleryHead.version + 1)
     )
-    version = int(session.scalar(select(GalleryHead.version).where(GalleryHead.id == HEAD_ID)))
+    version = session.scalar(select(GalleryHead.version).where(GalleryHead.id == HEAD_ID))
+    assert version is not None  # the row is written by migration 0006
     session.add(GalleryChange(version=version, kind=str(kind), face_ids=ids, created_at=utcnow()))
     session.flush()
+    notify_change(session)
     return version
 
 

@@ -164,3 +164,20 @@ def test_a_restore_by_another_process_reaches_a_running_server(
         wait_until(lambda: server.index.lag().current, 30, "the applied version")
         assert server.index.status().consistent
         assert server.index.status().last_sync_kind == "follow"
+
+
+@pytest.mark.postgres
+def test_postgresql_wakes_a_follower_at_once_by_notify(
+    tmp_path: Path, face_pipeline: FacePipeline
+) -> None:
+    """The poll is a minute away, so only the NOTIFY of the writing transaction can bring
+    the enroll to the other worker within the wait."""
+    with ExitStack() as stack:
+        slow = _workers("postgresql", tmp_path, face_pipeline, follow_s=60.0)
+        a, b = next(slow)
+        stack.callback(slow.close)
+        name, photos = next(iter(identity_photos().items()))
+        wait_until(lambda: b._listener is not None and b._listener.is_alive(), 10, "listener")
+        person = _enroll(a, name, photos[0])
+        wait_until(lambda: b.index.size[0] == 1, 20, "the NOTIFY to wake the follower")
+        assert _best_person(b, photos[1]) == person
