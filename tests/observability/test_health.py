@@ -114,7 +114,7 @@ def test_detailed_report_has_what_an_operator_needs(anonymous: TestClient) -> No
     assert {"size", "checked_out"} <= set(body["database"]["pool"])
     index = body["index"]
     assert index["size"] == 1 and index["consistent"] is True and "IndexFlatIP" in index["type"]
-    assert index["last_sync_kind"] in ("rebuild", "snapshot", "snapshot+repair", "follow")
+    assert index["last_sync_kind"] in ("rebuild", "snapshot", "snapshot+log", "follow")
     assert index["last_sync"]
     system = body["system"]
     assert system["process"]["rss_mb"] > 0 and system["process"]["cpu_percent"] >= 0
