@@ -181,3 +181,15 @@ def test_postgresql_wakes_a_follower_at_once_by_notify(
         person = _enroll(a, name, photos[0])
         wait_until(lambda: b.index.size[0] == 1, 20, "the NOTIFY to wake the follower")
         assert _best_person(b, photos[1]) == person
+
+
+def test_a_follower_behind_the_compacted_log_rebuilds(
+    still_workers: tuple[Services, Services],
+) -> None:
+    a, b = still_workers
+    photos = list(identity_photos().items())[:3]
+    people = [_enroll(a, name, person_photos[0]) for name, person_photos in photos]
+    assert a.index.compact_log(keep=1) == 2  # b, at version 0, cannot replay 1 and 2
+    assert b.index.follow() is True
+    assert b.index.lag().current and b.index.size[0] == 3
+    assert [_best_person(b, person_photos[1]) for _, person_photos in photos] == people
