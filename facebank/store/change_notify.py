@@ -21,6 +21,7 @@ CHANNEL = "facebank_gallery"
 # How often the listener looks at its stop flag while no notification comes.
 LISTEN_POLL_S = 1.0
 RECONNECT_S = 2.0
+CONNECT_TIMEOUT_S = 5  # a database that does not answer must not hold the thread for minutes
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,9 @@ class ChangeListener:
                 self._stop.wait(RECONNECT_S)
 
     def _listen(self) -> None:
-        with psycopg.connect(self._dsn, autocommit=True) as connection:
+        with psycopg.connect(
+            self._dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+        ) as connection:
             connection.execute(f"LISTEN {CHANNEL}")
             self._wake()
             while not self._stop.is_set():
