@@ -208,6 +208,9 @@ class Settings(BaseSettings):
     # From this many faces the index searches through its sketch (facebank.index.sketch):
     # candidates picked from 32-byte codes, then scored exactly. docs/index.md.
     index_sketch_threshold: int = Field(20_000, ge=2)
+    # The gallery change log keeps this many newest changes (compacted with each snapshot
+    # round); an index further behind (an old snapshot, a long-stopped worker) rebuilds.
+    index_change_log_keep: int = Field(100_000, ge=1)
     # --- end observability --------------------------------------------------------------------
 
     @property

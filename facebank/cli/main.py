@@ -12,6 +12,7 @@ from facebank.cli import (
     calibrate,
     calibration_eval,
     exporting,
+    follow_bench,
     importing,
     index_bench,
     sessions_bench,
@@ -53,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.register(commands)
     sessions_bench.register(commands)
     index_bench.register(commands)
+    follow_bench.register(commands)
     user.register(commands)
     importing.register(commands)
     exporting.register(commands)

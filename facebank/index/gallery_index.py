@@ -114,6 +114,22 @@ class GalleryIndex:
             pos = self._people().positions(np.array([person_id], dtype=np.int64))
             return np.sort(self._face_ids[pos])
 
+    def entries(
+        self, face_ids: ArrayLike
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float32]]:
+        """The given faces that are indexed: (face ids ascending, person ids, vectors)."""
+        wanted = np.unique(_validate.id_array(face_ids, "face_ids"))
+        with self._lock.read():
+            if wanted.size == 0 or self._face_ids.size == 0:
+                return wanted[:0], wanted[:0], np.empty((0, self._dim), dtype=np.float32)
+            at = np.minimum(np.searchsorted(self._face_ids, wanted), self._face_ids.size - 1)
+            present = self._face_ids[at] == wanted
+            fids, pids = wanted[present], self._person_ids[at[present]]
+            if fids.size == 0:
+                return fids, pids, np.empty((0, self._dim), dtype=np.float32)
+            vectors = self._index.reconstruct_batch(np.ascontiguousarray(fids))
+            return fids, pids, vectors
+
     # ---- writes -----------------------------------------------------------------
 
     def add(self, face_ids: ArrayLike, person_ids: ArrayLike, vectors: ArrayLike) -> None:

@@ -25,6 +25,7 @@ from facebank.services.importer import Importer
 from facebank.services.index_sync import IndexManager
 from facebank.services.recognition import RecognitionService
 from facebank.services.sessions import ManagerProbe, SessionService, build_session_service
+from facebank.store.change_notify import ChangeListener, listens
 from facebank.store.db import (
     database_kind,
     make_engine,
@@ -65,6 +66,9 @@ class Services:
     _stop: threading.Event = field(default_factory=threading.Event)
     _snapshotter: threading.Thread | None = None
     _follower: threading.Thread | None = None
+    _listener: threading.Thread | None = None
+    # Set by the PostgreSQL change listener: the follow loop runs at once, not at its poll.
+    _wake: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
         """Bring derived state in line with the database, then keep snapshots fresh."""
@@ -83,23 +87,34 @@ class Services:
                 target=self._follow_loop, name="index-follow", daemon=True
             )
             self._follower.start()
+            if listens(self.engine):
+                listener = ChangeListener(self.engine, self._wake.set, self._stop)
+                self._listener = threading.Thread(
+                    target=listener.run, name="index-follow-listen", daemon=True
+                )
+                self._listener.start()
         self.sessions.resume()  # after the index: resumed cameras recognise at once
         self.imports.resume()  # after the media sweep: a resumed import's files are kept
 
     def close(self) -> None:
         self._stop.set()
+        self._wake.set()
         self.imports.close()  # stops between photos; the job resumes at the next start
         self.sessions.close()  # before the executor: camera frames run on it
         self.executor.close()
         self.pipeline.observers.detach(self.metrics.pipeline)
-        for thread in (self._snapshotter, self._follower):
+        for thread in (self._snapshotter, self._follower, self._listener):
             if thread is not None:
                 thread.join(timeout=10)
         self.index.save_if_dirty()
         self.engine.dispose()
 
     def _follow_loop(self) -> None:
-        while not self._stop.wait(self.settings.index_follow_interval_s):
+        while not self._stop.is_set():
+            self._wake.wait(self.settings.index_follow_interval_s)  # a poll, or a NOTIFY
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             try:
                 self.index.follow()
             except Exception as exc:  # database away: /health/ready says so; retry later
@@ -111,6 +126,10 @@ class Services:
                 self.index.save_if_dirty()
             except Exception:  # keep serving; the next start repairs from the database
                 log.exception("index snapshot failed")
+            try:
+                self.index.compact_log(self.settings.index_change_log_keep)
+            except Exception as exc:  # database away: the next round compacts
+                log.warning("compacting the gallery change log failed: %s", exc)
             try:
                 self.auth.web_sessions.sweep_expired()
             except Exception as exc:  # database away: the next round sweeps

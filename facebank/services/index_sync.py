@@ -18,9 +18,16 @@ from facebank.index.people import PersonHit
 from facebank.index.sketch import SKETCH_THRESHOLD
 from facebank.index.snapshot import load_snapshot, save_snapshot
 from facebank.pipeline.observer import StageObserver
+from facebank.store.changes import Change, ChangeKind, ChangeLogRepository, LogHead
 from facebank.store.people import FaceRepository
 
 log = logging.getLogger(__name__)
+
+# Log rows read per round trip while catching up.
+CATCH_UP_BATCH = 5000
+# A face touched by a change is re-added when its vector moved by more than this (an
+# own write's vector and the stored one are the same float32 bytes: 0.0).
+SAME_VECTOR_ATOL = 1e-6
 
 
 class IndexStatus(BaseModel):
@@ -43,6 +50,22 @@ class IndexStatus(BaseModel):
     last_sync_kind: str | None
     last_sync_seconds: float | None
     snapshot_saved_at: str | None
+    applied_version: int = Field(description="the last gallery change the index holds")
+    db_version: int = Field(description="the database's last gallery change")
+
+
+class IndexLag(BaseModel):
+    """The index's applied change against the database's: one primary-key read."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index_size: int
+    applied_version: int
+    db_version: int
+
+    @property
+    def current(self) -> bool:
+        return self.applied_version == self.db_version
 
 
 class IndexManager:
@@ -51,13 +74,20 @@ class IndexManager:
     Writers (enroll, delete, rebuild) are serialised by `_write_lock` so a rebuild never
     interleaves with an in-place update; searches go straight to the index, which has its
     own readers-writer lock. Each search is reported to `observer` as the "search" stage.
+
+    The index holds the database's gallery as of `_applied`, a version of the change log
+    (facebank.store.changes), saved with every snapshot. Catching up reads the log after
+    it and re-reads only the faces those changes touched: O(changes), whoever made them.
     """
 
     def __init__(
         self, faces: FaceRepository, model_id: str, dim: int, snapshot_dir: Path,
         observer: StageObserver | None = None, sketch_threshold: int = SKETCH_THRESHOLD,
+        changes: ChangeLogRepository | None = None,
     ) -> None:  # fmt: skip
         self._faces = faces
+        self._changes = changes or ChangeLogRepository(faces.session_factory)
+        self._applied = 0
         self._observer = observer
         self._model_id = model_id
         self._dim = dim
@@ -83,25 +113,21 @@ class IndexManager:
         return self._index.size, self._index.person_count
 
     def start(self) -> IndexStatus:
-        """Load the snapshot when it matches the database; otherwise repair it from the database."""
+        """Load the snapshot and replay the change log after it; rebuild from the database
+        when there is no snapshot or the log no longer reaches back to it."""
         started = time.perf_counter()
         with self._write_lock:
             loaded = load_snapshot(
                 self._snapshot_dir, self._dim, self._model_id, self._sketch_threshold
             )
-            db_ids = self._faces.face_ids(self._model_id)
-            if loaded is not None and _same_ids(loaded[0].face_ids(), db_ids):
-                self._index = loaded[0]
+            version = loaded[1].get("version") if loaded is not None else None
+            if loaded is not None and _replayable(version, self._changes.head()):
+                self._index, self._applied = loaded[0], int(version)  # type: ignore[arg-type]
                 self._snapshot_saved_at = str(loaded[1].get("saved_at"))
-                kind = "snapshot"
-            elif loaded is not None:
-                self._index = loaded[0]
-                removed, added = self._reconcile(db_ids)
-                log.warning(
-                    "stale index snapshot repaired from the database: -%d +%d faces", removed, added
-                )
-                kind = "snapshot+repair"
+                kind = "snapshot+log" if self._catch_up_locked() else "snapshot"
             else:
+                if loaded is not None:
+                    log.warning("index snapshot at version %s is not in the change log", version)
                 self._rebuild_locked()
                 kind = "rebuild"
             self._mark_sync(kind, started)
@@ -141,8 +167,9 @@ class IndexManager:
         face ids; rebuilt from the database instead when they differ. Saved either way."""
         started = time.perf_counter()
         with self._write_lock:
+            head = self._changes.head()  # before the ids: a later change is replayed
             if _same_ids(fresh.face_ids(), self._faces.face_ids(self._model_id)):
-                self._index = fresh
+                self._index, self._applied = fresh, head.version
                 self._mark_sync("replace", started)
             else:
                 log.warning("the given index differs from the database: rebuilding instead")
@@ -161,6 +188,7 @@ class IndexManager:
                 np.ascontiguousarray(vectors, dtype=np.float32),
             )
             self._dirty = True
+            self._catch_up_after_own_write()
 
     def remove(self, face_ids: list[int]) -> None:
         if not face_ids:
@@ -168,6 +196,15 @@ class IndexManager:
         with self._write_lock:
             self._index.remove(np.asarray(face_ids, dtype=np.int64))
             self._dirty = True
+            self._catch_up_after_own_write()
+
+    def _catch_up_after_own_write(self) -> None:
+        """Advance the applied version past this process's own change, which is in the
+        index already (so replaying it finds nothing to do), and any change before it."""
+        try:
+            self._catch_up_locked()
+        except Exception as exc:  # committed and in the index: the follow loop catches up
+            log.warning("index catch-up after a write failed: %s", exc)
 
     def search(
         self, queries: NDArray[np.float32], top_k: int, allowed_people: set[int] | None = None
@@ -179,26 +216,31 @@ class IndexManager:
         return hits
 
     def follow(self) -> bool:
-        """Take in gallery changes committed by other processes sharing the database.
+        """Take in gallery changes committed by other processes sharing the database:
+        the change log after the applied version (one primary-key read when there is none).
 
         The database is read under the write lock: an enroll or delete of this process
         commits before it takes that lock, so it is either already in what is read here or
-        applied after, never undone. Returns whether the index changed.
+        applied after, never undone. Returns whether the applied version moved.
         """
         with self._write_lock:
-            index_ids = self._index.face_ids()
-            summary = (int(index_ids.size), int(index_ids.sum()))
-            if self._faces.id_summary(self._model_id) == summary:
-                return False  # the usual case, without reading every id
-            db_ids = self._faces.face_ids(self._model_id)
-            if _same_ids(index_ids, db_ids):
-                return False
             started = time.perf_counter()
-            removed, added = self._reconcile(db_ids)
+            if not self._catch_up_locked():
+                return False
             self._mark_sync("follow", started)
-            log.info("index followed the database: -%d +%d faces", removed, added)
-            self._dirty = True
             return True
+
+    def lag(self) -> IndexLag:
+        """Applied version against the database's, for readiness: O(1), not O(gallery)."""
+        return IndexLag(
+            index_size=self._index.size,
+            applied_version=self._applied,
+            db_version=self._changes.head().version,
+        )
+
+    def compact_log(self, keep: int) -> int:
+        """Drop all but the newest `keep` changes (facebank.store.changes: retention)."""
+        return self._changes.compact(keep)
 
     def save_if_dirty(self) -> bool:
         with self._write_lock:
@@ -208,6 +250,8 @@ class IndexManager:
             return True
 
     def status(self) -> IndexStatus:
+        """The full check (every face id, both sides): GET /api/v1/index, not readiness."""
+        applied, head = self._applied, self._changes.head()
         db_ids = self._faces.face_ids(self._model_id)
         index_ids = self._index.face_ids()
         counts = self._faces.count_by_model()
@@ -226,35 +270,97 @@ class IndexManager:
             last_sync_kind=last[1] if last else None,
             last_sync_seconds=round(last[2], 4) if last else None,
             snapshot_saved_at=self._snapshot_saved_at,
+            applied_version=applied,
+            db_version=head.version,
         )
 
     def _rebuild_locked(self) -> None:
+        # The version first: a change committed while streaming is replayed next time,
+        # and replaying a change the rows already show finds nothing to do.
+        version = self._changes.head().version
         fresh = GalleryIndex(self._dim, self._model_id, self._sketch_threshold)
         for face_ids, person_ids, vectors in self._faces.iter_embeddings(self._model_id):
             fresh.add(face_ids, person_ids, vectors)
-        self._index = fresh
+        self._index, self._applied = fresh, version
+        self._dirty = True
 
-    def _reconcile(self, db_ids: NDArray[np.int64]) -> tuple[int, int]:
-        """Bring the index to the database's state: drop extras, fetch what is missing.
-        Returns (removed, added)."""
-        index_ids = self._index.face_ids()
-        extra = np.setdiff1d(index_ids, db_ids, assume_unique=True)
-        missing = np.setdiff1d(db_ids, index_ids, assume_unique=True)
-        if extra.size:
-            self._index.remove(extra)
-        if missing.size:
-            face_ids, person_ids, vectors = self._faces.fetch_embeddings(missing.tolist())
-            self._index.add(face_ids, person_ids, vectors)
-        return int(extra.size), int(missing.size)
+    def _catch_up_locked(self) -> bool:
+        """Apply the log after `_applied`; rebuild when it cannot be replayed (compacted
+        past it, a gap, a reset, or a database behind the index). Returns whether the
+        applied version moved."""
+        head = self._changes.head()
+        if head.version == self._applied:
+            return False
+        changes = self._changes_after(head) if _replayable(self._applied, head) else None
+        if changes is None:
+            log.warning(
+                "index at change %d cannot replay the log (database at %d, compacted through "
+                "%d, or a reset): rebuilding", self._applied, head.version, head.compacted_through,
+            )  # fmt: skip
+            self._rebuild_locked()
+            return True
+        removed, added = self._apply_faces({i for change in changes for i in change.face_ids})
+        self._applied = changes[-1].version
+        self._dirty = True
+        log.info("index applied changes %d..%d: -%d +%d faces",
+                 changes[0].version, self._applied, removed, added)  # fmt: skip
+        return True
+
+    def _changes_after(self, head: LogHead) -> list[Change] | None:
+        """Every change from `_applied` + 1 to `head`, or None where that is not possible:
+        versions are contiguous, so a gap means rows were compacted away meanwhile."""
+        changes: list[Change] = []
+        upto = self._applied
+        while upto < head.version:
+            batch = self._changes.since(upto, CATCH_UP_BATCH)
+            if not batch or batch[0].version != upto + 1:
+                return None
+            if any(change.kind is ChangeKind.RESET for change in batch):
+                return None
+            changes.extend(batch)
+            upto = batch[-1].version
+        return changes
+
+    def _apply_faces(self, touched: set[int]) -> tuple[int, int]:
+        """Make the index hold exactly what the database holds now for these faces: gone
+        ones removed, new or changed ones (vector, person, model) re-read. Idempotent: a
+        change the index already holds costs a read and no index write. (removed, added)"""
+        if not touched:
+            return 0, 0
+        wanted = sorted(touched)
+        db_ids, db_people, db_vectors = self._faces.fetch_embeddings(wanted, self._model_id)
+        ix_ids, ix_people, ix_vectors = self._index.entries(wanted)
+        gone = np.setdiff1d(ix_ids, db_ids, assume_unique=True)
+        fresh = np.ones(db_ids.size, dtype=bool)
+        if ix_ids.size and db_ids.size:
+            at = np.minimum(np.searchsorted(ix_ids, db_ids), ix_ids.size - 1)
+            same_vector = np.all(np.abs(ix_vectors[at] - db_vectors) <= SAME_VECTOR_ATOL, axis=1)
+            fresh = ~((ix_ids[at] == db_ids) & (ix_people[at] == db_people) & same_vector)
+        if gone.size:
+            self._index.remove(gone)
+        if fresh.any():
+            self._index.add(db_ids[fresh], db_people[fresh], db_vectors[fresh])
+        return int(gone.size), int(fresh.sum())
 
     def _save_locked(self) -> None:
         ids = self._index.face_ids()
-        save_snapshot(self._index, self._snapshot_dir, {"count": int(ids.size)})
+        state = {"count": int(ids.size), "version": self._applied,
+                 "saved_at": datetime.now(UTC).isoformat()}  # fmt: skip
+        save_snapshot(self._index, self._snapshot_dir, state)
         self._snapshot_saved_at = datetime.now(UTC).isoformat()
         self._dirty = False
 
     def _mark_sync(self, kind: str, started: float) -> None:
         self._last_sync = (datetime.now(UTC).isoformat(), kind, time.perf_counter() - started)
+
+
+def _replayable(version: object, head: LogHead) -> bool:
+    """Whether the log holds every change after `version` (else: rebuild)."""
+    return (
+        isinstance(version, int)
+        and not isinstance(version, bool)
+        and head.compacted_through <= version <= head.version
+    )
 
 
 def _same_ids(a: NDArray[np.int64], b: NDArray[np.int64]) -> bool:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from facebank.errors import ConflictError, GalleryNotEmptyError, ValidationFailedError
 from facebank.store.bulk_load import indexes_after
+from facebank.store.changes import ChangeKind, record_change
 from facebank.store.coltypes import utcnow
 from facebank.store.tables import Face, Person
 from facebank.store.tx import SessionFactory, run_read, run_write
@@ -50,12 +51,13 @@ def load_gallery(
     session_factory: SessionFactory,
     people: Sequence[dict[str, Any]],
     faces: Sequence[dict[str, Any]],
-) -> None:
+) -> int:
     """Insert checked rows (gallery_checks' person_rows, face_rows) into the empty gallery,
-    atomically, each stamped with the time of the load.
+    atomically, each stamped with the time of the load; returns the change log's version of
+    the load (a reset: followers rebuild).
     Raises GalleryNotEmptyError, with nothing written, when the gallery has a person."""
 
-    def work(session: Session) -> None:
+    def work(session: Session) -> int:
         existing = session.scalar(select(func.count()).select_from(_PEOPLE)) or 0
         if existing:
             raise GalleryNotEmptyError(
@@ -68,9 +70,10 @@ def load_gallery(
             _insert_rows(connection, _PEOPLE, people, {"created_at": now, "updated_at": now})
             _insert_rows(connection, _FACES, faces, {"created_at": now})
         _advance_sequences(connection)
+        return record_change(session, ChangeKind.RESET, ())
 
     try:
-        run_write(session_factory, work)
+        return run_write(session_factory, work)
     except IntegrityError as exc:  # rolled back: nothing of the dump went in
         raise ConflictError(
             f"nothing was restored: the rows conflict (a duplicate id or external id?): {exc.orig}"

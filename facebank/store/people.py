@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from facebank.errors import ConflictError, NotFoundError, ValidationFailedError
+from facebank.store.changes import ChangeKind, record_change
 from facebank.store.coltypes import utcnow
 from facebank.store.limits import (
     ADDRESS_MAX,
@@ -344,6 +345,8 @@ class PeopleRepository:
             session.add(row)
             session.flush()
             stored = insert_faces(session, row.id, faces, now)
+            if stored:
+                record_change(session, ChangeKind.ADD, (face.id for face in stored))
             return _reread(session, row.id), stored
 
         try:
@@ -451,6 +454,8 @@ class PeopleRepository:
             # honours with foreign_keys=ON.
             session.execute(delete(Face).where(Face.person_id == row.id))
             session.execute(delete(Person).where(Person.id == row.id))
+            if faces:
+                record_change(session, ChangeKind.REMOVE, (face.id for face in faces))
             return faces
 
         return run_write(self._sessions, work)
@@ -582,6 +587,10 @@ class FaceRepository:
     def __init__(self, session_factory: SessionFactory) -> None:
         self._sessions = session_factory
 
+    @property
+    def session_factory(self) -> SessionFactory:
+        return self._sessions
+
     def add(self, person_id: int, faces: Sequence[NewFace]) -> list[FaceRecord]:
         """Add faces to an existing person in one transaction (all or none)."""
 
@@ -591,6 +600,8 @@ class FaceRepository:
             now = utcnow()
             stored = insert_faces(session, person.id, faces, now)
             person.updated_at = now
+            if stored:
+                record_change(session, ChangeKind.ADD, (face.id for face in stored))
             return stored
 
         try:
@@ -623,6 +634,7 @@ class FaceRepository:
             session.execute(delete(Face).where(Face.id == face_id))
             if person is not None:
                 person.updated_at = utcnow()
+            record_change(session, ChangeKind.REMOVE, [face_id])
             return record
 
         return run_write(self._sessions, work)
@@ -646,6 +658,7 @@ class FaceRepository:
             for name in _EMBEDDING_FIELDS:
                 setattr(row, name, copy.deepcopy(getattr(face, name)))
             session.flush()
+            record_change(session, ChangeKind.REPLACE, [face_id])
             return face_record(row)
 
         return run_write(self._sessions, work)
@@ -691,15 +704,19 @@ class FaceRepository:
                 return
             last_id = rows[-1][0]
 
-    def fetch_embeddings(self, face_ids: Iterable[int]) -> EmbeddingBatch:
-        """The given faces (any model), in id order; ids that do not exist are left out."""
+    def fetch_embeddings(
+        self, face_ids: Iterable[int], model_id: str | None = None
+    ) -> EmbeddingBatch:
+        """The given faces (of `model_id`, or any model), in id order; ids that do not exist
+        (or are of another model) are left out."""
         wanted = sorted({int(i) for i in face_ids if is_storable_id(int(i))})
+        of_model = () if model_id is None else (Face.model_id == model_id,)
 
         def work(session: Session) -> list[EmbeddingRow]:
             rows: list[EmbeddingRow] = []
             for start in range(0, len(wanted), IN_CHUNK):
                 chunk = wanted[start : start + IN_CHUNK]
-                query = _embedding_query().where(Face.id.in_(chunk)).order_by(Face.id)
+                query = _embedding_query().where(Face.id.in_(chunk), *of_model).order_by(Face.id)
                 rows.extend(session.execute(query).all())
             return rows
 

@@ -395,6 +395,38 @@ class ImportJob(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+# --- gallery change log (issue 14 part 4, migration 0006) ---------------------------------
+
+
+class GalleryHead(Base):
+    """One row: the gallery's version (the last change's) and how far the log was compacted.
+
+    Every gallery-changing transaction bumps `version` here, last, and holds this row's lock
+    until it commits: versions are then given out in commit order, so a follower that has
+    seen version v has seen every change below v (an autoincrement id alone would not say
+    that: ids are taken at insert, not at commit)."""
+
+    __tablename__ = "gallery_head"
+    __table_args__ = MYSQL_TABLE_OPTIONS
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(IdType, nullable=False, default=0)
+    # Log rows up to and including this version are gone: a follower behind it rebuilds.
+    compacted_through: Mapped[int] = mapped_column(IdType, nullable=False, default=0)
+
+
+class GalleryChange(Base):
+    """One gallery change: its version, what kind of change and the faces it touched."""
+
+    __tablename__ = "gallery_changes"
+    __table_args__ = MYSQL_TABLE_OPTIONS
+
+    version: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    face_ids: Mapped[list[int]] = mapped_column(JsonType, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
 # --- threshold calibrations (issue 15, migration 0007) -----------------------------------------
 
 

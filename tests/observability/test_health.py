@@ -13,6 +13,8 @@ from facebank.api.security import API_KEY_HEADER
 from facebank.auth.roles import Role
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.container import Services
+from facebank.store.db import make_engine, make_session_factory
+from facebank.store.people import FaceRepository
 from tests.api.conftest import api_key_for, photo_file, running_app
 from tests.conftest import PEOPLE
 
@@ -62,7 +64,12 @@ def test_ready_names_every_check(anonymous: TestClient) -> None:
     body = response.json()
     assert body["status"] == "ready" and body["failing"] == []
     assert set(body["checks"]) == {"models", "database", "index"}
-    assert body["checks"]["index"] == {"ok": True, "index_size": 1, "db_count": 1}
+    assert body["checks"]["index"] == {
+        "ok": True,
+        "index_size": 1,
+        "applied_version": 1,
+        "db_version": 1,
+    }
 
 
 def test_summary_is_short(anonymous: TestClient) -> None:
@@ -107,7 +114,7 @@ def test_detailed_report_has_what_an_operator_needs(anonymous: TestClient) -> No
     assert {"size", "checked_out"} <= set(body["database"]["pool"])
     index = body["index"]
     assert index["size"] == 1 and index["consistent"] is True and "IndexFlatIP" in index["type"]
-    assert index["last_sync_kind"] in ("rebuild", "snapshot", "snapshot+repair", "follow")
+    assert index["last_sync_kind"] in ("rebuild", "snapshot", "snapshot+log", "follow")
     assert index["last_sync"]
     system = body["system"]
     assert system["process"]["rss_mb"] > 0 and system["process"]["cpu_percent"] >= 0
@@ -121,24 +128,36 @@ def test_detailed_report_has_what_an_operator_needs(anonymous: TestClient) -> No
     assert sum(lane["jobs"] for lane in lanes.values()) >= 1
 
 
-def test_ready_turns_503_naming_the_index_when_it_drifts(
+def test_ready_turns_503_while_the_database_is_ahead_of_the_index(
     tmp_path: Path, face_pipeline: FacePipeline
 ) -> None:
-    """A face in the database but not in the index: not ready, until a rebuild."""
-    # Following off: it would take the face back from the database on its own.
+    """A face deleted through another connection (another process): not ready until the
+    index has applied that change, then ready again."""
+    # Following off: it would take the change from the database on its own.
     with running_app("sqlite", tmp_path, face_pipeline, index_follow_interval_s=0) as client:
         photo = PEOPLE / "fr_obama" / "obama.jpg"
         created = client.post(
             "/api/v1/people", data={"name": "Barack"}, files=[photo_file(photo, "photos")]
         )
         assert created.status_code == 201
+        assert client.get("/health/ready").status_code == 200
         services = services_of(client)
-        services.index.remove([face["id"] for face in created.json()["faces"]])
+        other = make_engine(services.settings.effective_database_url, 1, 0)
+        try:
+            FaceRepository(make_session_factory(other)).delete(created.json()["faces"][0]["id"])
+        finally:
+            other.dispose()
         response = client.get("/health/ready")
         assert response.status_code == 503
         body = response.json()
         assert body["failing"] == ["index"]
-        assert body["checks"]["index"] == {"ok": False, "index_size": 0, "db_count": 1}
+        assert body["checks"]["index"] == {
+            "ok": False,
+            "index_size": 1,
+            "applied_version": 1,
+            "db_version": 2,
+        }
         assert client.get("/health").json()["failing"] == ["index"]
-        assert client.post("/api/v1/index/rebuild").status_code == 200
+        assert services.index.follow() is True
+        assert services.index.size == (0, 0)
         assert client.get("/health/ready").status_code == 200

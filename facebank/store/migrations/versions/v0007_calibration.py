@@ -1,11 +1,10 @@
 """Threshold calibrations: the match threshold measured from the gallery (issue 15).
 
 Types are spelled out here rather than imported from facebank.store, so this revision keeps
-meaning the same thing when the models change later. down_revision is 0005 until the
-integrator chains it after 0006.
+meaning the same thing when the models change later.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-03
 """
 
@@ -19,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
