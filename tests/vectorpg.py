@@ -38,20 +38,33 @@ def _bin_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
+def _tool(name: str) -> str:
+    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
+    if path is None:
+        raise VectorServerUnavailable(f"{name} not found: needed to run PostgreSQL as non-root")
+    return path
+
+
 def _ensure_user() -> pwd.struct_passwd:
     try:
         return pwd.getpwnam(SYSTEM_USER)
     except KeyError:
-        subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-             SYSTEM_USER],
-            check=True, capture_output=True,
-        )  # fmt: skip
+        _run(
+            [
+                _tool("useradd"),
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                SYSTEM_USER,
+            ],
+            "useradd",
+        )
         return pwd.getpwnam(SYSTEM_USER)
 
 
 def _as_user(user: pwd.struct_passwd | None, argv: list[str]) -> list[str]:
-    return argv if user is None else ["runuser", "-u", user.pw_name, "--", *argv]
+    return argv if user is None else [_tool("runuser"), "-u", user.pw_name, "--", *argv]
 
 
 def _run(argv: list[str], what: str) -> None:
@@ -72,16 +85,50 @@ def vector_server() -> Iterator[str]:
     try:
         if user is not None:
             os.chown(root, user.pw_uid, user.pw_gid)
-        _run(_as_user(user, [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
-                             "--auth=trust", "--encoding=utf8"]), "initdb")  # fmt: skip
+        _run(
+            _as_user(
+                user,
+                [
+                    str(bin_dir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=utf8",
+                ],
+            ),
+            "initdb",
+        )
         # No TCP at all: only the socket in our own temp dir, so no port can clash.
         options = f"-k {root} -c listen_addresses='' -c fsync=off"
-        _run(_as_user(user, [str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-t", "60",
-                             "-l", str(root / "log"), "-o", options, "start"]), "start")  # fmt: skip
+        _run(
+            _as_user(
+                user,
+                [
+                    str(bin_dir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-w",
+                    "-t",
+                    "60",
+                    "-l",
+                    str(root / "log"),
+                    "-o",
+                    options,
+                    "start",
+                ],
+            ),
+            "start",
+        )
         try:
             yield f"postgresql://postgres@/{DATABASE}?host={root}"
         finally:
-            _run(_as_user(user, [str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-m", "fast",
-                                 "stop"]), "stop")  # fmt: skip
+            _run(
+                _as_user(
+                    user, [str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-m", "fast", "stop"]
+                ),
+                "stop",
+            )
     finally:
         shutil.rmtree(root, ignore_errors=True)
