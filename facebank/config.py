@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -174,6 +174,23 @@ class Settings(BaseSettings):
     # From this many faces the index searches through its sketch (facebank.index.sketch):
     # candidates picked from 32-byte codes, then scored exactly. docs/index.md.
     index_sketch_threshold: int = Field(20_000, ge=2)
+    # Where the gallery's vectors are searched: "faiss" in each process, or "pgvector": one
+    # table on the PostgreSQL + pgvector server at vector_url (a psycopg URL, e.g.
+    # postgresql://facebank@vectors.example/facebank), shared by every worker and machine.
+    # Needs the `vector` extra. docs/index.md.
+    index_backend: Literal["faiss", "pgvector"] = "faiss"
+    vector_url: str = ""
+    # pgvector: exact scans below this many faces, HNSW (built once reached) from it on.
+    vector_ann_threshold: int = Field(20_000, ge=2)
+    # pgvector: HNSW candidates per search (hnsw.ef_search); higher is slower, finds more.
+    vector_ef_search: int = Field(128, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _vector_url_given(self) -> Settings:
+        if self.index_backend == "pgvector" and not self.vector_url:
+            raise ValueError("FACEBANK_INDEX_BACKEND=pgvector needs FACEBANK_VECTOR_URL")
+        return self
+
     # --- end observability --------------------------------------------------------------------
 
     @property

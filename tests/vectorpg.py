@@ -13,12 +13,16 @@ from __future__ import annotations
 import importlib.util
 import os
 import pwd
+import secrets
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import psycopg
+from psycopg import sql
 
 SYSTEM_USER = "facebank_pg"
 DATABASE = "postgres"
@@ -73,6 +77,19 @@ def _run(argv: list[str], what: str) -> None:
         raise VectorServerUnavailable(
             f"embedded PostgreSQL {what} failed ({done.returncode}): {done.stderr or done.stdout}"
         )
+
+
+@contextmanager
+def fresh_vector_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the server at `server_url`; yields its URL, then drops it."""
+    name = f"test_{secrets.token_hex(6)}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield server_url.replace(f"/{DATABASE}?", f"/{name}?")
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @contextmanager

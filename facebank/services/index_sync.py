@@ -1,12 +1,18 @@
-"""Keeps the FAISS gallery index in step with the database, which is the source of truth."""
+"""Keeps the gallery index in step with the database, which is the source of truth.
+
+The index is FAISS in this process (saved as a snapshot) or, with FACEBANK_INDEX_BACKEND=
+pgvector, a table on a PostgreSQL + pgvector server shared by every worker and machine
+(persistent there, so no snapshot; docs/index.md)."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -15,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from facebank.index.checksum import ids_checksum
 from facebank.index.gallery_index import GalleryIndex
 from facebank.index.people import PersonHit
+from facebank.index.protocol import VectorIndex
 from facebank.index.sketch import SKETCH_THRESHOLD
 from facebank.index.snapshot import load_snapshot, save_snapshot
 from facebank.pipeline.observer import StageObserver
@@ -45,6 +52,15 @@ class IndexStatus(BaseModel):
     snapshot_saved_at: str | None
 
 
+class PersistentIndex(VectorIndex, Protocol):
+    """An index an engine keeps (pgvector): it outlives the process, so it is reconciled
+    with the database at start instead of loaded from a snapshot, and rebuilt in place."""
+
+    def rebuild(
+        self, batches: Iterable[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float32]]]
+    ) -> None: ...
+
+
 class IndexManager:
     """Owns the in-memory index: start-up sync, in-place updates, snapshots, verification.
 
@@ -56,6 +72,7 @@ class IndexManager:
     def __init__(
         self, faces: FaceRepository, model_id: str, dim: int, snapshot_dir: Path,
         observer: StageObserver | None = None, sketch_threshold: int = SKETCH_THRESHOLD,
+        engine_index: PersistentIndex | None = None,
     ) -> None:  # fmt: skip
         self._faces = faces
         self._observer = observer
@@ -64,13 +81,14 @@ class IndexManager:
         self._snapshot_dir = snapshot_dir
         self._write_lock = threading.Lock()
         self._sketch_threshold = sketch_threshold
-        self._index = GalleryIndex(dim, model_id, sketch_threshold)
+        self._engine_index = engine_index
+        self._index: VectorIndex = engine_index or GalleryIndex(dim, model_id, sketch_threshold)
         self._dirty = False
         self._last_sync: tuple[str, str, float] | None = None
         self._snapshot_saved_at: str | None = None
 
     @property
-    def index(self) -> GalleryIndex:
+    def index(self) -> VectorIndex:
         return self._index
 
     @property
@@ -86,6 +104,8 @@ class IndexManager:
         """Load the snapshot when it matches the database; otherwise repair it from the database."""
         started = time.perf_counter()
         with self._write_lock:
+            if self._engine_index is not None:
+                return self._start_engine(started)
             loaded = load_snapshot(
                 self._snapshot_dir, self._dim, self._model_id, self._sketch_threshold
             )
@@ -96,7 +116,7 @@ class IndexManager:
                 kind = "snapshot"
             elif loaded is not None:
                 self._index = loaded[0]
-                removed, added = self._reconcile(db_ids)
+                removed, added = self._reconcile(loaded[0].face_ids(), db_ids)
                 log.warning(
                     "stale index snapshot repaired from the database: -%d +%d faces", removed, added
                 )
@@ -108,6 +128,19 @@ class IndexManager:
             if kind != "snapshot":
                 self._save_locked()
         log.info("index ready: %s faces via %s", self._index.size, kind)
+        return self.status()
+
+    def _start_engine(self, started: float) -> IndexStatus:
+        """The engine's table is reconciled with the database (cheap when it is in step)."""
+        index_ids = self._index.face_ids()
+        removed, added = self._reconcile(index_ids, self._faces.face_ids(self._model_id))
+        self._mark_sync("engine" if removed == added == 0 else "engine+repair", started)
+        log.info(
+            "index ready in the vector engine: %s faces, -%d +%d",
+            index_ids.size - removed + added,
+            removed,
+            added,
+        )
         return self.status()
 
     def rebuild(self) -> IndexStatus:
@@ -127,8 +160,13 @@ class IndexManager:
         database instead when they differ. Saved either way."""
         started = time.perf_counter()
         with self._write_lock:
-            fresh = GalleryIndex(self._dim, self._model_id)
-            fresh.add(face_ids, person_ids, vectors)
+            fresh: VectorIndex
+            if self._engine_index is not None:
+                self._engine_index.rebuild([(face_ids, person_ids, vectors)])
+                fresh = self._engine_index
+            else:
+                fresh = GalleryIndex(self._dim, self._model_id)
+                fresh.add(face_ids, person_ids, vectors)
             if _same_ids(fresh.face_ids(), self._faces.face_ids(self._model_id)):
                 self._index = fresh
                 self._mark_sync("replace", started)
@@ -182,7 +220,7 @@ class IndexManager:
             if _same_ids(index_ids, db_ids):
                 return False
             started = time.perf_counter()
-            removed, added = self._reconcile(db_ids)
+            removed, added = self._reconcile(index_ids, db_ids)
             self._mark_sync("follow", started)
             log.info("index followed the database: -%d +%d faces", removed, added)
             self._dirty = True
@@ -217,15 +255,23 @@ class IndexManager:
         )
 
     def _rebuild_locked(self) -> None:
+        if self._engine_index is not None:
+            self._engine_index.rebuild(self._faces.iter_embeddings(self._model_id))
+            return
         fresh = GalleryIndex(self._dim, self._model_id, self._sketch_threshold)
         for face_ids, person_ids, vectors in self._faces.iter_embeddings(self._model_id):
             fresh.add(face_ids, person_ids, vectors)
         self._index = fresh
 
-    def _reconcile(self, db_ids: NDArray[np.int64]) -> tuple[int, int]:
+    def _reconcile(
+        self, index_ids: NDArray[np.int64], db_ids: NDArray[np.int64]
+    ) -> tuple[int, int]:
         """Bring the index to the database's state: drop extras, fetch what is missing.
-        Returns (removed, added)."""
-        index_ids = self._index.face_ids()
+        Returns (removed, added).
+
+        `index_ids` must be read before `db_ids`: with a shared engine, another process
+        commits a face and then adds it, so a face it adds after `db_ids` was read is in
+        neither list here, rather than an "extra" this would remove."""
         extra = np.setdiff1d(index_ids, db_ids, assume_unique=True)
         missing = np.setdiff1d(db_ids, index_ids, assume_unique=True)
         if extra.size:
@@ -236,6 +282,10 @@ class IndexManager:
         return int(extra.size), int(missing.size)
 
     def _save_locked(self) -> None:
+        if self._engine_index is not None:
+            self._dirty = False  # the engine keeps its table: nothing to snapshot
+            return
+        assert isinstance(self._index, GalleryIndex)
         ids = self._index.face_ids()
         save_snapshot(self._index, self._snapshot_dir, {"count": int(ids.size)})
         self._snapshot_saved_at = datetime.now(UTC).isoformat()

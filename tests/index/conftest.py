@@ -3,7 +3,8 @@
 FAISS in process; pgvector answering by exact scan (its mode below ann_threshold faces);
 and pgvector through its HNSW index (built from the second face on, ef_search at its maximum,
 so small galleries are still searched whole). The pgvector ones need the embedded server
-(tests/vectorpg.py), started once per run; one that cannot start fails the tests, saying why.
+(`vector_url` in tests/conftest.py), started once per run; one that cannot start fails the
+tests, saying why.
 """
 
 from __future__ import annotations
@@ -16,15 +17,8 @@ import pytest
 from facebank.index import GalleryIndex
 from facebank.index.pgvector_index import EF_SEARCH_MAX, PgVectorIndex
 from facebank.index.protocol import VectorIndex
-from tests.vectorpg import vector_server
 
 from .helpers import IndexFactory
-
-
-@pytest.fixture(scope="session")
-def vector_url() -> Iterator[str]:
-    with vector_server() as url:
-        yield url
 
 
 @pytest.fixture(
