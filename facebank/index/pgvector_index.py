@@ -283,8 +283,15 @@ class PgVectorIndex:
             )
             fids, pids, vecs = _rows(cur.fetchall(), self._dim)
             hits = _ranked(query, fids, pids, vecs, top_k)
-            if len(hits) >= top_k or fids.size < k:
+            if len(hits) >= top_k:
                 return hits
+            if fids.size < k:
+                if exact:
+                    return hits  # every face was seen: fewer people is the answer
+                # HNSW can return fewer than asked (a sparse region, dead tuples): only an
+                # exact scan tells "no more faces" apart from "not reached".
+                hnsw = False
+                continue
             k *= WIDEN_FACTOR
 
     def _search_roster(
