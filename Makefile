@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine:
 #   make run   - virtualenv, install, migrate the database, serve on 127.0.0.1:8000
-#   make test  - virtualenv, install with test extras (they include the bench extra), lint,
+#   make test  - virtualenv, install with test extras (they include the bench and vector extras), lint,
 #                type-check, install Debian's chromium for the browser tests when missing,
 #                run every test
 PYTHON ?= python3

@@ -211,6 +211,23 @@ class Settings(BaseSettings):
     # The gallery change log keeps this many newest changes (compacted with each snapshot
     # round); an index further behind (an old snapshot, a long-stopped worker) rebuilds.
     index_change_log_keep: int = Field(100_000, ge=1)
+    # Where the gallery's vectors are searched: "faiss" in each process, or "pgvector": one
+    # table on the PostgreSQL + pgvector server at vector_url (a psycopg URL, e.g.
+    # postgresql://facebank@vectors.example/facebank), shared by every worker and machine.
+    # Needs the `vector` extra. docs/index.md.
+    index_backend: Literal["faiss", "pgvector"] = "faiss"
+    vector_url: str = ""
+    # pgvector: exact scans below this many faces, HNSW (built once reached) from it on.
+    vector_ann_threshold: int = Field(20_000, ge=2)
+    # pgvector: HNSW candidates per search (hnsw.ef_search); higher is slower, finds more.
+    vector_ef_search: int = Field(128, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _vector_url_given(self) -> Settings:
+        if self.index_backend == "pgvector" and not self.vector_url:
+            raise ValueError("FACEBANK_INDEX_BACKEND=pgvector needs FACEBANK_VECTOR_URL")
+        return self
+
     # --- end observability --------------------------------------------------------------------
 
     @property

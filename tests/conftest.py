@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from facebank.config import Settings
 from facebank.pipeline.factory import build_pipeline
 from facebank.pipeline.pipeline import FacePipeline
+from tests.vectorpg import vector_server
 
 REPO = Path(__file__).resolve().parents[1]
 FACES = REPO.parent / "shared" / "faces"
@@ -41,3 +43,10 @@ def people_photos() -> dict[str, list[Path]]:
 @pytest.fixture(scope="session")
 def face_pipeline() -> FacePipeline:
     return build_pipeline(Settings(_env_file=None))
+
+
+@pytest.fixture(scope="session")
+def vector_url() -> Iterator[str]:
+    """PostgreSQL 18 + pgvector (tests/vectorpg.py), started on first use, once per run."""
+    with vector_server() as url:
+        yield url

@@ -25,6 +25,7 @@ from facebank.services.importer import Importer
 from facebank.services.index_sync import IndexManager
 from facebank.services.recognition import RecognitionService
 from facebank.services.sessions import ManagerProbe, SessionService, build_session_service
+from facebank.services.vector_engine import vector_engine_index
 from facebank.store.change_notify import ChangeListener, listens
 from facebank.store.db import (
     database_kind,
@@ -152,6 +153,7 @@ def build_services(
     index = IndexManager(
         faces, pipeline.model_id, pipeline.dim, settings.index_dir, observer=pipeline.observers,
         sketch_threshold=settings.index_sketch_threshold,
+        engine_index=vector_engine_index(settings, pipeline.model_id, pipeline.dim),
     )  # fmt: skip
     auth = build_auth(settings, sessions, clock)
     calibration = build_calibration(settings, sessions, faces, auth.audit, pipeline.model_id)
@@ -203,7 +205,7 @@ def _live_state(services: Services) -> LiveState:
     index = services.index
     return LiveState(
         index_size=lambda: index.size,
-        index_kind="faiss-flat-ip",
+        index_kind="faiss-flat-ip" if services.settings.index_backend == "faiss" else "pgvector",
         pool=lambda: pool_status(services.engine),
         executor=services.executor.stats,
         # Read through the container, so a probe installed later is the one asked.

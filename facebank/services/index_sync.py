@@ -1,12 +1,18 @@
-"""Keeps the FAISS gallery index in step with the database, which is the source of truth."""
+"""Keeps the gallery index in step with the database, which is the source of truth.
+
+The index is FAISS in this process (saved as a snapshot) or, with FACEBANK_INDEX_BACKEND=
+pgvector, a table on a PostgreSQL + pgvector server shared by every worker and machine
+(persistent there, so no snapshot; docs/index.md)."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -15,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from facebank.index.checksum import ids_checksum
 from facebank.index.gallery_index import GalleryIndex
 from facebank.index.people import PersonHit
+from facebank.index.protocol import VectorIndex
 from facebank.index.sketch import SKETCH_THRESHOLD
 from facebank.index.snapshot import load_snapshot, save_snapshot
 from facebank.pipeline.observer import StageObserver
@@ -68,6 +75,15 @@ class IndexLag(BaseModel):
         return self.applied_version == self.db_version
 
 
+class PersistentIndex(VectorIndex, Protocol):
+    """An index an engine keeps (pgvector): it outlives the process, so it is reconciled
+    with the database at start instead of loaded from a snapshot, and rebuilt in place."""
+
+    def rebuild(
+        self, batches: Iterable[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float32]]]
+    ) -> None: ...
+
+
 class IndexManager:
     """Owns the in-memory index: start-up sync, in-place updates, snapshots, verification.
 
@@ -84,6 +100,7 @@ class IndexManager:
         self, faces: FaceRepository, model_id: str, dim: int, snapshot_dir: Path,
         observer: StageObserver | None = None, sketch_threshold: int = SKETCH_THRESHOLD,
         changes: ChangeLogRepository | None = None,
+        engine_index: PersistentIndex | None = None,
     ) -> None:  # fmt: skip
         self._faces = faces
         self._changes = changes or ChangeLogRepository(faces.session_factory)
@@ -94,13 +111,14 @@ class IndexManager:
         self._snapshot_dir = snapshot_dir
         self._write_lock = threading.Lock()
         self._sketch_threshold = sketch_threshold
-        self._index = GalleryIndex(dim, model_id, sketch_threshold)
+        self._engine_index = engine_index
+        self._index: VectorIndex = engine_index or GalleryIndex(dim, model_id, sketch_threshold)
         self._dirty = False
         self._last_sync: tuple[str, str, float] | None = None
         self._snapshot_saved_at: str | None = None
 
     @property
-    def index(self) -> GalleryIndex:
+    def index(self) -> VectorIndex:
         return self._index
 
     @property
@@ -117,6 +135,8 @@ class IndexManager:
         when there is no snapshot or the log no longer reaches back to it."""
         started = time.perf_counter()
         with self._write_lock:
+            if self._engine_index is not None:
+                return self._start_engine(started)
             loaded = load_snapshot(
                 self._snapshot_dir, self._dim, self._model_id, self._sketch_threshold
             )
@@ -134,6 +154,20 @@ class IndexManager:
             if kind != "snapshot":
                 self._save_locked()
         log.info("index ready: %s faces via %s", self._index.size, kind)
+        return self.status()
+
+    def _start_engine(self, started: float) -> IndexStatus:
+        """The engine's table is reconciled with the database (cheap when it is in step)."""
+        self._applied = self._changes.head().version  # first: a later change is replayed
+        index_ids = self._index.face_ids()
+        removed, added = self._reconcile(index_ids, self._faces.face_ids(self._model_id))
+        self._mark_sync("engine" if removed == added == 0 else "engine+repair", started)
+        log.info(
+            "index ready in the vector engine: %s faces, -%d +%d",
+            index_ids.size - removed + added,
+            removed,
+            added,
+        )
         return self.status()
 
     def rebuild(self) -> IndexStatus:
@@ -168,8 +202,12 @@ class IndexManager:
         started = time.perf_counter()
         with self._write_lock:
             head = self._changes.head()  # before the ids: a later change is replayed
-            if _same_ids(fresh.face_ids(), self._faces.face_ids(self._model_id)):
-                self._index, self._applied = fresh, head.version
+            installed: VectorIndex = fresh
+            if self._engine_index is not None:
+                self._engine_index.rebuild([fresh.entries(fresh.face_ids())])
+                installed = self._engine_index
+            if _same_ids(installed.face_ids(), self._faces.face_ids(self._model_id)):
+                self._index, self._applied = installed, head.version
                 self._mark_sync("replace", started)
             else:
                 log.warning("the given index differs from the database: rebuilding instead")
@@ -278,6 +316,10 @@ class IndexManager:
         # The version first: a change committed while streaming is replayed next time,
         # and replaying a change the rows already show finds nothing to do.
         version = self._changes.head().version
+        if self._engine_index is not None:
+            self._engine_index.rebuild(self._faces.iter_embeddings(self._model_id))
+            self._applied = version
+            return
         fresh = GalleryIndex(self._dim, self._model_id, self._sketch_threshold)
         for face_ids, person_ids, vectors in self._faces.iter_embeddings(self._model_id):
             fresh.add(face_ids, person_ids, vectors)
@@ -342,7 +384,29 @@ class IndexManager:
             self._index.add(db_ids[fresh], db_people[fresh], db_vectors[fresh])
         return int(gone.size), int(fresh.sum())
 
+    def _reconcile(
+        self, index_ids: NDArray[np.int64], db_ids: NDArray[np.int64]
+    ) -> tuple[int, int]:
+        """Bring the index to the database's state: drop extras, fetch what is missing.
+        Returns (removed, added).
+
+        `index_ids` must be read before `db_ids`: with a shared engine, another process
+        commits a face and then adds it, so a face it adds after `db_ids` was read is in
+        neither list here, rather than an "extra" this would remove."""
+        extra = np.setdiff1d(index_ids, db_ids, assume_unique=True)
+        missing = np.setdiff1d(db_ids, index_ids, assume_unique=True)
+        if extra.size:
+            self._index.remove(extra)
+        if missing.size:
+            face_ids, person_ids, vectors = self._faces.fetch_embeddings(missing.tolist())
+            self._index.add(face_ids, person_ids, vectors)
+        return int(extra.size), int(missing.size)
+
     def _save_locked(self) -> None:
+        if self._engine_index is not None:
+            self._dirty = False  # the engine keeps its table: nothing to snapshot
+            return
+        assert isinstance(self._index, GalleryIndex)
         ids = self._index.face_ids()
         state = {"count": int(ids.size), "version": self._applied,
                  "saved_at": datetime.now(UTC).isoformat()}  # fmt: skip

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 import numpy as np
 from numpy.typing import NDArray
 
 from facebank.index import GalleryIndex, PersonHit
+from facebank.index.protocol import VectorIndex
+
+# Makes an empty index of (dim, model_id): GalleryIndex, or a backend from conftest's new_index.
+IndexFactory = Callable[[int, str], VectorIndex]
 
 
 def unit_vectors(n: int, dim: int, seed: int) -> NDArray[np.float32]:
@@ -17,13 +21,18 @@ def unit_vectors(n: int, dim: int, seed: int) -> NDArray[np.float32]:
 
 
 def build(
-    n_people: int, faces_each: int, dim: int, seed: int = 0, model_id: str = "test-model"
-) -> tuple[GalleryIndex, NDArray[np.int64], NDArray[np.int64], NDArray[np.float32]]:
+    n_people: int,
+    faces_each: int,
+    dim: int,
+    seed: int = 0,
+    model_id: str = "test-model",
+    make: IndexFactory = GalleryIndex,
+) -> tuple[VectorIndex, NDArray[np.int64], NDArray[np.int64], NDArray[np.float32]]:
     """Index with face ids 1000.. and person ids 1..n_people, `faces_each` faces each."""
     face_ids = np.arange(1000, 1000 + n_people * faces_each, dtype=np.int64)
     person_ids = np.repeat(np.arange(1, n_people + 1, dtype=np.int64), faces_each)
     vectors = unit_vectors(face_ids.size, dim, seed)
-    index = GalleryIndex(dim, model_id)
+    index = make(dim, model_id)
     index.add(face_ids, person_ids, vectors)
     return index, face_ids, person_ids, vectors
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from facebank.index import GalleryIndex
-
-from .helpers import build, unit_vectors
+from .helpers import IndexFactory, build, unit_vectors
 
 DIM = 32
 
 
-def test_empty_index() -> None:
-    index = GalleryIndex(DIM, "m")
+def test_empty_index(new_index: IndexFactory) -> None:
+    index = new_index(DIM, "m")
     assert (index.size, index.person_count, index.dim, index.model_id) == (0, 0, DIM, "m")
     assert index.face_ids().tolist() == []
     assert index.search(unit_vectors(2, DIM, 1), top_k=5) == [[], []]
@@ -22,8 +20,8 @@ def test_empty_index() -> None:
     assert index.remove_person(1) == 0
 
 
-def test_add_and_search_finds_self() -> None:
-    index, face_ids, person_ids, vectors = build(50, 3, DIM)
+def test_add_and_search_finds_self(new_index: IndexFactory) -> None:
+    index, face_ids, person_ids, vectors = build(50, 3, DIM, make=new_index)
     assert index.size == 150
     assert index.person_count == 50
     assert index.face_ids().tolist() == face_ids.tolist()
@@ -33,8 +31,8 @@ def test_add_and_search_finds_self() -> None:
     assert hits[0][0].score == pytest.approx(1.0, abs=1e-5)
 
 
-def test_face_ids_sorted_whatever_the_add_order() -> None:
-    index = GalleryIndex(DIM, "m")
+def test_face_ids_sorted_whatever_the_add_order(new_index: IndexFactory) -> None:
+    index = new_index(DIM, "m")
     index.add(np.array([30, 10, 20]), np.array([3, 1, 2]), unit_vectors(3, DIM, 0))
     index.add(np.array([15, 5]), np.array([1, 1]), unit_vectors(2, DIM, 1))
     assert index.face_ids().tolist() == [5, 10, 15, 20, 30]
@@ -45,8 +43,8 @@ def test_face_ids_sorted_whatever_the_add_order() -> None:
     assert index.search(vec[2:3], 1)[0][0].face_id == 20
 
 
-def test_remove_faces_and_person() -> None:
-    index, face_ids, _, vectors = build(10, 4, DIM)
+def test_remove_faces_and_person(new_index: IndexFactory) -> None:
+    index, face_ids, _, vectors = build(10, 4, DIM, make=new_index)
     assert index.remove([face_ids[0], face_ids[1], 999_999]) == 2
     assert index.remove([face_ids[0]]) == 0  # already gone
     assert index.size == 38
@@ -60,8 +58,8 @@ def test_remove_faces_and_person() -> None:
     assert all(h.person_id != 1 for row in hits for h in row)
 
 
-def test_readd_replaces_vector_and_person() -> None:
-    index, face_ids, _, vectors = build(10, 2, DIM)
+def test_readd_replaces_vector_and_person(new_index: IndexFactory) -> None:
+    index, face_ids, _, vectors = build(10, 2, DIM, make=new_index)
     new_vec = unit_vectors(1, DIM, 99)
     index.add(face_ids[:1], np.array([42]), new_vec)
     assert index.size == 20  # replaced, not duplicated
@@ -75,8 +73,8 @@ def test_readd_replaces_vector_and_person() -> None:
     assert all(h.face_id != face_ids[0] or h.score < 0.99 for h in old)
 
 
-def test_vectors_are_normalised() -> None:
-    index = GalleryIndex(DIM, "m")
+def test_vectors_are_normalised(new_index: IndexFactory) -> None:
+    index = new_index(DIM, "m")
     vec = unit_vectors(1, DIM, 3)
     index.add([1], [1], vec * 7.5)
     hit = index.search(vec * 0.1, 1)[0][0]
@@ -99,16 +97,18 @@ def test_vectors_are_normalised() -> None:
         ([[1]], [1], np.ones((1, DIM), np.float32)),
     ],
 )
-def test_add_validates(face_ids: object, person_ids: object, vectors: object) -> None:
-    index, *_ = build(3, 2, DIM)
+def test_add_validates(
+    new_index: IndexFactory, face_ids: object, person_ids: object, vectors: object
+) -> None:
+    index, *_ = build(3, 2, DIM, make=new_index)
     before = index.face_ids()
     with pytest.raises(ValueError, match=r"must|contain"):
         index.add(face_ids, person_ids, vectors)  # type: ignore[arg-type]
     assert index.face_ids().tolist() == before.tolist()  # untouched
 
 
-def test_search_validates() -> None:
-    index, *_ = build(3, 2, DIM)
+def test_search_validates(new_index: IndexFactory) -> None:
+    index, *_ = build(3, 2, DIM, make=new_index)
     with pytest.raises(ValueError, match="shape"):
         index.search(np.ones((1, DIM + 1), np.float32), 1)
     with pytest.raises(ValueError, match="shape"):
@@ -118,17 +118,17 @@ def test_search_validates() -> None:
     with pytest.raises(ValueError, match="shape"):
         index.person_scores(np.ones(DIM + 1, np.float32), 1)
     with pytest.raises(ValueError, match="dim must be positive"):
-        GalleryIndex(0, "m")
+        new_index(0, "m")
 
 
-def test_add_empty_batch_is_noop() -> None:
-    index, *_ = build(3, 2, DIM)
+def test_add_empty_batch_is_noop(new_index: IndexFactory) -> None:
+    index, *_ = build(3, 2, DIM, make=new_index)
     index.add(np.empty(0, np.int64), np.empty(0, np.int64), np.empty((0, DIM), np.float32))
     assert index.size == 6
 
 
-def test_person_scores_is_best_face() -> None:
-    index, _, person_ids, vectors = build(20, 5, DIM)
+def test_person_scores_is_best_face(new_index: IndexFactory) -> None:
+    index, _, person_ids, vectors = build(20, 5, DIM, make=new_index)
     query = unit_vectors(1, DIM, 123)[0]
     for person in (1, 7, 20):
         mine = vectors[person_ids == person]
