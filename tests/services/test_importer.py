@@ -14,6 +14,8 @@ from facebank.services.import_report import ImportSummary
 from facebank.services.import_setup import open_importer
 from facebank.services.import_sources import read_source
 from tests.api.conftest import BACKENDS, running_services
+from tests.conftest import PEOPLE
+from tests.poor_photos import OBAMA, blurred, tiny
 from tests.services.import_sources import (
     ACTOR,
     class_info_source,
@@ -21,8 +23,6 @@ from tests.services.import_sources import (
     gallery,
     jsonl_source,
 )
-from tests.conftest import PEOPLE
-from tests.poor_photos import OBAMA, blurred, tiny
 from tests.waiting import wait_until
 
 WORKERS = 2
