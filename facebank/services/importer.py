@@ -200,9 +200,10 @@ class Importer:
     def _commit(
         self, actor: Principal, work: _Pending, summary: ImportSummary, allow_duplicate: bool
     ) -> None:
-        new_faces = self._new_faces(work, summary)
+        enrollable = self._enrollable(work, summary)
         if not allow_duplicate:
-            new_faces = self._not_duplicates(work, new_faces, summary)
+            enrollable = self._not_duplicates(work, enrollable, summary)
+        new_faces = [outcome.face for outcome in enrollable if outcome.face is not None]
         if not new_faces:
             if work.existing is not None:
                 summary.people_unchanged += 1
@@ -220,11 +221,12 @@ class Importer:
         else:
             summary.people_extended += 1
 
-    def _new_faces(self, work: _Pending, summary: ImportSummary) -> list[NewFace]:
-        """The person's enrollable faces, in photo order; every other photo is accounted."""
+    def _enrollable(self, work: _Pending, summary: ImportSummary) -> list[PhotoOutcome]:
+        """The outcomes with a face to enroll, in photo order; every other photo is
+        accounted."""
         label = work.person.label
         met: set[str] = set()  # the person's photos met so far in this run
-        new_faces: list[NewFace] = []
+        enrollable: list[PhotoOutcome] = []
         for outcome in sorted(work.outcomes, key=lambda o: o.path):
             if outcome.skip is not None:
                 summary.skipped.append(Skipped(label, outcome.path, outcome.skip, outcome.detail))
@@ -239,33 +241,30 @@ class Importer:
                 detail = "this photo is already enrolled for another person"
                 summary.skipped.append(Skipped(label, outcome.path, DUPLICATE, detail))
             else:
-                new_faces.append(outcome.face)
+                enrollable.append(outcome)
             met.add(outcome.ref)
-        return new_faces
+        return enrollable
 
     def _not_duplicates(
-        self, work: _Pending, new_faces: list[NewFace], summary: ImportSummary
-    ) -> list[NewFace]:
-        """The faces that pass the duplicate check; the others are reported and forgotten."""
-        if not new_faces:
-            return new_faces
-        index = self._index_for(new_faces[0])
+        self, work: _Pending, enrollable: list[PhotoOutcome], summary: ImportSummary
+    ) -> list[PhotoOutcome]:
+        """The outcomes whose face passes the duplicate check; the others are reported and
+        their photos forgotten."""
         person_id = None if work.existing is None else work.existing.id
         kept = []
-        for face, path in zip(new_faces, self._paths_of(work, new_faces), strict=True):
+        for outcome in enrollable:
+            assert outcome.face is not None  # enrollable outcomes have one
             try:
-                self._duplicates.check(index, [_vector(face)], person_id)
+                index = self._index_for(outcome.face)
+                self._duplicates.check(index, [_vector(outcome.face)], person_id)
             except DuplicateFaceError as exc:
-                self._forget_media([face])
-                summary.skipped.append(Skipped(work.person.label, path, exc.code, exc.message))
+                self._forget_media([outcome.face])
+                summary.skipped.append(
+                    Skipped(work.person.label, outcome.path, exc.code, exc.message)
+                )
                 continue
-            kept.append(face)
+            kept.append(outcome)
         return kept
-
-    @staticmethod
-    def _paths_of(work: _Pending, new_faces: list[NewFace]) -> list[str]:
-        by_face = {id(o.face): o.path for o in work.outcomes if o.face is not None}
-        return [by_face[id(face)] for face in new_faces]
 
     def _index_for(self, face: NewFace) -> IndexManager:
         if self._index is None:
