@@ -94,3 +94,4 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # Added last, so outermost: even a refused body gets a request id and is counted.
     app.add_middleware(RequestContextMiddleware)
     return app
+
