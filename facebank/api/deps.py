@@ -17,6 +17,7 @@ from facebank.services.accounts import AccountService
 from facebank.services.api_keys import ApiKeyService
 from facebank.services.audit import AuditService
 from facebank.services.authenticator import Authenticator
+from facebank.services.calibration import CalibrationService
 from facebank.services.container import Services
 from facebank.services.exporter import Exporter
 from facebank.services.gallery import GalleryService
@@ -63,6 +64,7 @@ AuditDep = Annotated[AuditService, Depends(_part(lambda s: s.auth.audit))]
 MetricsDep = Annotated[Metrics, Depends(_part(lambda s: s.metrics))]
 AuthenticatorDep = Annotated[Authenticator, Depends(_part(lambda s: s.auth.authenticator))]
 ExporterDep = Annotated[Exporter, Depends(_part(lambda s: s.exporter))]
+CalibrationDep = Annotated[CalibrationService, Depends(_part(lambda s: s.calibration))]
 WebSessionsDep = Annotated[WebSessionService, Depends(_part(lambda s: s.auth.web_sessions))]
 
 

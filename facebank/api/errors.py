@@ -24,6 +24,7 @@ STATUS_BY_ERROR: dict[type[errors.FacebankError], int] = {
     errors.ConflictError: 409,
     errors.ImportInProgressError: 409,
     errors.DuplicateFaceError: 409,
+    errors.CalibrationUnavailableError: 409,
     errors.ValidationFailedError: 422,
     errors.ModelMismatchError: 409,
     errors.ModelPackError: 500,

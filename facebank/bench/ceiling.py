@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
@@ -45,41 +46,51 @@ class Ceiling:
         return dict(self.__dict__)
 
 
+# Builds, in a worker process, what analyses one encoded photo with `threads` ORT threads.
+# A module-level function, so the spawned workers can be handed it (pickled by name).
+Engine = Callable[[int], Callable[[bytes], object]]
+
+
 def bare_pipeline(threads: int) -> FacePipeline:
     # Same settings as the server (environment / .env) except the session threads.
     return build_pipeline(Settings(ort_threads=threads), narrow_lanes=0)
 
 
-def _throughput_worker(
-    folder: str, offset: int, duration_s: float, barrier: Barrier, results: Any
-) -> None:
-    pipeline = bare_pipeline(1)
-    photos = load_photo_set("ceiling", Path(folder)).photos
+def bare_engine(threads: int) -> Callable[[bytes], object]:
+    """facebank's bare pipeline, as /recognize runs it when the request gives no max_faces."""
+    pipeline = bare_pipeline(threads)
     max_faces = pipeline_max_faces()
+    return lambda data: pipeline.analyze(data, max_faces)
+
+
+def _throughput_worker(
+    engine: Engine, folder: str, offset: int, duration_s: float, barrier: Barrier, results: Any
+) -> None:
+    analyze = engine(1)
+    photos = load_photo_set("ceiling", Path(folder)).photos
     for photo in photos[:WARMUP_IMAGES]:
-        pipeline.analyze(photo.data, max_faces)
+        analyze(photo.data)
     barrier.wait()
     started = time.perf_counter()
     count, i = 0, offset
     # Whole passes only: photos differ ~10x in cost, and a pass cut short would weigh the
     # cheap or the dear ones more than the load test's even cycle over the same photos.
     while time.perf_counter() - started < duration_s or count % len(photos):
-        pipeline.analyze(photos[i % len(photos)].data, max_faces)
+        analyze(photos[i % len(photos)].data)
         count, i = count + 1, i + 1
     results.put((count, time.perf_counter() - started))
 
 
-def _latency_worker(folder: str, threads: int, rounds: int, results: Any) -> None:
-    pipeline = bare_pipeline(threads)
+def _latency_worker(engine: Engine, folder: str, threads: int, rounds: int, results: Any) -> None:
+    analyze = engine(threads)
     photos = load_photo_set("ceiling", Path(folder)).photos
-    max_faces = pipeline_max_faces()
     for photo in photos:  # warm-up: first runs allocate ORT buffers per input size
-        pipeline.analyze(photo.data, max_faces)
+        analyze(photo.data)
     seconds = []
     for _ in range(rounds):
         for photo in photos:
             started = time.perf_counter()
-            pipeline.analyze(photo.data, max_faces)
+            analyze(photo.data)
             seconds.append(time.perf_counter() - started)
     results.put(seconds)
 
@@ -88,7 +99,9 @@ def pipeline_max_faces() -> int:
     return Settings().max_faces  # what /recognize uses when the request gives no max_faces
 
 
-def measure_throughput(folder: Path, processes: int, duration_s: float) -> tuple[int, float]:
+def measure_throughput(
+    folder: Path, processes: int, duration_s: float, engine: Engine = bare_engine
+) -> tuple[int, float]:
     """(images, images per second) of `processes` single-thread workers running at once."""
     ctx = mp.get_context("spawn")  # fresh interpreters: no inherited ORT or OpenMP state
     barrier = ctx.Barrier(processes)
@@ -96,7 +109,7 @@ def measure_throughput(folder: Path, processes: int, duration_s: float) -> tuple
     workers = [
         ctx.Process(
             target=_throughput_worker,
-            args=(str(folder), i * 7, duration_s, barrier, results),
+            args=(engine, str(folder), i * 7, duration_s, barrier, results),
             daemon=True,
         )
         for i in range(processes)
@@ -110,11 +123,13 @@ def measure_throughput(folder: Path, processes: int, duration_s: float) -> tuple
     return sum(c for c, _ in counts), sum(c / s for c, s in counts)
 
 
-def measure_latency(folder: Path, threads: int, rounds: int) -> list[float]:
+def measure_latency(
+    folder: Path, threads: int, rounds: int, engine: Engine = bare_engine
+) -> list[float]:
     ctx = mp.get_context("spawn")
     results = ctx.Queue()
     worker = ctx.Process(
-        target=_latency_worker, args=(str(folder), threads, rounds, results), daemon=True
+        target=_latency_worker, args=(engine, str(folder), threads, rounds, results), daemon=True
     )
     worker.start()
     try:

@@ -53,9 +53,14 @@ def measure(photos: Path, copies: int, workers: int, ceiling_s: float) -> dict[s
         "import_steady_photos_per_s": round(summary.steady_photos_per_s, 2),
         "import_warmup_s": round(summary.warmup_s, 2),
         "ceiling_photos_per_s": round(ceiling, 2),
-        "ratio": round(summary.photos_per_s / ceiling, 3) if ceiling else 0.0,
-        "steady_ratio": round(summary.steady_photos_per_s / ceiling, 3) if ceiling else 0.0,
+        # The goal: the import at >= 0.9 of the bare ceiling, in the same run.
+        "throughput_ratio_vs_ceiling": _ratio(summary.photos_per_s, ceiling),
+        "steady_throughput_ratio_vs_ceiling": _ratio(summary.steady_photos_per_s, ceiling),
     }
+
+
+def _ratio(rate: float, ceiling: float) -> float:
+    return round(rate / ceiling, 3) if ceiling else 0.0
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any
 
-from facebank.bench.ceiling import START_TIMEOUT_S, bare_pipeline, pipeline_max_faces
+from facebank.bench.ceiling import START_TIMEOUT_S, Engine, bare_engine
 from facebank.bench.client import BenchClient
 from facebank.bench.loadgen import send
 from facebank.bench.photos import BenchPhoto
@@ -40,23 +40,22 @@ class PairedLatency:
         return dict(self.__dict__)
 
 
-def _bare_worker(conn: Connection, threads: int) -> None:
-    pipeline = bare_pipeline(threads)
-    max_faces = pipeline_max_faces()
+def _bare_worker(conn: Connection, engine: Engine, threads: int) -> None:
+    analyze = engine(threads)
     conn.send("ready")
     while (data := conn.recv()) is not None:
         started = time.perf_counter()
-        pipeline.analyze(data, max_faces)
+        analyze(data)
         conn.send(time.perf_counter() - started)
 
 
 class BareWorker:
-    """A process with the bare pipeline that times one image whenever asked."""
+    """A process with the bare pipeline (or another engine) that times one image when asked."""
 
-    def __init__(self, threads: int) -> None:
+    def __init__(self, threads: int, engine: Engine = bare_engine) -> None:
         ctx = mp.get_context("spawn")  # a fresh interpreter, as the ceiling's workers
         self._conn, child = ctx.Pipe()
-        self._process = ctx.Process(target=_bare_worker, args=(child, threads), daemon=True)
+        self._process = ctx.Process(target=_bare_worker, args=(child, engine, threads), daemon=True)
         self._process.start()
         self._answer(START_TIMEOUT_S)
 
@@ -81,7 +80,7 @@ class BareWorker:
 
     def _answer(self, timeout_s: float) -> Any:
         if not self._conn.poll(timeout_s):
-            raise RuntimeError(f"the bare pipeline process gave no answer in {timeout_s:g} s")
+            raise RuntimeError(f"the timing worker process gave no answer in {timeout_s:g} s")
         return self._conn.recv()
 
 
@@ -91,12 +90,13 @@ async def measure_paired(
     calls: Sequence[Call],
     threads: int,
     passes: int,
+    engine: Engine = bare_engine,
 ) -> PairedLatency:
     """`passes` whole passes over `photos` after a warm-up pass; `calls[i]` sends photo i."""
     bare_s: list[float] = []
     server_s: list[float] = []
     errors = 0
-    with BareWorker(threads) as bare:
+    with BareWorker(threads, engine) as bare:
         for n in range(passes + 1):
             for photo, call in zip(photos, calls, strict=True):
                 bare_time = bare.seconds(photo.data)

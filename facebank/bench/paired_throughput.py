@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from facebank.bench.ceiling import measure_throughput
+from facebank.bench.ceiling import Engine, bare_engine, measure_throughput
 from facebank.bench.loadgen import LoadGenerator
 from facebank.bench.progress import Progress
 from facebank.bench.scenarios import Scenario
@@ -44,16 +44,20 @@ async def measure_paired_throughput(
     duration_s: float,
     warmup_s: float,
     progress: Progress,
+    engine: Engine = bare_engine,
 ) -> PairedThroughput:
     bare: list[float] = []
     server: list[float] = []
     errors = 0
     for n in range(rounds):
         for side in ("bare", "server") if n % 2 == 0 else ("server", "bare"):
-            progress.update(f"paired throughput round {n + 1}/{rounds}: {side} ...")
+            label = engine.__name__.removesuffix("_engine") if side == "bare" else side
+            progress.update(f"paired throughput round {n + 1}/{rounds}: {label} ...")
             if side == "bare":
                 # In a thread: the spawned processes take seconds to load; the loop stays free.
-                _, rate = await asyncio.to_thread(measure_throughput, folder, processes, duration_s)
+                _, rate = await asyncio.to_thread(
+                    measure_throughput, folder, processes, duration_s, engine
+                )
                 bare.append(round(rate, 2))
             else:
                 level = await generator.run_level(scenario, concurrency, warmup_s, duration_s)

@@ -27,6 +27,13 @@ def draw(report: BenchReport, path: Path) -> None:
                        label=f"bare pipeline ceiling ({name})")  # fmt: skip
         lat_ax.axhline(ceiling.latency_p50_ms, color="grey", linestyle="--",
                        label=f"bare single-image p50 ({name})")  # fmt: skip
+    stock = report.vs_stock.as_dict() if report.vs_stock else {}
+    if stock.get("stock_images_per_s") is not None:
+        thr_ax.axhline(stock["stock_images_per_s"], color="tab:red", linestyle="-.",
+                       label=f"stock {stock['stock']} (paired)")  # fmt: skip
+    if stock.get("stock_p50_ms") is not None:
+        lat_ax.axhline(stock["stock_p50_ms"], color="tab:red", linestyle="-.",
+                       label="stock single-image p50 (paired)")  # fmt: skip
     levels = sorted({r.concurrency for r in report.levels})
     _style(thr_ax, "throughput (requests/s)", "Throughput", levels)
     _style(lat_ax, "latency (ms)", "Latency", levels)

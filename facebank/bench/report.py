@@ -14,6 +14,7 @@ from facebank.bench.ceiling import Ceiling
 from facebank.bench.paired import PairedLatency
 from facebank.bench.paired_throughput import PairedThroughput
 from facebank.bench.stats import LevelResult
+from facebank.bench.vs_stock import StockComparison
 
 
 @dataclass
@@ -25,6 +26,7 @@ class BenchReport:
     levels: list[LevelResult] = field(default_factory=list)
     paired: PairedLatency | None = None  # server vs bare single-image latency, interleaved
     paired_throughput: PairedThroughput | None = None  # server vs bare throughput, interleaved
+    vs_stock: StockComparison | None = None  # server vs insightface's FaceAnalysis
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
     def compare(self, result: LevelResult, photo_set: str) -> None:
@@ -49,6 +51,7 @@ class BenchReport:
             "paired_throughput": (
                 self.paired_throughput.as_dict() if self.paired_throughput else None
             ),
+            "vs_stock": self.vs_stock.as_dict() if self.vs_stock else None,
         }
 
     def write_json(self, path: Path) -> None:
@@ -109,7 +112,35 @@ def format_table(report: BenchReport) -> str:
         )
     if report.paired_throughput is not None:
         lines += ["", _paired_throughput_line(report.paired_throughput)]
+    if report.vs_stock is not None:
+        lines += ["", *_vs_stock_lines(report.vs_stock)]
     return "\n".join(lines)
+
+
+def _vs_stock_lines(comparison: StockComparison) -> list[str]:
+    d = comparison.as_dict()
+    lines = [f"vs stock {d['stock']} FaceAnalysis (same model files, det_size 640, paired):"]
+    if d["throughput_ratio_vs_stock"] is not None:
+        lines.append(
+            f"  throughput at concurrency {d['throughput_concurrency']}: stock "
+            f"{d['stock_images_per_s']:.1f} images/s ({d['stock_processes']} single-thread "
+            f"processes), server {d['server_requests_per_s']:.1f} req/s = "
+            f"{d['throughput_ratio_vs_stock']:.2f}x stock"
+        )
+    if d["p50_ratio_vs_stock"] is not None:
+        lines.append(
+            f"  single-image p50: stock {d['stock_p50_ms']:.1f} ms "
+            f"({d['stock_latency_threads']} threads), server {d['server_p50_ms']:.1f} ms at "
+            f"concurrency 1 = {d['p50_ratio_vs_stock']:.2f}x stock"
+        )
+    e = comparison.embeddings
+    if e is not None:
+        verdict = "equal" if e.equal else f"NOT equal (lowest on {e.min_cosine_photo})"
+        lines.append(
+            f"  embeddings: {e.faces_compared} faces compared, min cosine {e.min_cosine}, "
+            f"{verdict} at >= 0.999; {e.faces_unpaired} faces found by one side only"
+        )
+    return lines
 
 
 def _paired_throughput_line(p: PairedThroughput) -> str:

@@ -12,6 +12,7 @@ and checking the archive, inserting the rows, and building and saving the index.
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections.abc import Iterator
@@ -52,8 +53,10 @@ class RestoreSpeed:
     restore_s: float  # photos copied, rows inserted, index built and its snapshot saved
     index_size: int
     faces_per_s: float  # faces / (read_s + restore_s)
-    cpu_s: float  # this process's CPU time for both: what a busy machine's wall time hides
-    faces_per_cpu_s: float
+    cpu_s: float  # this process's CPU time for both (all threads): what a busy machine's
+    faces_per_cpu_s: float  # wall time hides (though sharing cores slows CPU work too)
+    phases_s: dict[str, float]  # read, then the restore's own steps (RestoreSummary.phases)
+    load_average: float  # the machine's 1-minute load when it ended: how shared it was
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,6 +88,8 @@ def measure(
             faces_per_s=round(summary.faces / total),
             cpu_s=round(cpu_s, 2),
             faces_per_cpu_s=round(summary.faces / cpu_s),
+            phases_s={"read": round(read_s, 3), **summary.phases},
+            load_average=round(os.getloadavg()[0], 2),
         )
 
 

@@ -16,6 +16,12 @@ from facebank.bench.progress import Progress
 from facebank.bench.report import BenchReport
 from facebank.bench.scenarios import Call, Scenario, build_scenarios, recognize_calls
 from facebank.bench.seed import delete_people, seed_identities, sweep_enrolled
+from facebank.bench.vs_stock import (
+    StockComparison,
+    measure_embeddings,
+    measure_latency_vs_stock,
+    measure_throughput_vs_stock,
+)
 from facebank.config import Settings
 from facebank.pipeline.factory import wide_lane_threads
 
@@ -35,6 +41,7 @@ class BenchOptions:
     latency_rounds: int
     paired_concurrency: int = 8
     paired_rounds: int = 4  # 0: no paired throughput
+    vs_stock: bool = False  # also pair the server with insightface's stock FaceAnalysis
 
 
 async def run_bench(options: BenchOptions, settings: Settings, progress: Progress) -> BenchReport:
@@ -46,14 +53,21 @@ async def run_bench(options: BenchOptions, settings: Settings, progress: Progres
         report = BenchReport(options.url, await _server_info(client), _settings(options, single))
         if options.ceiling:
             _measure_ceilings(report, options, settings, single, groups, progress)
+        if options.vs_stock:
+            report.vs_stock = StockComparison(settings.cpu_count, settings.cpu_count)
+            await measure_embeddings(report.vs_stock, single, progress)
         progress.done("seeding: one enrolled person per identity ...")
         person_ids = await seed_identities(client, single)
         scenarios = build_scenarios(single, groups, person_ids, options.scenarios)
         recognize = next((s for s in scenarios if s.name == "recognize"), None)
+        calls = recognize.calls["recognize"] if recognize else recognize_calls(single)
         if options.ceiling and 1 in options.concurrency:
-            calls = recognize.calls["recognize"] if recognize else recognize_calls(single)
             report.paired = await _measure_paired(
                 client, options, settings, single, calls, progress
+            )
+        if report.vs_stock is not None:
+            await measure_latency_vs_stock(
+                report.vs_stock, client, single, calls, _paired_passes(options), progress
             )
         generator = LoadGenerator(client, progress)
         try:
@@ -68,6 +82,17 @@ async def run_bench(options: BenchOptions, settings: Settings, progress: Progres
             if options.ceiling and options.paired_rounds > 0 and recognize is not None:
                 report.paired_throughput = await _measure_paired_throughput(
                     generator, recognize, options, settings, single, progress
+                )
+            if report.vs_stock is not None and options.paired_rounds > 0 and recognize:
+                await measure_throughput_vs_stock(
+                    report.vs_stock,
+                    generator,
+                    recognize,
+                    single,
+                    options.paired_concurrency,
+                    options.paired_rounds,
+                    (options.ceiling_duration_s, options.warmup_s),
+                    progress,
                 )
         finally:
             await sweep_enrolled(client)
@@ -110,12 +135,16 @@ async def _measure_paired(
     progress: Progress,
 ) -> PairedLatency:
     threads = wide_lane_threads(settings)
-    passes = max(options.latency_rounds - 1, 1)
+    passes = _paired_passes(options)
     progress.done(
         f"paired latency: bare pipeline and server alternately, {len(single.photos)} photos "
         f"x {passes} passes after a warm-up pass ..."
     )
     return await measure_paired(client, single.photos, calls, threads, passes)
+
+
+def _paired_passes(options: BenchOptions) -> int:
+    return max(options.latency_rounds - 1, 1)
 
 
 async def _measure_paired_throughput(

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from facebank.cli.extras import BENCH_MODULES, require_extra
+from facebank.cli.extras import BENCH_MODULES, STOCK_MODULES, require_extra
 from facebank.config import Settings
 
 DEFAULT_FACES = Path("../shared/faces")
@@ -61,6 +61,13 @@ def register(commands: Any) -> None:
     )
     bench.add_argument(
         "--paired-rounds", type=int, default=4, help="rounds of that (default 4; 0: skip)"
+    )
+    bench.add_argument(
+        "--vs-stock",
+        action="store_true",
+        help="also measure insightface's stock FaceAnalysis on the same model files and "
+        "photos, paired with the server (latency at concurrency 1, throughput at "
+        "--paired-concurrency), and compare their embeddings",
     )
     bench.add_argument("--json", type=Path, default=Path("bench.json"), help="results file")
     bench.add_argument("--png", type=Path, default=Path("bench.png"), help="chart file")
@@ -118,6 +125,8 @@ def run_ui_people(settings: Settings, args: argparse.Namespace) -> int:
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     require_extra("bench", "bench", BENCH_MODULES)
+    if args.vs_stock:
+        require_extra("bench --vs-stock", "bench", STOCK_MODULES)
     from facebank.bench.client import FAILURES
     from facebank.bench.plot import draw
     from facebank.bench.progress import Progress
@@ -139,6 +148,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         latency_rounds=args.latency_rounds,
         paired_concurrency=args.paired_concurrency,
         paired_rounds=args.paired_rounds,
+        vs_stock=args.vs_stock,
     )
     try:
         report = asyncio.run(run_bench(options, settings, Progress()))

@@ -8,6 +8,8 @@ from importlib.util import find_spec
 # What `facebank bench` imports beyond the runtime: the load generator's HTTP client and
 # the chart. `eval` and `sessions-bench` need nothing beyond the runtime.
 BENCH_MODULES = ("aiohttp", "matplotlib")
+# `facebank bench --vs-stock` also runs the stock pipeline it compares with.
+STOCK_MODULES = ("insightface",)
 
 
 def require_extra(command: str, extra: str, modules: tuple[str, ...]) -> None:

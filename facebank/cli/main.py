@@ -7,7 +7,16 @@ import json
 import sys
 from pathlib import Path
 
-from facebank.cli import bench, exporting, importing, index_bench, sessions_bench, user
+from facebank.cli import (
+    bench,
+    calibrate,
+    calibration_eval,
+    exporting,
+    importing,
+    index_bench,
+    sessions_bench,
+    user,
+)
 from facebank.config import Settings
 from facebank.observability.logging import configure_logging
 
@@ -47,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     user.register(commands)
     importing.register(commands)
     exporting.register(commands)
+    calibrate.register(commands)
+    calibration_eval.register(commands)
     return parser
 
 

@@ -39,6 +39,18 @@ def embed_dataset(
     return embedded, failed
 
 
+def embed_roots(pipeline: FacePipeline, roots: list[Path]) -> list[EmbeddedPhoto]:
+    """The photos of several datasets as one set; identities are named `<root>/<identity>`,
+    since one dataset's "id01" is not another's. Photos without a face are left out."""
+    photos = []
+    for root in roots:
+        embedded, _ = embed_dataset(pipeline, root)
+        photos += [
+            EmbeddedPhoto(f"{root.name}/{p.identity}", p.name, p.embedding) for p in embedded
+        ]
+    return photos
+
+
 def evaluate(pipeline: FacePipeline, root: Path, threshold: float) -> dict[str, Any]:
     started = time.perf_counter()
     photos, failed = embed_dataset(pipeline, root)

@@ -80,6 +80,25 @@ def nms(dets: FloatArray, threshold: float = NMS_THRESHOLD) -> list[int]:
     return keep
 
 
+STRIDE_MULTIPLE = 32  # the coarsest stride of every SCRFD layout above
+
+
+def fitted_input_size(height: int, width: int, det_size: int, upscale: bool) -> tuple[int, int]:
+    """(width, height) of a network input that holds the photo at the scale the square
+    det_size letterbox would give it, without the padding: the short side is rounded up
+    to a multiple of 32 instead of to det_size. With `upscale` off, a photo smaller than
+    det_size keeps its own size (rounded up to 32) instead of being enlarged."""
+    longest = max(height, width)
+    target = det_size if upscale or longest > det_size else longest
+    scale = target / longest
+
+    def side(pixels: int) -> int:
+        needed = max(1, int(pixels * scale))
+        return -(-needed // STRIDE_MULTIPLE) * STRIDE_MULTIPLE
+
+    return (side(width), side(height))
+
+
 class ScrfdDetector(OnnxModel):
     """SCRFD with 5 keypoints (e.g. scrfd_500m_bnkps, buffalo_l's det_10g)."""
 

@@ -33,10 +33,13 @@ class ArcFaceEmbedder(OnnxModel):
         factory: OrtSessionFactory,
         input_mean: float = 127.5,
         input_std: float = 127.5,
+        flip: bool = False,
     ) -> None:
         super().__init__(path, factory)
         self.input_mean = input_mean
         self.input_std = input_std
+        # Embed each crop and its mirror image and average them (twice the work).
+        self.flip = flip
         self._dim: int | None = None
 
     def _check_io(self, session: ort.InferenceSession) -> None:
@@ -101,7 +104,12 @@ class ArcFaceEmbedder(OnnxModel):
         """(n, D) float32 unit vectors for n aligned BGR crops, in one batched run."""
         if not aligned:
             return np.empty((0, self.dim), dtype=np.float32)
-        feats = self._forward(aligned).astype(np.float32, copy=False)
+        if self.flip:
+            mirrored = [np.asarray(cv2.flip(face, 1), np.uint8) for face in aligned]
+            both = self._forward(aligned + mirrored).astype(np.float32, copy=False)
+            feats = both[: len(aligned)] + both[len(aligned) :]
+        else:
+            feats = self._forward(aligned).astype(np.float32, copy=False)
         norms = np.linalg.norm(feats, axis=1, keepdims=True)
         # A zero vector cannot be normalised; leave it zero rather than emit NaNs.
         return np.asarray(feats / np.maximum(norms, 1e-12), dtype=np.float32)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from facebank.errors import ModelPackError
+from facebank.models.hashing import content_hash
 from facebank.models.session_factory import ModelSignature, read_signature
 
 log = logging.getLogger(__name__)
@@ -46,20 +45,8 @@ def _bundled_dir() -> Path:
     return Path(locations[0])
 
 
-@lru_cache(maxsize=32)
-def _sha256(path: str, size: int, mtime_ns: int) -> str:
-    del size, mtime_ns  # part of the cache key: a replaced file is hashed again
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def model_id_for(recogniser: Path) -> str:
-    real = recogniser.resolve()
-    st = real.stat()
-    return f"{recogniser.stem}-{_sha256(str(real), st.st_size, st.st_mtime_ns)[:12]}"
+    return f"{recogniser.stem}-{content_hash(recogniser)[:12]}"
 
 
 def _spatial(dims: tuple[object, ...]) -> list[int | None]:

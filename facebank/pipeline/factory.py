@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from facebank.config import Settings
 from facebank.models.detector import ScrfdDetector
 from facebank.models.embedder import ArcFaceEmbedder
+from facebank.models.model_cache import ModelCache
 from facebank.models.pack import ModelPack, locate_model_pack
 from facebank.models.session_factory import OrtSessionFactory
+from facebank.pipeline.detect_passes import DetectPasses
 from facebank.pipeline.lanes import Lane, LaneModels, Lanes
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.pipeline.types import ImageLimits
@@ -41,10 +45,12 @@ def build_pipeline(settings: Settings, narrow_lanes: int | None = None) -> FaceP
     pack = locate_model_pack(settings.model_dir)
     wide_threads = wide_lane_threads(settings)
     narrow = narrow_lane_count(settings) if narrow_lanes is None else narrow_lanes
+    cache = ModelCache(settings.model_cache_dir or settings.data_dir / "model_cache")
+    pack = replace(pack, embedder_path=cache.recogniser(pack.embedder_path))
     lanes: list[Lane] = []
     if wide_threads > 1 or narrow == 0:
-        lanes.append(Lane("wide", wide_threads, _models(settings, pack, wide_threads)))
-    lanes += [Lane(f"narrow-{i}", 1, _models(settings, pack, 1)) for i in range(narrow)]
+        lanes.append(Lane("wide", wide_threads, _models(settings, pack, wide_threads, cache)))
+    lanes += [Lane(f"narrow-{i}", 1, _models(settings, pack, 1, cache)) for i in range(narrow)]
     limits = ImageLimits(
         max_bytes=settings.max_upload_bytes,
         max_pixels=settings.max_image_pixels,
@@ -56,13 +62,28 @@ def build_pipeline(settings: Settings, narrow_lanes: int | None = None) -> FaceP
         det_size=settings.det_size,
         det_threshold=settings.det_threshold,
         model_id=pack.model_id,
+        passes=detect_passes(settings),
     )
 
 
-def _models(settings: Settings, pack: ModelPack, threads: int) -> LaneModels:
-    factory = OrtSessionFactory(settings.ort_providers, intra_op_threads=threads)
+def detect_passes(settings: Settings) -> DetectPasses:
+    return DetectPasses(
+        det_size=settings.det_size,
+        det_threshold=settings.det_threshold,
+        det_input=settings.det_input,
+        rescue=settings.detect_rescue,
+        rescue_pad=settings.detect_rescue_pad,
+        crowd=settings.detect_crowd,
+        crowd_det_size=settings.detect_crowd_size,
+        crowd_min_faces=settings.detect_crowd_min_faces,
+        crowd_small_face_px=settings.detect_crowd_small_face_px,
+    )
+
+
+def _models(settings: Settings, pack: ModelPack, threads: int, cache: ModelCache) -> LaneModels:
+    factory = OrtSessionFactory(settings.ort_providers, intra_op_threads=threads, cache=cache)
     detector = ScrfdDetector(pack.detector_path, factory)
-    embedder = ArcFaceEmbedder(pack.embedder_path, factory)
+    embedder = ArcFaceEmbedder(pack.embedder_path, factory, flip=settings.flip_embeddings)
     detector.load()
     embedder.load()
     return LaneModels(detector, embedder)

@@ -6,6 +6,7 @@ import numpy as np
 
 from facebank.pipeline.align import norm_crop
 from facebank.pipeline.decode import decode_image
+from facebank.pipeline.detect_passes import DetectPasses
 from facebank.pipeline.lanes import Lanes
 from facebank.pipeline.observer import ObserverHub
 from facebank.pipeline.quality import face_quality
@@ -37,6 +38,7 @@ class FacePipeline:
         det_threshold: float,
         model_id: str,
         observers: ObserverHub | None = None,
+        passes: DetectPasses | None = None,
     ) -> None:
         self.lanes = lanes
         self.limits = limits
@@ -44,6 +46,8 @@ class FacePipeline:
         self.det_threshold = det_threshold
         self.model_id = model_id
         self.observers = observers or ObserverHub()
+        # Without passes from the settings: one detector pass, exactly the reference's.
+        self.passes = passes or DetectPasses(det_size, det_threshold, rescue=False, crowd=False)
 
     @property
     def dim(self) -> int:
@@ -58,22 +62,23 @@ class FacePipeline:
         with self.observers.timed("decode"):
             return decode_image(data, self.limits)
 
-    def detect(self, image: DecodedImage, max_faces: int | None = None) -> list[Detection]:
-        """Faces in original-image pixels, largest box first, at most max_faces."""
+    def detect(
+        self, image: DecodedImage, max_faces: int | None = None, extra_passes: bool = True
+    ) -> list[Detection]:
+        """Faces in original-image pixels, largest box first, at most max_faces;
+        extra_passes=False runs only the first detector pass (pipeline/detect_passes.py)."""
         with self.observers.timed("detect"):
-            found = self._detect_all(image)
+            found = self._detect_all(image, extra_passes)
         self.observers.faces_found(len(found))
         return found if max_faces is None else found[: max(0, max_faces)]
 
-    def _detect_all(self, image: DecodedImage) -> list[Detection]:
+    def _detect_all(self, image: DecodedImage, extra_passes: bool) -> list[Detection]:
         pixels, sx, sy = image.pixels, 1.0, 1.0
         if max(image.pixels.shape[:2]) > self.limits.max_detect_side:
             # The detector letterboxes to det_size anyway; shrinking huge photos first
             # keeps its bilinear resize from aliasing, and is faster.
             pixels, sx, sy = shrink_to(image.pixels, self.limits.max_detect_side)
-        found = self.lanes.current().detector.detect(
-            pixels, (self.det_size, self.det_size), self.det_threshold
-        )
+        found = self.passes.detect(self.lanes.current().detector, pixels, extra_passes)
         if sx != 1.0 or sy != 1.0:
             found = [_rescaled(d, sx, sy) for d in found]
         found.sort(key=lambda d: d.area, reverse=True)

@@ -30,6 +30,7 @@ class Action(StrEnum):
     SIGN_IN = "sign_in"
     SIGN_OUT = "sign_out"
     EXPORT = "export"  # a read, audited: it hands out every photo and embedding
+    CALIBRATE = "calibrate"  # a measured match threshold applied for every worker
 
 
 class Target(StrEnum):

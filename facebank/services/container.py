@@ -17,6 +17,7 @@ from facebank.pipeline.executor import InferenceExecutor
 from facebank.pipeline.factory import build_pipeline
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.auth_setup import AuthServices, build_auth
+from facebank.services.calibration import CalibrationService, build_calibration
 from facebank.services.duplicates import DuplicateCheck
 from facebank.services.exporter import Exporter
 from facebank.services.gallery import GalleryService
@@ -26,7 +27,13 @@ from facebank.services.index_sync import IndexManager
 from facebank.services.photos import EnrollRules
 from facebank.services.recognition import RecognitionService
 from facebank.services.sessions import ManagerProbe, SessionService, build_session_service
-from facebank.store.db import make_engine, make_session_factory, migrate, pool_status
+from facebank.store.db import (
+    database_kind,
+    make_engine,
+    make_session_factory,
+    migrate,
+    pool_status,
+)
 from facebank.store.import_jobs import ImportJobsRepository
 from facebank.store.media import MediaStore
 from facebank.store.people import FaceRepository, PeopleRepository
@@ -55,6 +62,7 @@ class Services:
     sessions: SessionService  # live camera sessions (issue 5)
     exporter: Exporter  # the whole gallery as one archive (issue 11)
     imports: ImportJobService  # bulk imports uploaded over HTTP (issue 11)
+    calibration: CalibrationService  # the match threshold measured from the gallery (issue 15)
     sessions_probe: SessionsProbe = field(default_factory=NoSessions)
     _stop: threading.Event = field(default_factory=threading.Event)
     _snapshotter: threading.Thread | None = None
@@ -128,8 +136,9 @@ def build_services(
         faces, pipeline.model_id, pipeline.dim, settings.index_dir, observer=pipeline.observers,
         sketch_threshold=settings.index_sketch_threshold,
     )  # fmt: skip
-    recognition = RecognitionService(pipeline, index, people, faces, settings.match_threshold)
     auth = build_auth(settings, sessions, clock)
+    calibration = build_calibration(settings, sessions, faces, auth.audit, pipeline.model_id)
+    recognition = RecognitionService(pipeline, index, people, faces, calibration.thresholds)
     duplicates = DuplicateCheck(people, settings.duplicate_threshold)
     gallery = GalleryService(
         pipeline, people, faces, media, index, auth.audit,
@@ -146,6 +155,9 @@ def build_services(
         lambda work: executor.submit(work).result(),
         metrics.sessions,
         auth.audit,
+        calibration.thresholds.current,
+        database_kind(engine),
+        clock,
     )
     importer = Importer(
         settings, people, faces, media, auth.audit, duplicates, lambda _model, _dim: index
@@ -166,6 +178,7 @@ def build_services(
         sessions=live_sessions,
         exporter=Exporter(sessions, media, pipeline.model_id),
         imports=imports,
+        calibration=calibration,
         sessions_probe=ManagerProbe(live_sessions.manager),
     )
     services.metrics.describe_build(pipeline.model_id)

@@ -123,12 +123,24 @@ class IndexManager:
         vectors: NDArray[np.float32],
     ) -> IndexStatus:  # fmt: skip
         """Take the whole index from rows the caller has just written (a restore), sparing
-        the read back; it is checked against the database's face ids, and rebuilt from the
-        database instead when they differ. Saved either way."""
+        the read back; see `install`."""
+        return self.install(self.build(face_ids, person_ids, vectors))
+
+    def build(
+        self, face_ids: NDArray[np.int64], person_ids: NDArray[np.int64],
+        vectors: NDArray[np.float32],
+    ) -> GalleryIndex:  # fmt: skip
+        """A new index of the given rows, outside the lock and the running index: a restore
+        builds it while its rows are still going into the database."""
+        fresh = GalleryIndex(self._dim, self._model_id, self._sketch_threshold)
+        fresh.add(face_ids, person_ids, vectors)
+        return fresh
+
+    def install(self, fresh: GalleryIndex) -> IndexStatus:
+        """Make `fresh` (from `build`) the index once it is checked against the database's
+        face ids; rebuilt from the database instead when they differ. Saved either way."""
         started = time.perf_counter()
         with self._write_lock:
-            fresh = GalleryIndex(self._dim, self._model_id)
-            fresh.add(face_ids, person_ids, vectors)
             if _same_ids(fresh.face_ids(), self._faces.face_ids(self._model_id)):
                 self._index = fresh
                 self._mark_sync("replace", started)

@@ -11,6 +11,7 @@ from facebank.index.people import PersonHit
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.pipeline.types import DecodedImage, Detection, Face, Quality
 from facebank.services.index_sync import IndexManager
+from facebank.services.thresholds import ThresholdSource
 from facebank.store.people import FaceRepository, PeopleRepository, PersonRecord
 
 
@@ -66,13 +67,13 @@ class RecognitionService:
         index: IndexManager,
         people: PeopleRepository,
         faces: FaceRepository,
-        default_threshold: float,
+        thresholds: ThresholdSource,
     ) -> None:
         self._pipeline = pipeline
         self._index = index
         self._people = people
         self._faces = faces
-        self.default_threshold = default_threshold
+        self._thresholds = thresholds
 
     @property
     def model_id(self) -> str:
@@ -86,7 +87,7 @@ class RecognitionService:
     def recognize(
         self, data: bytes, top_k: int, threshold: float | None, max_faces: int
     ) -> Recognition:
-        threshold = self.default_threshold if threshold is None else threshold
+        threshold = self._thresholds.current() if threshold is None else threshold
         image, faces = self._pipeline.analyze(data, max_faces)
         hits = self._search([f.embedding for f in faces], top_k)
         people = self._people.get_many({h.person_id for row in hits for h in row})
@@ -102,14 +103,14 @@ class RecognitionService:
         return Recognition(image.width, image.height, threshold, recognized)
 
     def verify_photos(self, data_a: bytes, data_b: bytes, threshold: float | None) -> Verification:
-        threshold = self.default_threshold if threshold is None else threshold
+        threshold = self._thresholds.current() if threshold is None else threshold
         face_a = self._main_face(data_a, "a")
         face_b = self._main_face(data_b, "b")
         score = float(np.dot(face_a.embedding, face_b.embedding))
         return Verification(score, threshold, score >= threshold, face_a, face_b, None, None)
 
     def verify_person(self, data: bytes, person_id: int, threshold: float | None) -> Verification:
-        threshold = self.default_threshold if threshold is None else threshold
+        threshold = self._thresholds.current() if threshold is None else threshold
         person = self._people.get(person_id)
         face_ids, vectors = self._faces.embeddings_for_person(person_id, self._index.model_id)
         if face_ids.size == 0:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from facebank.auth.clock import Clock, system_clock
 from facebank.auth.principal import Principal
 from facebank.config import Settings
 from facebank.errors import NotFoundError, ValidationFailedError
@@ -24,6 +25,7 @@ from facebank.services.audit import Action, AuditService, Target, audit_entry
 from facebank.sessions import events
 from facebank.sessions.camera_job import CameraStats
 from facebank.sessions.evidence import EvidenceStore
+from facebank.sessions.leases import CameraLeases, LeasePolicy
 from facebank.sessions.manager import SessionManager
 from facebank.sessions.observer import SessionObserver
 from facebank.sessions.policy import SessionPolicies
@@ -34,6 +36,8 @@ from facebank.sessions.scheduler import FrameScheduler
 from facebank.sessions.sources import check_file_exists, parse_source
 from facebank.sessions.webhooks import WebhookDeliverer
 from facebank.store.audit import NewAuditEntry
+from facebank.store.db import DatabaseKind
+from facebank.store.leases import LeaseRepository
 from facebank.store.paging import Page
 from facebank.store.people import PeopleRepository, PersonRecord
 from facebank.store.sessions import (
@@ -127,8 +131,12 @@ class SessionService:
         people: PeopleRepository,
         evidence: EvidenceStore,
         audit: AuditService,
+        default_threshold: Callable[[], float],
     ) -> None:
         self._settings = settings
+        # The threshold in force when a session starts without one: an applied calibration
+        # or the configured default (facebank.services.thresholds).
+        self._default_threshold = default_threshold
         self._manager = manager
         self._sessions = sessions
         self._events = events_repo
@@ -246,7 +254,7 @@ class SessionService:
         return NewSession(
             key=request.key,
             mode=request.mode,
-            threshold=s.match_threshold if request.threshold is None else request.threshold,
+            threshold=self._default_threshold() if request.threshold is None else request.threshold,
             cooldown_s=s.session_cooldown_s if request.cooldown_s is None else request.cooldown_s,
             cameras=tuple(self._camera(c, i) for i, c in enumerate(request.cameras)),
             roster=self._roster(request.roster),
@@ -323,8 +331,13 @@ def build_session_service(
     run_inference: Callable[[Callable[[], None]], None],
     observer: SessionObserver,
     audit: AuditService,
+    default_threshold: Callable[[], float],
+    database: DatabaseKind = "sqlite",
+    clock: Clock = system_clock,
 ) -> SessionService:
-    """Everything live sessions need, wired once (called by the composition root)."""
+    """Everything live sessions need, wired once (called by the composition root). On
+    SQLite one process per data directory runs the cameras (a file lock); on the server
+    databases every process is a runner and cameras spread by leases."""
     policies = SessionPolicies.from_settings(settings)
     retry_for = settings.webhook_retry_for_s
     sessions = SessionRepository(session_factory, retry_for)
@@ -346,7 +359,13 @@ def build_session_service(
         on_event=lambda _event: deliverer.wake(),
         observer=observer,
     )
-    manager = SessionManager(deps, deliverer, RunnerLock(settings.data_dir / "sessions.lock"))
+    if database == "sqlite":
+        manager = SessionManager(deps, deliverer, RunnerLock(settings.data_dir / "sessions.lock"))
+    else:
+        policy = LeasePolicy(settings.session_lease_renew_s, settings.session_lease_expiry_s)
+        leases = CameraLeases(LeaseRepository(session_factory), policy, clock)
+        manager = SessionManager(deps, deliverer, leases=leases)
     return SessionService(
-        settings, manager, sessions, events_repo, deliveries, people, evidence, audit
-    )
+        settings, manager, sessions, events_repo, deliveries, people, evidence, audit,
+        default_threshold,
+    )  # fmt: skip

@@ -4,8 +4,10 @@ It owns the shared parts: one frame scheduler for every camera of every session,
 webhook deliverer, the evidence store, and a supervisor thread that ends sessions (end
 time, all cameras gone), flushes statistics, applies evidence retention, and keeps the
 running sessions in step with the database (sessions started or stopped by the API of
-another process). Only the process holding the runner lock does any of this; the others
-stand by and take over when it dies.
+another process). On SQLite only the process holding the runner lock does any of this; the
+others stand by and take over when it dies. On PostgreSQL/MariaDB every process is a runner
+and reads the cameras it holds leases on (facebank.sessions.leases), so cameras spread over
+processes and machines and move when one dies.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from facebank.sessions import events
 from facebank.sessions.camera_job import CameraStats
 from facebank.sessions.evidence import EvidenceStore
+from facebank.sessions.leases import CameraLeases
 from facebank.sessions.runner_lock import RunnerLock
 from facebank.sessions.runtime import RuntimeDeps, SessionRuntime
 from facebank.sessions.webhooks import DeliveryCounters, WebhookDeliverer
@@ -53,10 +57,15 @@ class ManagerSnapshot:
 
 class SessionManager:
     def __init__(
-        self, deps: RuntimeDeps, deliverer: WebhookDeliverer, lock: RunnerLock | None = None
+        self,
+        deps: RuntimeDeps,
+        deliverer: WebhookDeliverer,
+        lock: RunnerLock | None = None,
+        leases: CameraLeases | None = None,
     ) -> None:
-        """`deps.on_event` should wake `deliverer` (see facebank.services.sessions). Without
-        a `lock` this manager always runs the sessions."""
+        """`deps.on_event` should wake `deliverer` (see facebank.services.sessions). With
+        `leases` this manager runs the cameras it holds leases on; else, without a `lock`,
+        it always runs every session."""
         self._deps = deps
         self._scheduler = deps.scheduler
         self.deliverer = deliverer
@@ -67,6 +76,7 @@ class SessionManager:
         # just before their end was committed.
         self._ended: set[int] = set()
         self._lock_file = lock
+        self._leases = leases
         self._running = False
         self._standby: threading.Thread | None = None
         # Sessions whose cameras are stopped but whose end could not be stored yet (database
@@ -80,6 +90,10 @@ class SessionManager:
 
     def start(self) -> None:
         """Run the sessions if this process gets the runner lock, else stand by for it."""
+        if self._leases is not None:
+            self._leases.start()
+            self._begin()
+            return
         if self._lock_file is None or self._lock_file.try_acquire():
             self._begin()
             return
@@ -101,7 +115,7 @@ class SessionManager:
         self._scheduler.start()
         self.deliverer.start()
         self._running = True
-        for record in self._deps.sessions.active():
+        for record in [] if self._leases else self._deps.sessions.active():
             self.launch(record)
         if self._runtimes:
             log.info("resumed %d active sessions", len(self._runtimes))
@@ -126,14 +140,25 @@ class SessionManager:
             self.deliverer.close()
         if self._lock_file is not None:
             self._lock_file.release()
+        if self._leases is not None:
+            self._leases.close()  # after the cameras stopped: others may take them at once
+
+    @property
+    def runner_id(self) -> str | None:
+        """This process's id among the runners (None without leases: SQLite)."""
+        return None if self._leases is None else self._leases.runner_id
 
     # ---- sessions --------------------------------------------------------------------------
 
     def launch(self, record: SessionRecord) -> None:
-        """Run a session here (in a standby process: nothing, the runner's sync picks it up)."""
-        if not self._running:
-            return
-        runtime = SessionRuntime(record, self._deps, self._deps.events.last_reported(record.id))
+        """Run a session here (in a standby process, or with leases: nothing yet, the
+        runners' sync picks it up within a second)."""
+        if self._running and self._leases is None:
+            self._launch(record, None)
+
+    def _launch(self, record: SessionRecord, camera_ids: set[int] | None) -> None:
+        last = self._deps.events.last_reported(record.id)
+        runtime = SessionRuntime(record, self._deps, last, camera_ids)
         with self._lock:
             if record.id in self._runtimes or record.id in self._ended:
                 return
@@ -217,10 +242,21 @@ class SessionManager:
     def _sync(self) -> None:
         """Run what the database says is active: launch sessions started by another process,
         stop those another process ended."""
+        if self._leases is not None and not self._leases.valid():
+            # Checked before anything else: the database may be unreachable from here.
+            with self._lock:
+                running = bool(self._runtimes)
+            if running:
+                log.warning("camera leases could not be renewed; stopping this runner's cameras")
+                self._stop_runtimes(lambda _runtime: True)
+            return
         try:
             active = {r.id: r for r in self._deps.sessions.active()}
         except Exception:
             log.exception("reading the active sessions failed; will try again")
+            return
+        if self._leases is not None:
+            self._sync_leased(self._leases, active)
             return
         with self._lock:
             gone = [r for sid, r in self._runtimes.items() if sid not in active]
@@ -233,6 +269,53 @@ class SessionManager:
             runtime.stop()
         for record in new:
             self.launch(record)
+
+    def _sync_leased(self, leases: CameraLeases, active: dict[int, SessionRecord]) -> None:
+        """Apply the spreading rule, then run exactly the cameras this runner holds."""
+        try:
+            spread = leases.plan()
+            self._remove_cameras(set(spread.release))
+            leases.release(spread.release)  # only once they stopped here
+            owned = (set(spread.held) - set(spread.release)) | leases.claim(spread.claim)
+        except Exception:
+            log.exception("spreading the cameras failed; will try again")
+            return
+        self._stop_runtimes(lambda runtime: runtime.id not in active)
+        for record in active.values():
+            self._run_owned(record, owned)
+
+    def _run_owned(self, record: SessionRecord, owned: set[int]) -> None:
+        want = {c.id for c in record.cameras} & owned
+        with self._lock:
+            if record.id in self._unfinished or record.id in self._ended:
+                return
+            runtime = self._runtimes.get(record.id)
+        if runtime is None:
+            if want:
+                self._launch(record, want)
+            return
+        runtime.note_record(record)
+        runtime.remove_cameras(runtime.camera_ids() - want - runtime.finished_ids())
+        runtime.add_cameras(want - runtime.camera_ids())
+        if not runtime.camera_ids():
+            self._stop_runtimes(lambda r: r is runtime)
+
+    def _remove_cameras(self, camera_ids: set[int]) -> None:
+        if camera_ids:
+            with self._lock:
+                runtimes = list(self._runtimes.values())
+            for runtime in runtimes:
+                runtime.remove_cameras(camera_ids)
+
+    def _stop_runtimes(self, which: Callable[[SessionRuntime], bool]) -> None:
+        """Stop these sessions' cameras here without ending the sessions."""
+        with self._lock:
+            gone = [r for r in self._runtimes.values() if which(r)]
+            for runtime in gone:
+                del self._runtimes[runtime.id]
+        for runtime in gone:
+            log.info("session %s: no cameras of it run here now", runtime.id)
+            runtime.stop()
 
     def _maybe_end(self, session_id: int, reason: tuple[SessionStatus, str] | None) -> None:
         if reason is None:

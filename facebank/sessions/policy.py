@@ -18,6 +18,8 @@ class RecognitionPolicy:
     max_quick_embeds: int
     retry_embed_s: float
     recheck_s: float
+    # Extra detector passes on every frame would cut the fps; the next frame is a retry.
+    extra_detect_passes: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class SessionPolicies:
                 max_quick_embeds=s.session_max_quick_embeds,
                 retry_embed_s=s.session_retry_embed_s,
                 recheck_s=s.session_recheck_s,
+                extra_detect_passes=s.session_detect_passes,
             ),
             camera=CameraPolicy(
                 open_timeout_s=s.camera_open_timeout_s,

@@ -62,7 +62,9 @@ class FrameRecognizer:
 
     def process(self, frame: Frame) -> list[Seen]:
         image = DecodedImage(frame.pixels, "raw")
-        detections = self._pipeline.detect(image, self._policy.max_faces)
+        detections = self._pipeline.detect(
+            image, self._policy.max_faces, extra_passes=self._policy.extra_detect_passes
+        )
         tracks = self._tracker.update([d.box for d in detections])
         pending = [
             (track, det)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -58,8 +58,14 @@ class RuntimeDeps:
 
 class SessionRuntime:
     def __init__(
-        self, record: SessionRecord, deps: RuntimeDeps, last_reported: dict[int, datetime]
+        self,
+        record: SessionRecord,
+        deps: RuntimeDeps,
+        last_reported: dict[int, datetime],
+        camera_ids: Collection[int] | None = None,
     ) -> None:
+        """Runs the cameras in `camera_ids` (None: all of them); the others run on other
+        runners, and what this one knows of them comes from `note_record`."""
         self.record = record
         self._deps = deps
         self._lock = threading.Lock()
@@ -70,6 +76,7 @@ class SessionRuntime:
         self._jobs: list[CameraJob] = []
         self._dropped_reported: dict[int, int] = {}
         self._closed = False
+        self._wanted = None if camera_ids is None else set(camera_ids)
 
     @property
     def id(self) -> int:
@@ -77,13 +84,51 @@ class SessionRuntime:
 
     def start(self) -> None:
         for camera in self.record.cameras:
-            if camera.status == "finished":  # a video file that already played out
-                continue
-            job = self._camera_job(camera)
+            if self._wanted is None or camera.id in self._wanted:
+                self._start_camera(camera)
+
+    def _start_camera(self, camera: CameraRecord) -> None:
+        if camera.status == "finished":  # a video file that already played out
+            return
+        job = self._camera_job(camera)
+        with self._lock:
             self._jobs.append(job)
-            self._deps.scheduler.add(job)
-            assert job.reader is not None
-            job.reader.start()
+        self._deps.scheduler.add(job)
+        assert job.reader is not None
+        job.reader.start()
+
+    def camera_ids(self) -> set[int]:
+        """The cameras this runtime reads."""
+        with self._lock:
+            return {job.camera.id for job in self._jobs}
+
+    def finished_ids(self) -> set[int]:
+        """Cameras here that played out: kept (not handed over) until the session ends."""
+        with self._lock:
+            return {cid for cid, status in self._camera_status.items() if status == "finished"}
+
+    def add_cameras(self, camera_ids: Collection[int]) -> None:
+        """Start reading more of the session's cameras (leases won by this runner)."""
+        running = self.camera_ids()
+        for camera in self.record.cameras:
+            if camera.id in camera_ids and camera.id not in running:
+                self._start_camera(camera)
+
+    def remove_cameras(self, camera_ids: Collection[int]) -> None:
+        """Stop reading some cameras (handed to another runner), frames in flight done."""
+        with self._lock:
+            leaving = [job for job in self._jobs if job.camera.id in camera_ids]
+            self._jobs = [job for job in self._jobs if job.camera.id not in camera_ids]
+        self._stop_jobs(leaving)
+
+    def note_record(self, record: SessionRecord) -> None:
+        """Statuses of the cameras other runners read, as the database has them (for
+        `end_reason`: a session ends when every camera, wherever it runs, is done)."""
+        running = self.camera_ids()
+        with self._lock:
+            for camera in record.cameras:
+                if camera.id not in running:
+                    self._camera_status[camera.id] = camera.status
 
     def _camera_job(self, camera: CameraRecord) -> CameraJob:
         policies = self._deps.policies
@@ -110,19 +155,25 @@ class SessionRuntime:
         """Stop cameras and wait for frames in flight, so nothing is reported afterwards."""
         with self._lock:
             self._closed = True
-        for job in self._jobs:
+            jobs = list(self._jobs)
+        self._stop_jobs(jobs)
+        self.flush()
+
+    def _stop_jobs(self, jobs: list[CameraJob]) -> None:
+        for job in jobs:
             assert job.reader is not None
             job.reader.stop()
-        for job in self._jobs:
+        for job in jobs:
             self._deps.scheduler.remove(job)
-        for job in self._jobs:
+        for job in jobs:
             assert job.reader is not None
             job.reader.join(self._deps.policies.camera.read_timeout_s + 2)
             self._deps.observer.camera_stopped(self.record.key, job.camera.name)
-        self.flush()
 
     def cameras(self) -> list[CameraStats]:
-        return [job.stats() for job in self._jobs]
+        with self._lock:
+            jobs = list(self._jobs)
+        return [job.stats() for job in jobs]
 
     def publish_metrics(self) -> None:
         """Measured fps and newly dropped frames of each camera, to the observer."""
@@ -145,9 +196,11 @@ class SessionRuntime:
             return None
         if "finished" in statuses.values():
             return "ended", "every camera finished"
+        with self._lock:
+            jobs = list(self._jobs)
         errors = "; ".join(
             f"{job.camera.name}: {job.reader.state.error or 'failed'}"
-            for job in self._jobs
+            for job in jobs
             if job.reader is not None
         )
         return "failed", f"every camera failed ({errors})"
@@ -224,13 +277,16 @@ class SessionRuntime:
                 self.record, camera, event_id, seen.person_id, person, seen.score,
                 seen.detection, frame.captured_at, with_evidence, self._now(),
             )
-            stored = self._deps.events.append(self.id, new, sightings)
+            stored = self._deps.events.append_recognition(self.id, new, sightings)
         except Exception:
             log.exception("session %s: storing a recognition failed; will report again", self.id)
             self._sightings.merge(sightings)
             with self._lock:
                 if self._reported.get(seen.person_id) == frame.captured_at:
                     self._restore(seen.person_id, previous)
+            self._deps.evidence.delete(self.id, event_id)
+            return
+        if stored is None:  # a camera of this session on another runner reported them
             self._deps.evidence.delete(self.id, event_id)
             return
         self._deps.on_event(stored)

@@ -7,36 +7,31 @@ before the commit leaves the gallery empty, so running it again starts over clea
 
 Rows go in through the driver's executemany, BATCH rows per call (pymysql turns those into
 multi-row INSERTs, psycopg pipelines them, sqlite3 reuses one prepared statement): the
-statement is compiled once by SQLAlchemy for the dialect, and each value is converted by
-its column type's own bind processor, except JSON, which orjson writes (same JSON, a
-fraction of the cost) — SQLAlchemy's per-row parameter handling was most of the load.
+statement is compiled once by SQLAlchemy for the dialect, and each column's values are
+converted by its type's own bind processor, except JSON, which orjson writes (same JSON, a
+fraction of the cost) — SQLAlchemy's per-row parameter handling was most of the load. On
+SQLite the secondary indexes are built after the rows, in the same transaction (bulk_load).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
 from typing import Any, TypeVar
 
-import numpy as np
 import orjson
 from sqlalchemy import JSON, Connection, Table, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from facebank.errors import ConflictError, GalleryNotEmptyError, ValidationFailedError
+from facebank.store.bulk_load import indexes_after
 from facebank.store.coltypes import utcnow
-from facebank.store.gallery_dump import FACE_COLUMNS
-from facebank.store.limits import MEDIA_TYPE_MAX, MODEL_ID_MAX
-from facebank.store.people import PersonFields
 from facebank.store.tables import Face, Person
 from facebank.store.tx import SessionFactory, run_read, run_write
-from facebank.store.validation import check_media_ref, check_text_key, is_storable_id
 
 BATCH = 2000
 _PEOPLE: Table = Person.__table__  # type: ignore[assignment]  # declared as a FromClause
 _FACES: Table = Face.__table__  # type: ignore[assignment]
-_FACE_KEYS = frozenset(FACE_COLUMNS)
 T = TypeVar("T")
 
 
@@ -51,72 +46,13 @@ def gallery_ids(session_factory: SessionFactory) -> tuple[set[int], set[int]]:
     return run_read(session_factory, work)
 
 
-def person_rows(people: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Dumped people as insertable rows, each checked as the API checks a new person."""
-    now = utcnow()
-    rows = []
-    for person in people:
-        fields = PersonFields(**{k: v for k, v in person.items() if k != "id"})
-        rows.append({"id": _id(person.get("id")), **fields.model_dump(), "created_at": now,
-                     "updated_at": now})  # fmt: skip
-    return rows
-
-
-def face_rows(faces: Sequence[dict[str, Any]], person_ids: set[int]) -> list[dict[str, Any]]:
-    """Dumped faces as insertable rows. Each is checked for what NewFace checks, in bulk
-    where it can be (NewFace itself costs ~70 us a face: a third of the restore's time)."""
-    now = utcnow()
-    rows = [_face_row(face, person_ids, now) for face in faces]
-    _check_numbers(rows)
-    return rows
-
-
-def _face_row(face: dict[str, Any], person_ids: set[int], now: datetime) -> dict[str, Any]:
-    if face.keys() != _FACE_KEYS:
-        raise ValidationFailedError(f"face {face.get('id')}: columns {sorted(face)} unexpected")
-    row = {**face, "id": _id(face["id"]), "person_id": _id(face["person_id"]), "created_at": now}
-    if row["person_id"] not in person_ids:
-        raise ValidationFailedError(f"face {row['id']} belongs to no person in the dump")
-    check_text_key("model_id", row["model_id"], MODEL_ID_MAX)
-    check_text_key("media_type", row["media_type"], MEDIA_TYPE_MAX)
-    check_media_ref(row["media_ref"])
-    dim, embedding = row["dim"], row["embedding"]
-    bad_dim = type(dim) is not int or dim <= 0
-    if bad_dim or type(embedding) is not bytes or len(embedding) != 4 * dim:
-        raise ValidationFailedError(f"face {row['id']}: embedding is not dim float32 values")
-    for name in ("image_width", "image_height"):
-        if type(row[name]) is not int or row[name] <= 0:
-            raise ValidationFailedError(f"face {row['id']}: {name} must be a positive integer")
-    if not isinstance(row["quality"], dict):
-        raise ValidationFailedError(f"face {row['id']}: quality must be an object")
-    return row
-
-
-def _check_numbers(rows: list[dict[str, Any]]) -> None:
-    """Boxes, landmarks, scores and embeddings are finite numbers of the right shapes
-    (JSON parsers accept NaN, which PostgreSQL's JSONB and the index would not)."""
-    try:
-        boxes = np.array([r["box"] for r in rows], dtype=np.float64).reshape(len(rows), 4)
-        scores = np.array([r["det_score"] for r in rows], dtype=np.float64)
-        points = np.array([p for r in rows for p in r["landmarks"]], dtype=np.float64)
-        vectors = np.frombuffer(b"".join(r["embedding"] for r in rows), dtype="<f4")
-    except (ValueError, TypeError) as exc:
-        problem = f"faces: box, landmarks or det_score malformed ({exc})"
-        raise ValidationFailedError(problem) from exc
-    if points.size and points.shape[1:] != (2,):
-        raise ValidationFailedError("faces: landmarks must be [x, y] pairs")
-    for name, values in (("box", boxes), ("det_score", scores), ("landmarks", points),
-                         ("embedding", vectors)):  # fmt: skip
-        if not np.isfinite(values).all():
-            raise ValidationFailedError(f"faces: a {name} value is not finite")
-
-
 def load_gallery(
     session_factory: SessionFactory,
     people: Sequence[dict[str, Any]],
     faces: Sequence[dict[str, Any]],
 ) -> None:
-    """Insert checked rows (person_rows, face_rows) into the empty gallery, atomically.
+    """Insert checked rows (gallery_checks' person_rows, face_rows) into the empty gallery,
+    atomically, each stamped with the time of the load.
     Raises GalleryNotEmptyError, with nothing written, when the gallery has a person."""
 
     def work(session: Session) -> None:
@@ -127,57 +63,58 @@ def load_gallery(
                 people=int(existing),
             )
         connection = session.connection()
-        _insert_rows(connection, _PEOPLE, people)
-        _insert_rows(connection, _FACES, faces)
+        now = utcnow()
+        with indexes_after(connection, (_PEOPLE.name, _FACES.name)):
+            _insert_rows(connection, _PEOPLE, people, {"created_at": now, "updated_at": now})
+            _insert_rows(connection, _FACES, faces, {"created_at": now})
         _advance_sequences(connection)
 
     try:
         run_write(session_factory, work)
     except IntegrityError as exc:  # rolled back: nothing of the dump went in
         raise ConflictError(
-            f"nothing was restored: the rows conflict (a duplicate id or "
-            f"external id?): {exc.orig}"
+            f"nothing was restored: the rows conflict (a duplicate id or external id?): {exc.orig}"
         ) from exc
 
 
-def _insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+def _insert_rows(
+    connection: Connection, table: Table, rows: Sequence[dict[str, Any]], shared: dict[str, Any]
+) -> None:
+    """`rows` (all with the same keys) plus the `shared` values every row has, a column at
+    a time: each column's values are converted by one map over the batch and zipped into
+    the driver's tuples, instead of one Python call per value."""
     if not rows:
         return
-    keys = list(rows[0])
+    keys = [*rows[0], *shared]
     compiled = insert(table).compile(dialect=connection.dialect, column_keys=keys)
     order = list(compiled.positiontup or ()) if compiled.positional else keys
-    convert = [_converter(table, key, connection) for key in order]
+    convert = {key: _converter(table, key, connection) for key in order}
     for chunk in _chunks(rows):
-        values = [tuple(c(row[k]) for k, c in zip(order, convert, strict=True)) for row in chunk]
+        columns = [_column(chunk, key, shared, convert[key]) for key in order]
+        values = list(zip(*columns, strict=True))
         params: Sequence[Any] = (
             values if compiled.positional else [dict(zip(order, v, strict=True)) for v in values]
         )
         connection.exec_driver_sql(compiled.string, params)
 
 
-def _converter(table: Table, key: str, connection: Connection) -> Callable[[Any], Any]:
-    """What the column's type would hand the driver for a value."""
+def _column(
+    chunk: Sequence[dict[str, Any]], key: str, shared: dict[str, Any],
+    convert: Callable[[Any], Any] | None,
+) -> list[Any]:  # fmt: skip
+    if key in shared:
+        value = shared[key] if convert is None else convert(shared[key])
+        return [value] * len(chunk)
+    values = [row[key] for row in chunk]
+    return values if convert is None else list(map(convert, values))
+
+
+def _converter(table: Table, key: str, connection: Connection) -> Callable[[Any], Any] | None:
+    """What the column's type would hand the driver for a value (None: the value itself)."""
     column_type = table.c[key].type.dialect_impl(connection.dialect)
     if isinstance(column_type, JSON):
         return _json_text
-    processor = column_type.bind_processor(connection.dialect)
-    return _same if processor is None else _last_remembered(processor)
-
-
-def _last_remembered(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """`processor`, skipped for the value it was just given: every row of a load shares
-    its created_at, whose conversion was a third of the rows' Python time."""
-    last: list[Any] = [_UNSEEN, None]
-
-    def convert(value: Any) -> Any:
-        if value is not last[0]:
-            last[0], last[1] = value, processor(value)
-        return last[1]
-
-    return convert
-
-
-_UNSEEN = object()
+    return column_type.bind_processor(connection.dialect)
 
 
 def _json_text(value: Any) -> str:
@@ -185,10 +122,6 @@ def _json_text(value: Any) -> str:
         return orjson.dumps(value).decode()
     except (TypeError, orjson.JSONEncodeError) as exc:  # e.g. an integer over 64 bits
         raise ValidationFailedError(f"a JSON value cannot be stored: {exc}") from exc
-
-
-def _same(value: Any) -> Any:
-    return value
 
 
 def _advance_sequences(connection: Connection) -> None:
@@ -203,12 +136,6 @@ def _advance_sequences(connection: Connection) -> None:
             continue
         last = connection.scalar(text(f"SELECT last_value FROM {sequence}"))  # noqa: S608
         connection.execute(text("SELECT setval(:s, :v)"), {"s": sequence, "v": max(top, last)})
-
-
-def _id(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not is_storable_id(value):
-        raise ValidationFailedError(f"bad id {value!r} in the dump")
-    return value
 
 
 def _chunks(rows: Sequence[T]) -> Iterator[Sequence[T]]:

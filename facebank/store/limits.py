@@ -42,6 +42,9 @@ SECRET_MIN = 16
 SECRET_MAX = 256
 FPS_MAX = 120.0
 STATUS_MAX = 16
+# A runner id: host, pid and a random suffix (facebank.sessions.leases).
+RUNNER_ID_MAX = 100
+HOST_MAX = 255
 MODE_MAX = 8
 EVENT_ID_MAX = 40
 EVENT_TYPE_MAX = 32
@@ -51,3 +54,6 @@ TEXT_MAX = 1000  # error texts and reasons, clipped to fit
 IMPORT_STATE_MAX = 16
 IMPORT_SOURCE_KIND_MAX = 16
 FILENAME_MAX = 255
+
+# threshold calibrations
+CALIBRATION_METHOD_MAX = 32

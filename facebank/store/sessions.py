@@ -338,8 +338,8 @@ def insert_event(
 
 
 def merge_sightings(session: Session, session_id: int, sightings: Sequence[Sighting]) -> None:
-    """Fold seen-statistics into the summary rows. One writer per session (its runtime), so
-    read-then-write under the row lock is enough."""
+    """Fold seen-statistics into the summary rows. Callers hold the session row lock
+    (cameras of one session may run on several runners), so read-then-write is enough."""
     for seen in sightings:
         key = (session_id, seen.person_id)
         row = session.get(SessionPerson, key, with_for_update=True)
@@ -490,8 +490,14 @@ class SessionRepository:
         run_write(self._sessions, work)
 
     def record_sightings(self, session_id: int, sightings: Sequence[Sighting]) -> None:
-        if sightings:
-            run_write(self._sessions, lambda s: merge_sightings(s, session_id, sightings))
+        if not sightings:
+            return
+
+        def work(session: Session) -> None:
+            _get(session, session_id, lock=True)  # runtimes on other runners merge too
+            merge_sightings(session, session_id, sightings)
+
+        run_write(self._sessions, work)
 
     def people(self, session_id: int) -> list[SessionPersonRecord]:
         return run_read(self._sessions, lambda s: people_summary(s, session_id))
@@ -533,8 +539,25 @@ class EventRepository:
         transaction, so the summary and the event list never disagree."""
 
         def work(session: Session) -> EventRecord:
-            owner = _get(session, session_id)
+            owner = _get(session, session_id, lock=bool(sightings))
             merge_sightings(session, session_id, sightings)
+            return insert_event(session, owner, new, self._retry_for_s)
+
+        return run_write(self._sessions, work)
+
+    def append_recognition(
+        self, session_id: int, new: NewEvent, sightings: Sequence[Sighting] = ()
+    ) -> EventRecord | None:
+        """Like `append`, unless the session is "once" and the database already holds a
+        report of this person (a camera of the session on another runner reported them):
+        then only the sightings are merged and None is returned. The session row
+        lock makes the check and the insert one step across runners."""
+
+        def work(session: Session) -> EventRecord | None:
+            owner = _get(session, session_id, lock=True)
+            merge_sightings(session, session_id, sightings)
+            if new.person_id is not None and _reported_already(session, owner, new):
+                return None
             return insert_event(session, owner, new, self._retry_for_s)
 
         return run_write(self._sessions, work)
@@ -594,6 +617,21 @@ class EventRepository:
         """Number of events per type."""
         at_session = SessionEvent.session_id == session_id
         return run_read(self._sessions, lambda s: count_by(s, SessionEvent.type, at_session))
+
+
+def _reported_already(session: Session, owner: LiveSession, new: NewEvent) -> bool:
+    """A "once" session's report of this person exists. ("every" keeps its cooldown per
+    runner: the stored times are when events were written, not when frames were seen.)"""
+    if owner.mode != "once":
+        return False
+    last: datetime | None = session.scalar(
+        select(func.max(SessionEvent.created_at)).where(
+            SessionEvent.session_id == owner.id,
+            SessionEvent.type == RECOGNITION,
+            SessionEvent.person_id == new.person_id,
+        )
+    )
+    return last is not None
 
 
 # --- webhook deliveries: claim the due ones under a lease, record attempts, list, replay -

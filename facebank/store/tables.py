@@ -219,6 +219,26 @@ class SessionCamera(Base):
     failures: Mapped[int] = mapped_column(Integer, nullable=False)
     last_error: Mapped[str | None] = mapped_column(String(limits.TEXT_MAX), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # Which runner process reads this camera, until when (PostgreSQL/MariaDB; see
+    # facebank.store.leases). NULL: nobody; a past `lease_until`: free to take.
+    lease_owner: Mapped[str | None] = mapped_column(
+        String(limits.RUNNER_ID_MAX), nullable=True, index=True
+    )
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SessionRunner(Base):
+    """A process that runs cameras, alive while `expires_at` is ahead (its heartbeat)."""
+
+    __tablename__ = "session_runners"
+    __table_args__ = MYSQL_TABLE_OPTIONS
+
+    runner_id: Mapped[str] = mapped_column(String(limits.RUNNER_ID_MAX), primary_key=True)
+    host: Mapped[str] = mapped_column(String(limits.HOST_MAX), nullable=False)
+    pid: Mapped[int] = mapped_column(Integer, nullable=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
 
 
 class SessionEvent(Base):
@@ -373,3 +393,27 @@ class ImportJob(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+# --- threshold calibrations (issue 15, migration 0007) -----------------------------------------
+
+
+class Calibration(Base):
+    """A match threshold measured from the gallery and applied by an admin. Rows are kept as
+    history; the newest one of the running model pack is the one every worker uses."""
+
+    __tablename__ = "calibrations"
+    __table_args__ = (Index("ix_calibrations_model_id_id", "model_id", "id"), MYSQL_TABLE_OPTIONS)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    model_id: Mapped[str] = mapped_column(String(limits.MODEL_ID_MAX), nullable=False)
+    threshold: Mapped[float] = mapped_column(Double, nullable=False)
+    target_far: Mapped[float] = mapped_column(Double, nullable=False)
+    estimated_tar: Mapped[float | None] = mapped_column(Double, nullable=True)
+    method: Mapped[str] = mapped_column(String(limits.CALIBRATION_METHOD_MAX), nullable=False)
+    faces: Mapped[int] = mapped_column(Integer, nullable=False)
+    people: Mapped[int] = mapped_column(Integer, nullable=False)
+    probes: Mapped[int] = mapped_column(Integer, nullable=False)
+    excluded_pairs: Mapped[int] = mapped_column(Integer, nullable=False)
+    applied_by: Mapped[str] = mapped_column(String(limits.ACTOR_NAME_MAX), nullable=False)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

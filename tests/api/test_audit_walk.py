@@ -26,7 +26,7 @@ from facebank.bench.simulate.receiver import WebhookReceiver
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.container import Services
 from tests.api.conftest import app_client, make_settings, photo_file, running_services
-from tests.conftest import identity_photos
+from tests.conftest import YALE, identity_photos
 from tests.sessions.conftest import FAST, SECRET
 from tests.waiting import wait_until
 
@@ -192,6 +192,17 @@ def reembed(w: Walk) -> Call:
     return Call(lambda: w.admin.post("/api/v1/index/reembed"), _on("reembed", "index", None))
 
 
+def apply_calibration(w: Walk) -> Call:
+    # Calibration needs at least 20 faces of 2 or more people: three Yale subjects.
+    for subject in sorted(p for p in YALE.iterdir() if p.is_dir())[:3]:
+        photos = [photo_file(p, "photos") for p in sorted(subject.iterdir())[:8]]
+        w.post("/api/v1/people", data={"name": subject.name}, files=photos)
+    return Call(
+        lambda: w.admin.post("/api/v1/index/calibration", json={"target_far": 0.01}),
+        lambda r: Row("calibrate", "index", str(r.json()["id"])),
+    )
+
+
 def register(w: Walk) -> Call:
     # The first account may register (it becomes the admin); the walk's services have none.
     body = {"username": "ada", "password": PASSWORD}
@@ -340,6 +351,7 @@ RECIPES: dict[Route, Callable[[Walk], Call]] = {
     ("DELETE", "/api/v1/faces/{face_id}"): delete_face,
     ("POST", "/api/v1/index/rebuild"): rebuild_index,
     ("POST", "/api/v1/index/reembed"): reembed,
+    ("POST", "/api/v1/index/calibration"): apply_calibration,
     ("POST", "/api/v1/auth/register"): register,
     ("POST", "/api/v1/auth/password"): change_password,
     ("POST", "/api/v1/users"): create_user,

@@ -106,6 +106,45 @@ def test_bench_with_ceiling(
     assert sorted(p["name"] for p in listed["items"]) == ["fr_biden", "fr_obama"]
 
 
+def test_bench_vs_stock(server: ServerProcess, photos: tuple[Path, Path], tmp_path: Path) -> None:
+    people, _ = photos
+    out_json, out_png = tmp_path / "bench.json", tmp_path / "bench.png"
+    run = subprocess.run(
+        [
+            sys.executable, "-m", "facebank.cli.main", "bench", "--vs-stock",
+            "--url", server.url, "--api-key", server.headers["X-API-Key"],
+            "--photos", str(people), "--concurrency", "1", "--duration", "1", "--warmup", "0.3",
+            "--ceiling-duration", "1", "--latency-rounds", "2",
+            "--paired-concurrency", "2", "--paired-rounds", "2",
+            "--json", str(out_json), "--png", str(out_png),
+        ],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "vs stock insightface==2.1 FaceAnalysis" in run.stdout
+    stock = json.loads(out_json.read_text())["vs_stock"]
+    assert stock["stock"] == "insightface==2.1" and stock["stock_det_size"] == 640
+    assert stock["throughput_concurrency"] == 2 and stock["stock_images_per_s"] > 0
+    assert stock["throughput_ratio_vs_stock"] == pytest.approx(
+        stock["server_requests_per_s"] / stock["stock_images_per_s"], 0.02
+    )
+    assert stock["paired_throughput"]["errors"] == 0
+    assert len(stock["paired_throughput"]["bare_ips"]) == 2  # the stock side's rounds
+    assert stock["stock_p50_ms"] > 0 and stock["server_p50_ms"] > 0
+    assert stock["p50_ratio_vs_stock"] == pytest.approx(
+        stock["server_p50_ms"] / stock["stock_p50_ms"], 0.01
+    )
+    assert stock["paired_latency"]["errors"] == 0 and stock["paired_latency"]["photos"] == 4
+    # 4 single-face photos, one face each; biden.jpg is over FACEBANK_MAX_DETECT_SIDE and
+    # facebank detects it downscaled (tests/bench/test_stock.py), so only the count is exact.
+    assert stock["embedding_faces_compared"] == 4
+    assert stock["embedding_min_cosine_vs_stock"] > 0.9
+    assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_bench_refused_key_exits_2_naming_the_status(
     server: ServerProcess, photos: tuple[Path, Path], tmp_path: Path
 ) -> None:

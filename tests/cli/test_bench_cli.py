@@ -33,6 +33,20 @@ def test_unreachable_server_exits_2_with_the_reason(
     assert not (tmp_path / "b.json").exists()
 
 
+def test_vs_stock_against_an_unreachable_server_exits_2_before_measuring_stock(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}"
+    code = main(
+        ["bench", "--vs-stock", "--url", url, "--photos", str(PEOPLE), "--concurrency", "1",
+         "--duration", "1", "--json", str(tmp_path / "b.json"), "--png", str(tmp_path / "b.png")]
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 2 and url in captured.err and "ClientConnectorError" in captured.err
+    assert "vs stock" not in captured.err + captured.out  # the server is asked first
+    assert not (tmp_path / "b.json").exists()
+
+
 def test_bench_restore_reports_the_rate_with_the_index_ready(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -86,3 +86,25 @@ def test_detector_on_blank_and_tiny_images(pack: ModelPack, factory: OrtSessionF
     det = ScrfdDetector(pack.detector_path, factory)
     assert det.detect(np.zeros((480, 640, 3), np.uint8), (640, 640), 0.5) == []
     assert det.detect(np.zeros((3, 5, 3), np.uint8), (640, 640), 0.5) == []
+
+
+def test_flip_averaged_embedding_is_the_mean_of_a_face_and_its_mirror(
+    pack: ModelPack, factory: OrtSessionFactory, embedder: ArcFaceEmbedder
+) -> None:
+    import cv2
+
+    from facebank.pipeline.align import norm_crop
+
+    people = Path(__file__).resolve().parents[3] / "shared" / "faces" / "people"
+    img = cv2.imread(str(people / "fr_obama" / "obama.jpg"))
+    assert img is not None
+    [face] = ScrfdDetector(pack.detector_path, factory).detect(img, (640, 640), 0.5)[:1]
+    crop = norm_crop(img, face.landmarks)
+    flipped = ArcFaceEmbedder(pack.embedder_path, factory, flip=True).embed([crop, crop])
+    plain = embedder.embed([crop, cv2.flip(crop, 1)])
+    # The raw features are averaged before normalising; their lengths differ a little, so
+    # the mean of the two unit vectors is close to, not equal to, the result.
+    mean = plain.sum(axis=0) / np.linalg.norm(plain.sum(axis=0))
+    np.testing.assert_allclose(flipped[0], mean, atol=5e-4)
+    np.testing.assert_array_equal(flipped[0], flipped[1])
+    assert 0.9 < float(flipped[0] @ plain[0]) < 0.9999  # the mirror really weighs in

@@ -11,6 +11,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
+from facebank.models.pack import locate_model_pack
 from facebank.pipeline.align import estimate_norm, norm_crop
 from facebank.pipeline.pipeline import FacePipeline
 
@@ -29,7 +30,9 @@ def reference(pipeline: FacePipeline) -> tuple[Any, Any]:
     ort.set_default_logger_severity(3)
     det = insightface_zoo.get_model(str(pipeline.lanes.first.detector.path))
     det.prepare(ctx_id=-1, input_size=DET_SIZE, det_thresh=0.5)
-    rec = insightface_zoo.get_model(str(pipeline.lanes.first.embedder.path))
+    # The pack's own file, not the rewritten one the pipeline runs (models/model_cache.py):
+    # parity is with stock insightface on stock weights.
+    rec = insightface_zoo.get_model(str(locate_model_pack(None).embedder_path))
     rec.prepare(ctx_id=-1)
     return det, rec
 

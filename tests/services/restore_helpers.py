@@ -111,15 +111,25 @@ def rewrite_archive(
     last face the first one's id, which only the database refuses (with the running
     model's id and embeddings kept, so the restore takes the fast path)."""
     source = read_archive(archive)
+    faces = [{**f, "model_id": model_id, "embedding": _negated(f["embedding"])}
+             for f in source.faces]  # fmt: skip
+    if duplicate_last:
+        faces = [*source.faces[:-1], {**source.faces[-1], "id": source.faces[0]["id"]}]
+    return with_faces(archive, media, faces, dest, model_id)
+
+
+def with_faces(
+    archive: Path, media: MediaStore, faces: list[dict[str, Any]], dest: Path,
+    model_id: str | None = None,
+) -> Path:  # fmt: skip
+    """`archive`'s people with `faces` and `archive`'s photos (from `media`), written as a
+    valid archive (checksums and all) of `model_id` (by default the archive's own)."""
+    source = read_archive(archive)
     with dest.open("wb") as stream:
-        writer = ArchiveWriter(stream, model_id)
+        writer = ArchiveWriter(stream, model_id or source.model_id)
         writer.write_lines(PEOPLE, source.people, "people")
-        faces = [{**f, "model_id": model_id, "embedding": _negated(f["embedding"])}
-                 for f in source.faces]  # fmt: skip
-        if duplicate_last:
-            faces = [*source.faces[:-1], {**source.faces[-1], "id": source.faces[0]["id"]}]
         writer.write_faces(faces)
-        for ref, kind in sorted({(f["media_ref"], f["media_type"]) for f in faces}):
+        for ref, kind in sorted({(f["media_ref"], f["media_type"]) for f in source.faces}):
             writer.write_photo(photo_entry(ref, kind), media.path(ref))
         writer.close()
     return dest
