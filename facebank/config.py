@@ -73,6 +73,19 @@ class Settings(BaseSettings):
     # A face this many times larger (area) than the next one counts as the dominant face.
     dominant_face_ratio: float = Field(2.0, ge=1.0)
 
+    # --- enrollment gate (issue 15) ----------------------------------------------------------
+    # A face to enroll must pass every one of these; measured on ../shared/faces (README,
+    # "Enrollment quality gate"): every real photo there passes with margin, blurred, tiny and
+    # turned faces fail. 0 (or 90 for the angles) switches a check off.
+    enroll_min_face_px: int = Field(64, ge=0)  # shorter side of the face box
+    enroll_min_blur: float = Field(80.0, ge=0.0)  # variance of the Laplacian, aligned crop
+    enroll_max_yaw: float = Field(32.0, gt=0.0, le=90.0)  # rough degrees from 5 landmarks
+    enroll_max_pitch: float = Field(45.0, gt=0.0, le=90.0)
+    enroll_min_det_score: float = Field(0.6, ge=0.0, lt=1.0)
+    # A new face this similar (cosine) to another person's face is refused as a duplicate
+    # unless the request allows it; far above the highest different-person score measured.
+    duplicate_threshold: float = Field(0.55, gt=0.0, le=1.0)
+
     # One photo, and one whole request (several photos plus form fields).
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024)
     max_request_bytes: int = Field(64 * 1024 * 1024, ge=4096)

@@ -32,12 +32,26 @@ class MultipleFacesError(FacebankError):
     code = "multiple_faces"
 
 
+class LowQualityError(FacebankError):
+    """A face too small, blurred, turned or uncertain to enroll. The details name the
+    failed check, its measured value and the limit it missed (`minimum` or `maximum`)."""
+
+    code = "low_quality"
+
+
 class NotFoundError(FacebankError):
     code = "not_found"
 
 
 class ConflictError(FacebankError):
     code = "conflict"
+
+
+class DuplicateFaceError(ConflictError):
+    """The face matches another enrolled person above the duplicate threshold; the details
+    name that person. The request may say the duplicate is intended."""
+
+    code = "duplicate_face"
 
 
 class ImportInProgressError(ConflictError):

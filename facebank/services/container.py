@@ -18,11 +18,13 @@ from facebank.pipeline.factory import build_pipeline
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.auth_setup import AuthServices, build_auth
 from facebank.services.calibration import CalibrationService, build_calibration
+from facebank.services.duplicates import DuplicateCheck
 from facebank.services.exporter import Exporter
 from facebank.services.gallery import GalleryService
 from facebank.services.import_jobs import ImportJobService
 from facebank.services.importer import Importer
 from facebank.services.index_sync import IndexManager
+from facebank.services.photos import EnrollRules
 from facebank.services.recognition import RecognitionService
 from facebank.services.sessions import ManagerProbe, SessionService, build_session_service
 from facebank.services.vector_engine import vector_engine_index
@@ -158,9 +160,11 @@ def build_services(
     auth = build_auth(settings, sessions, clock)
     calibration = build_calibration(settings, sessions, faces, auth.audit, pipeline.model_id)
     recognition = RecognitionService(pipeline, index, people, faces, calibration.thresholds)
+    duplicates = DuplicateCheck(people, settings.duplicate_threshold)
     gallery = GalleryService(
-        pipeline, people, faces, media, index, auth.audit, settings.dominant_face_ratio
-    )
+        pipeline, people, faces, media, index, auth.audit,
+        EnrollRules.from_settings(settings), duplicates,
+    )  # fmt: skip
     executor = InferenceExecutor(pipeline.lanes)
     metrics = Metrics(stats_window_s=settings.stats_window_s)
     live_sessions = build_session_service(
@@ -176,7 +180,9 @@ def build_services(
         database_kind(engine),
         clock,
     )
-    importer = Importer(settings, people, faces, media, auth.audit)
+    importer = Importer(
+        settings, people, faces, media, auth.audit, duplicates, lambda _model, _dim: index
+    )
     imports = ImportJobService(settings, ImportJobsRepository(sessions), importer, index.follow)
     services = Services(
         settings,

@@ -19,9 +19,11 @@ import numpy as np
 from facebank.auth.principal import Principal
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.audit import Action, AuditService, Target, audit_entry
+from facebank.services.duplicates import DuplicateCheck
 from facebank.services.index_sync import IndexManager, IndexStatus
 from facebank.services.photos import (
     EnrollableFace,
+    EnrollRules,
     FaceChoice,
     FaceSelection,
     Photo,
@@ -53,7 +55,8 @@ class FaceImage:
 class GalleryService:
     """Enroll, edit and delete people and faces, keeping database, media and index in step.
 
-    Order of work on enroll: embed everything first (no state touched), write media files,
+    Order of work on enroll: embed and check everything first (quality gate, duplicate
+    check; no state touched), write media files,
     commit the rows in one transaction, then update the index. A crash after the commit is
     repaired at the next start because the index is checked against the database; media
     files without rows are swept at start.
@@ -67,7 +70,8 @@ class GalleryService:
         media: MediaStore,
         index: IndexManager,
         audit: AuditService,
-        dominant_face_ratio: float,
+        rules: EnrollRules,
+        duplicates: DuplicateCheck,
     ) -> None:
         self._pipeline = pipeline
         self._people = people
@@ -75,7 +79,8 @@ class GalleryService:
         self._media = media
         self._index = index
         self._audit = audit
-        self._dominant_ratio = dominant_face_ratio
+        self._rules = rules
+        self._duplicates = duplicates
         self._reembedder = Reembedder(pipeline, faces, media, index)
 
     # --- changes, each audited --------------------------------------------------------------
@@ -86,8 +91,9 @@ class GalleryService:
         person: PersonFields,
         photos: list[Photo],
         choice: FaceSelection = FaceChoice.AUTO,
+        allow_duplicate: bool = False,
     ) -> tuple[PersonRecord, list[FaceRecord]]:
-        prepared = prepare_photos(self._pipeline, photos, choice, self._dominant_ratio)
+        prepared = self._prepare(photos, choice, None, allow_duplicate)
         new_faces = self._store_media(prepared)
         try:
             created, records = self._people.create(person, new_faces)
@@ -107,9 +113,10 @@ class GalleryService:
         person_id: int,
         photos: list[Photo],
         choice: FaceSelection = FaceChoice.AUTO,
+        allow_duplicate: bool = False,
     ) -> list[FaceRecord]:
         self._people.get(person_id)  # unknown person: fail before any model work
-        prepared = prepare_photos(self._pipeline, photos, choice, self._dominant_ratio)
+        prepared = self._prepare(photos, choice, person_id, allow_duplicate)
         new_faces = self._store_media(prepared)
         try:
             records = self._faces.add(person_id, new_faces)
@@ -185,6 +192,21 @@ class GalleryService:
         return FaceImage(path=self._media.path(face.media_ref), media_type=face.media_type)
 
     # --- keeping media and index in step ----------------------------------------------------
+
+    def _prepare(
+        self,
+        photos: list[Photo],
+        choice: FaceSelection,
+        person_id: int | None,
+        allow_duplicate: bool,
+    ) -> list[EnrollableFace]:
+        """The photos' faces, each through the quality gate and (unless allowed) the
+        duplicate check against people other than `person_id`."""
+        prepared = prepare_photos(self._pipeline, photos, choice, self._rules)
+        if not allow_duplicate:
+            embeddings = [item.face.embedding for item in prepared]
+            self._duplicates.check(self._index, embeddings, person_id)
+        return prepared
 
     def _store_media(self, prepared: list[EnrollableFace]) -> list[NewFace]:
         new_faces = []

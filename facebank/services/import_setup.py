@@ -13,7 +13,9 @@ from facebank.auth.clock import system_clock
 from facebank.config import Settings
 from facebank.services.audit import AuditService
 from facebank.services.auth_setup import build_auth
+from facebank.services.duplicates import DuplicateCheck
 from facebank.services.importer import Importer
+from facebank.services.index_sync import IndexManager
 from facebank.services.restore import Restorer
 from facebank.store.db import make_engine, make_session_factory, migrate
 from facebank.store.media import MediaStore
@@ -42,13 +44,20 @@ def _opened(settings: Settings) -> Iterator[_Parts]:
 
 
 def _importer(settings: Settings, parts: _Parts) -> Importer:
-    return Importer(
-        settings,
-        PeopleRepository(parts.sessions),
-        FaceRepository(parts.sessions),
-        parts.media,
-        parts.audit,
-    )
+    people, faces = PeopleRepository(parts.sessions), FaceRepository(parts.sessions)
+
+    def open_index(model_id: str, dim: int) -> IndexManager:
+        """The gallery's index as a starting server builds it (its snapshot when that
+        matches the database), for the duplicate check."""
+        index = IndexManager(
+            faces, model_id, dim, settings.index_dir,
+            sketch_threshold=settings.index_sketch_threshold,
+        )  # fmt: skip
+        index.start()
+        return index
+
+    duplicates = DuplicateCheck(people, settings.duplicate_threshold)
+    return Importer(settings, people, faces, parts.media, parts.audit, duplicates, open_index)
 
 
 @contextmanager

@@ -23,7 +23,13 @@ from facebank.config import Settings
 from facebank.errors import FacebankError
 from facebank.pipeline.factory import build_pipeline
 from facebank.pipeline.pipeline import FacePipeline
-from facebank.services.photos import FaceChoice, Photo, new_face_record, prepare_photo
+from facebank.services.photos import (
+    EnrollRules,
+    FaceChoice,
+    Photo,
+    new_face_record,
+    prepare_photo,
+)
 from facebank.store.media import MediaStore, media_ref
 from facebank.store.people import NewFace
 
@@ -61,7 +67,7 @@ class _Worker:
     pipeline: FacePipeline
     media: MediaStore
     choice: FaceChoice
-    dominant_ratio: float
+    rules: EnrollRules
 
 
 _worker: _Worker | None = None
@@ -74,7 +80,7 @@ def _start_worker(settings: Settings, choice: FaceChoice, parent: int) -> None:
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     pipeline = build_pipeline(settings.model_copy(update={"ort_threads": 1}), narrow_lanes=0)
     _worker = _Worker(
-        pipeline, MediaStore(settings.media_dir), choice, settings.dominant_face_ratio
+        pipeline, MediaStore(settings.media_dir), choice, EnrollRules.from_settings(settings)
     )
 
 
@@ -96,9 +102,7 @@ def analyse_photo(job: PhotoJob) -> PhotoOutcome:
     if ref in job.known_refs:
         return PhotoOutcome(job.person, job.path, ref=ref)
     try:
-        prepared = prepare_photo(
-            _worker.pipeline, Photo(data), _worker.choice, _worker.dominant_ratio
-        )
+        prepared = prepare_photo(_worker.pipeline, Photo(data), _worker.choice, _worker.rules)
         stored = _worker.media.put(data, prepared.image.format)
     except FacebankError as exc:
         return PhotoOutcome(job.person, job.path, ref=ref, skip=exc.code, detail=exc.message)

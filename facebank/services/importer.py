@@ -10,6 +10,12 @@ Idempotent and resumable by construction, with no import state of its own:
 So an interrupted run (Ctrl-C, a crash, SIGKILL) leaves whole people behind, and running
 it again does exactly the work that was left: the result equals an uninterrupted import.
 
+Every photo goes through the enrollment quality gate (in the workers, as the API's do) and,
+unless the run allows duplicates, the duplicate check against the gallery's index (in the
+parent, before the person's commit; faces this run committed are in the index too, so one
+person under two names in one source is caught). A refused photo is reported as
+`low_quality` or `duplicate_face` and the import goes on.
+
 A person with some refused photos is enrolled with the good ones and the refused ones are
 reported (running again retries them and refuses them again: nothing is added); a person
 with no usable photo is not created. Writes go through the store's repositories, so a
@@ -23,13 +29,17 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from facebank.auth.principal import Principal
 from facebank.config import Settings
-from facebank.errors import FacebankError, NotFoundError
+from facebank.errors import DuplicateFaceError, FacebankError, NotFoundError
 from facebank.services.audit import Action, AuditService, Target, audit_entry
+from facebank.services.duplicates import DuplicateCheck
 from facebank.services.import_report import ImportSummary, Skipped
 from facebank.services.import_sources import ORIGIN_KEY, SourcePerson
 from facebank.services.import_workers import PhotoJob, PhotoOutcome, PhotoWorkers
+from facebank.services.index_sync import IndexManager
 from facebank.services.photos import FaceChoice
 from facebank.store.media import MediaStore
 from facebank.store.people import (
@@ -47,6 +57,8 @@ MISSING_FILE = "missing_file"
 _SEARCH_PAGE = 500
 
 Progress = Callable[[ImportSummary], None]
+# The gallery's index for a model id and embedding size, opened at the first face to check.
+IndexOpener = Callable[[str, int], IndexManager]
 
 
 @dataclass
@@ -71,12 +83,17 @@ class Importer:
         faces: FaceRepository,
         media: MediaStore,
         audit: AuditService,
+        duplicates: DuplicateCheck,
+        open_index: IndexOpener,
     ) -> None:
         self._settings = settings
         self._people = people
         self._faces = faces
         self._media = media
         self._audit = audit
+        self._duplicates = duplicates
+        self._open_index = open_index
+        self._index: IndexManager | None = None
 
     def run(
         self,
@@ -86,9 +103,11 @@ class Importer:
         workers: int,
         choice: FaceChoice = FaceChoice.AUTO,
         progress: Progress | None = None,
+        allow_duplicate: bool = False,
     ) -> ImportSummary:
         """Import `source` into the gallery, filling `summary` as it goes (so an
-        interrupted caller still has the counts and skips so far)."""
+        interrupted caller still has the counts and skips so far). `allow_duplicate` skips
+        the duplicate check (a restore puts back what was enrolled before)."""
         started = time.monotonic()
         summary.people_total = len(source)
         summary.photos_total = sum(len(p.photos) for p in source)
@@ -109,7 +128,8 @@ class Importer:
                 pending[outcome.person].outcomes.append(outcome)
                 summary.photos_done += 1
                 while committed < len(order) and pending[order[committed]].complete:
-                    self._commit(actor, pending.pop(order[committed]), summary)
+                    work = pending.pop(order[committed])
+                    self._commit(actor, work, summary, allow_duplicate)
                     committed += 1
                 tick()
         tick()
@@ -177,8 +197,13 @@ class Importer:
 
     # --- writing one person -----------------------------------------------------------------
 
-    def _commit(self, actor: Principal, work: _Pending, summary: ImportSummary) -> None:
-        new_faces = self._new_faces(work, summary)
+    def _commit(
+        self, actor: Principal, work: _Pending, summary: ImportSummary, allow_duplicate: bool
+    ) -> None:
+        enrollable = self._enrollable(work, summary)
+        if not allow_duplicate:
+            enrollable = self._not_duplicates(work, enrollable, summary)
+        new_faces = [outcome.face for outcome in enrollable if outcome.face is not None]
         if not new_faces:
             if work.existing is not None:
                 summary.people_unchanged += 1
@@ -189,17 +214,19 @@ class Importer:
             self._forget_media(new_faces)
             summary.skipped.append(Skipped(work.person.label, "", exc.code, exc.message))
             return
+        self._index_faces(records, new_faces)
         summary.faces_added += len(records)
         if work.existing is None:
             summary.people_created += 1
         else:
             summary.people_extended += 1
 
-    def _new_faces(self, work: _Pending, summary: ImportSummary) -> list[NewFace]:
-        """The person's enrollable faces, in photo order; every other photo is accounted."""
+    def _enrollable(self, work: _Pending, summary: ImportSummary) -> list[PhotoOutcome]:
+        """The outcomes with a face to enroll, in photo order; every other photo is
+        accounted."""
         label = work.person.label
         met: set[str] = set()  # the person's photos met so far in this run
-        new_faces: list[NewFace] = []
+        enrollable: list[PhotoOutcome] = []
         for outcome in sorted(work.outcomes, key=lambda o: o.path):
             if outcome.skip is not None:
                 summary.skipped.append(Skipped(label, outcome.path, outcome.skip, outcome.detail))
@@ -214,9 +241,43 @@ class Importer:
                 detail = "this photo is already enrolled for another person"
                 summary.skipped.append(Skipped(label, outcome.path, DUPLICATE, detail))
             else:
-                new_faces.append(outcome.face)
+                enrollable.append(outcome)
             met.add(outcome.ref)
-        return new_faces
+        return enrollable
+
+    def _not_duplicates(
+        self, work: _Pending, enrollable: list[PhotoOutcome], summary: ImportSummary
+    ) -> list[PhotoOutcome]:
+        """The outcomes whose face passes the duplicate check; the others are reported and
+        their photos forgotten."""
+        person_id = None if work.existing is None else work.existing.id
+        kept = []
+        for outcome in enrollable:
+            assert outcome.face is not None  # enrollable outcomes have one
+            try:
+                index = self._index_for(outcome.face)
+                self._duplicates.check(index, [_vector(outcome.face)], person_id)
+            except DuplicateFaceError as exc:
+                self._forget_media([outcome.face])
+                summary.skipped.append(
+                    Skipped(work.person.label, outcome.path, exc.code, exc.message)
+                )
+                continue
+            kept.append(outcome)
+        return kept
+
+    def _index_for(self, face: NewFace) -> IndexManager:
+        if self._index is None:
+            self._index = self._open_index(face.model_id, face.dim)
+        return self._index
+
+    def _index_faces(self, records: list[FaceRecord], new_faces: list[NewFace]) -> None:
+        """Committed faces go into the index at once, so later people are checked
+        against them (a server's index takes them as its own enrollments do)."""
+        if self._index is None or not records:
+            return
+        vectors = np.stack([_vector(face) for face in new_faces])
+        self._index.add([r.id for r in records], [r.person_id for r in records], vectors)
 
     def _write(
         self, actor: Principal, work: _Pending, new_faces: list[NewFace]
@@ -240,3 +301,7 @@ class Importer:
         for face in new_faces:
             if not self._faces.media_ref_in_use(face.media_ref):
                 self._media.delete(face.media_ref)
+
+
+def _vector(face: NewFace) -> np.ndarray:
+    return np.frombuffer(face.embedding, dtype=np.float32)

@@ -7,8 +7,10 @@ from enum import StrEnum
 
 import numpy as np
 
+from facebank.config import Settings
 from facebank.errors import FacebankError, MultipleFacesError, NoFaceError
 from facebank.pipeline.pipeline import FacePipeline
+from facebank.pipeline.quality_gate import QualityGate
 from facebank.pipeline.types import Box, DecodedImage, Detection, Face
 from facebank.store.people import NewFace
 
@@ -48,6 +50,18 @@ class Photo:
 
 
 @dataclass(frozen=True)
+class EnrollRules:
+    """What a photo must satisfy to give an enrollable face, as the settings say."""
+
+    dominant_ratio: float  # see choose_detection
+    quality: QualityGate
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EnrollRules:
+        return cls(settings.dominant_face_ratio, QualityGate.from_settings(settings))
+
+
+@dataclass(frozen=True)
 class EnrollableFace:
     photo: Photo
     image: DecodedImage
@@ -75,23 +89,25 @@ def choose_detection(
 
 
 def prepare_photo(
-    pipeline: FacePipeline, photo: Photo, choice: FaceSelection, dominant_ratio: float
+    pipeline: FacePipeline, photo: Photo, choice: FaceSelection, rules: EnrollRules
 ) -> EnrollableFace:
-    """Decode, detect, choose and embed one photo; only the chosen face is embedded."""
+    """Decode, detect, choose, embed and quality-check one photo; only the chosen face is
+    embedded."""
     image = pipeline.decode(photo.data)
-    detection = choose_detection(pipeline.detect(image), choice, dominant_ratio)
+    detection = choose_detection(pipeline.detect(image), choice, rules.dominant_ratio)
     face = pipeline.embed(image, [detection])[0]
+    rules.quality.check(face)
     return EnrollableFace(photo=photo, image=image, face=face)
 
 
 def prepare_photos(
-    pipeline: FacePipeline, photos: list[Photo], choice: FaceSelection, dominant_ratio: float
+    pipeline: FacePipeline, photos: list[Photo], choice: FaceSelection, rules: EnrollRules
 ) -> list[EnrollableFace]:
     """Prepare every photo, naming the failing one so a multi-photo request is actionable."""
     prepared = []
     for position, photo in enumerate(photos):
         try:
-            prepared.append(prepare_photo(pipeline, photo, choice, dominant_ratio))
+            prepared.append(prepare_photo(pipeline, photo, choice, rules))
         except FacebankError as exc:
             exc.details.setdefault("photo_index", position)
             if photo.filename:

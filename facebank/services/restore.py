@@ -176,7 +176,10 @@ class Restorer:
             unpacked = unpack(archive.path, work, *unpack_limits(archive.path))
             source = archive_source(archive, unpacked)
             check_resumable(PeopleRepository(self._sessions), source)
-            self._importer.run(actor, source, summary, workers, FaceChoice.AUTO, progress)
+            # The archive holds what was enrolled, duplicates allowed then included.
+            self._importer.run(
+                actor, source, summary, workers, FaceChoice.AUTO, progress, allow_duplicate=True
+            )
         finally:
             remove(work)
         result = RestoreSummary(REEMBEDDED, summary.people_created, summary.faces_added)

@@ -10,6 +10,8 @@ from tests.api.conftest import photo_file
 from tests.conftest import GROUPS, identity_photos
 
 GROUP = GROUPS / "obama_and_biden.jpg"  # three faces of similar size
+# The third face (the girl in front) is turned sideways: the quality gate refuses it.
+TURNED = 2
 
 
 def _boxes(client: TestClient, photo: Path) -> list[list[float]]:
@@ -40,12 +42,16 @@ def test_each_face_of_a_group_photo_can_be_enrolled_by_its_box(sqlite_client: Te
             data={"name": f"face {i}", "box": _box_field(box)},
             files=[photo_file(GROUP, "photos")],
         )
+        if i == TURNED:  # the gate looks at the face pointed at, not the largest
+            assert response.status_code == 422, response.text
+            assert response.json()["error"]["details"]["check"] == "yaw"
+            continue
         assert response.status_code == 201, response.text
         (face,) = response.json()["faces"]
         assert face["box"] == box  # the face pointed at, not the largest
-    # Each face is now known under its own name, wherever it is in the photo.
+    # Each enrolled face is now known under its own name, wherever it is in the photo.
     names = sorted(n or "" for n in _identify(sqlite_client, GROUP))
-    assert names == ["face 0", "face 1", "face 2"]
+    assert names == ["", "face 0", "face 1"]
 
 
 def test_a_box_adds_that_face_to_an_existing_person(sqlite_client: TestClient) -> None:
@@ -53,7 +59,7 @@ def test_a_box_adds_that_face_to_an_existing_person(sqlite_client: TestClient) -
     person = sqlite_client.post(
         "/api/v1/people", data={"name": "Biden"}, files=[photo_file(biden, "photos")]
     ).json()
-    target = _boxes(sqlite_client, GROUP)[2]
+    target = _boxes(sqlite_client, GROUP)[1]
     response = sqlite_client.post(
         f"/api/v1/people/{person['id']}/faces",
         data={"box": _box_field(target)},

@@ -3,6 +3,7 @@ broken rows, twice (the second run adds nothing); and beside a running server.""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from facebank.services.import_report import ImportSummary
 from facebank.services.import_setup import open_importer
 from facebank.services.import_sources import read_source
 from tests.api.conftest import BACKENDS, running_services
+from tests.conftest import PEOPLE
+from tests.poor_photos import OBAMA, blurred, tiny
 from tests.services.import_sources import (
     ACTOR,
     class_info_source,
@@ -114,3 +117,26 @@ def test_a_running_server_sees_the_imported_faces(
         probe = sorted((source / "Rose_Leslie").iterdir())[0]
         found = server.recognition.recognize(probe.read_bytes(), 1, None, 1).faces[0].match
         assert found is not None and found.person.name == "Rose Leslie"
+
+
+def test_poor_photos_and_duplicates_are_reported_and_the_import_goes_on(tmp_path: Path) -> None:
+    source = tmp_path / "people"
+    (source / "Barack_Obama").mkdir(parents=True)
+    (source / "Someone_Else").mkdir()
+    shutil.copy(OBAMA, source / "Barack_Obama" / "obama.jpg")
+    (source / "Barack_Obama" / "blurred.jpg").write_bytes(blurred())
+    (source / "Barack_Obama" / "tiny.jpg").write_bytes(tiny())
+    # Obama again under another name, in the same run: checked against what it committed.
+    shutil.copy(PEOPLE / "fr_obama" / "obama2.jpg", source / "Someone_Else" / "obama2.jpg")
+    with gallery("sqlite", tmp_path / "data") as g:
+        summary = run_import(g.settings, source)
+        assert (summary.people_created, summary.faces_added) == (1, 1)
+        assert reasons(summary) == [
+            ("Barack_Obama", "blurred.jpg", "low_quality"),
+            ("Barack_Obama", "tiny.jpg", "low_quality"),
+            ("Someone_Else", "obama2.jpg", "duplicate_face"),
+        ]
+        details = {Path(s.photo).name: s.detail for s in summary.skipped}
+        assert "blur" in details["blurred.jpg"] and "face_px" in details["tiny.jpg"]
+        assert "Barack Obama" in details["obama2.jpg"]
+        assert [row[0] for row in g.state()] == ["Barack Obama"]

@@ -9,7 +9,7 @@ import math
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Path, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 
 from facebank.api import compat_schemas as seed
 from facebank.api import schemas
@@ -25,6 +25,7 @@ from facebank.api.deps import (
     read_upload,
 )
 from facebank.api.routes.auth import _open as registration_open
+from facebank.api.routes.people import ALLOW_DUPLICATE_HELP
 from facebank.api.security import (
     COMPAT_PREFIX,
     Enroller,
@@ -34,7 +35,7 @@ from facebank.api.security import (
 )
 from facebank.errors import NotFoundError, ValidationFailedError
 from facebank.services.gallery import GalleryService
-from facebank.services.photos import Photo
+from facebank.services.photos import FaceChoice, Photo
 from facebank.services.recognition import Candidate, RecognizedFace
 from facebank.store.people import PersonFilter, PersonRecord
 
@@ -126,15 +127,20 @@ async def add_embedding(
     inference: InferenceDep,
     file: PhotoFile,
     form: seed.SeedPersonForm,
+    allow_duplicate: Annotated[bool, Form(description=ALLOW_DUPLICATE_HELP)] = False,
 ) -> seed.Enrolled:
     photo = Photo(await read_upload(file, settings.max_upload_bytes, "file"), file.filename)
     known = _find(gallery, form.class_id)
     if known is not None:  # as the seed: a known class only gains the photo
-        faces = await inference.run(gallery.add_faces, actor, known.id, [photo])
+        faces = await inference.run(
+            gallery.add_faces, actor, known.id, [photo], FaceChoice.AUTO, allow_duplicate
+        )
         person = gallery.get_person(known.id)
     else:
         new = form.person()  # refuses bad fields before any model work
-        person, faces = await inference.run(gallery.create_person, actor, new, [photo])
+        person, faces = await inference.run(
+            gallery.create_person, actor, new, [photo], FaceChoice.AUTO, allow_duplicate
+        )
     return seed.Enrolled(
         message=f"enrolled image_id={faces[0].id} for class_id={form.class_id}",
         image_id=faces[0].id,

@@ -24,6 +24,10 @@ router = APIRouter(prefix="/api/v1/people", tags=["people"])
 
 ERRORS = schemas.error_responses(400, 404, 409, 413, 422)
 
+ALLOW_DUPLICATE_HELP = (
+    "true enrolls a face even when it matches another person above the duplicate "
+    "threshold (otherwise 409 duplicate_face)"
+)
 BOX_HELP = (
     "x1,y1,x2,y2 of the face to enroll, as /recognize or /detect answered it; "
     "for one photo of several faces (instead of face_choice)"
@@ -47,6 +51,11 @@ CREATE_BODY = {
                         "metadata": {"type": "string", "description": "a JSON object"},
                         "face_choice": {"type": "string", "enum": ["auto", "largest"]},
                         "box": {"type": "string", "description": BOX_HELP},
+                        "allow_duplicate": {
+                            "type": "boolean",
+                            "default": False,
+                            "description": ALLOW_DUPLICATE_HELP,
+                        },
                         "photos": {
                             "type": "array",
                             "items": {"type": "string", "format": "binary"},
@@ -87,13 +96,17 @@ async def create_person(
         limit = settings.max_photos_per_request
         async with request.form(max_files=limit, max_fields=50) as form:
             person, choice, photos = await _person_from_form(form, settings.max_upload_bytes)
+            allow_duplicate = _flag(form, "allow_duplicate")
     elif content_type.startswith("application/json"):
         person, choice, photos = _person_from_json(await request.body()), FaceChoice.AUTO, []
+        allow_duplicate = False  # no photos, nothing to check
     else:
         raise ValidationFailedError(
             "send application/json, or multipart/form-data to include photos"
         )
-    created, faces = await inference.run(gallery.create_person, actor, person, photos, choice)
+    created, faces = await inference.run(
+        gallery.create_person, actor, person, photos, choice, allow_duplicate
+    )
     return convert.person_with_faces(created, faces)
 
 
@@ -176,6 +189,7 @@ async def add_faces(
     photos: Annotated[list[UploadFile], File(description="one or more face photos")],
     face_choice: Annotated[FaceChoice | None, Form()] = None,
     box: Annotated[str | None, Form(description=BOX_HELP)] = None,
+    allow_duplicate: Annotated[bool, Form(description=ALLOW_DUPLICATE_HELP)] = False,
 ) -> list[schemas.FaceOut]:
     if len(photos) > settings.max_photos_per_request:
         raise ValidationFailedError(f"at most {settings.max_photos_per_request} photos per request")
@@ -184,7 +198,7 @@ async def add_faces(
     data = [
         Photo(await read_upload(p, limit, f"photos[{i}]"), p.filename) for i, p in enumerate(photos)
     ]
-    faces = await inference.run(gallery.add_faces, actor, person_id, data, choice)
+    faces = await inference.run(gallery.add_faces, actor, person_id, data, choice, allow_duplicate)
     return [convert.face_out(f) for f in faces]
 
 
@@ -203,7 +217,8 @@ def _person_from_json(raw: bytes) -> schemas.PersonCreate:
 async def _person_from_form(
     form: FormData, max_bytes: int
 ) -> tuple[schemas.PersonCreate, FaceSelection, list[Photo]]:
-    text = {k: v for k, v in form.multi_items() if isinstance(v, str) and k != "photos"}
+    skip = {"photos", "allow_duplicate"}  # the flag is read by the route
+    text = {k: v for k, v in form.multi_items() if isinstance(v, str) and k not in skip}
     named = text.pop("face_choice", None)
     if named is not None and named not in {c.value for c in FaceChoice}:
         raise ValidationFailedError("face_choice must be 'auto' or 'largest'")
@@ -222,6 +237,17 @@ async def _person_from_form(
     ]
     choice = _selection(FaceChoice(named) if named else None, box, len(photos))
     return person, choice, photos
+
+
+def _flag(form: FormData, name: str) -> bool:
+    raw = form.get(name)
+    if raw is None or raw == "":
+        return False
+    if isinstance(raw, str) and raw.lower() in {"true", "1"}:
+        return True
+    if isinstance(raw, str) and raw.lower() in {"false", "0"}:
+        return False
+    raise ValidationFailedError(f"{name} must be true or false")
 
 
 def _selection(named: FaceChoice | None, box: str | None, photos: int) -> FaceSelection:
