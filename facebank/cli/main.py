@@ -18,6 +18,7 @@ from facebank.cli import (
     sessions_bench,
     user,
 )
+from facebank.cli.extras import require_extra
 from facebank.config import Settings
 from facebank.observability.logging import configure_logging
 
@@ -50,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("datasets", nargs="+", type=Path, help="<root>/<identity>/<photo>")
     evaluate.add_argument("--threshold", type=float, help="default FACEBANK_MATCH_THRESHOLD")
     evaluate.add_argument("--json", type=Path, help="also write the full report here")
+    evaluate.add_argument(
+        "--png", type=Path, help="plot the score distributions here (needs the bench extra)"
+    )
+    evaluate.add_argument(
+        "--before", type=Path, help="an earlier --json report, drawn dashed in the --png plot"
+    )
     evaluate.set_defaults(handler=_eval)
     bench.register(commands)
     sessions_bench.register(commands)
@@ -103,6 +110,9 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
     from facebank.evaluation.runner import evaluate, format_report
     from facebank.pipeline.factory import build_pipeline
 
+    if args.png:
+        require_extra("eval --png", "bench", ("matplotlib",))
+    before = json.loads(args.before.read_text()) if args.before else None
     pipeline = build_pipeline(settings, narrow_lanes=0)  # one image at a time: wide lane only
     threshold = settings.match_threshold if args.threshold is None else args.threshold
     reports = [evaluate(pipeline, root, threshold) for root in args.datasets]
@@ -110,6 +120,10 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
         print(format_report(report))
     if args.json:
         args.json.write_text(json.dumps(reports, indent=2))
+    if args.png:
+        from facebank.evaluation.plot import plot_reports
+
+        plot_reports(reports, args.png, before)
     return 0
 
 

@@ -71,6 +71,23 @@ def all_pairs(photos: list[EmbeddedPhoto]) -> PairScores:
     return PairScores(same=scores[same_mask], different=scores[~same_mask])
 
 
+# Scores of this model lie in about -0.2..1; 0.02-wide bins resolve the gap near 0.3.
+HISTOGRAM_EDGES = np.round(np.arange(-0.3, 1.0 + 1e-9, 0.02), 2)
+
+
+def score_histogram(pairs: PairScores) -> dict[str, list[float] | list[int]]:
+    """Counts of same- and different-person scores per bin, for plotting a run against
+    another (the edges are fixed so two reports' histograms line up)."""
+    edges = HISTOGRAM_EDGES
+    same, _ = np.histogram(np.clip(pairs.same, edges[0], edges[-1]), edges)
+    different, _ = np.histogram(np.clip(pairs.different, edges[0], edges[-1]), edges)
+    return {
+        "edges": [float(e) for e in edges],
+        "same": [int(c) for c in same],
+        "different": [int(c) for c in different],
+    }
+
+
 def accuracy_at(pairs: PairScores, threshold: float) -> float:
     correct = int(np.sum(pairs.same >= threshold)) + int(np.sum(pairs.different < threshold))
     return correct / (pairs.same.size + pairs.different.size)

@@ -15,6 +15,7 @@ from facebank.evaluation.metrics import (
     balanced_accuracy_at,
     best_threshold_range,
     identify_first_enrolled,
+    score_histogram,
     threshold_sweep,
 )
 from facebank.pipeline.pipeline import FacePipeline
@@ -89,6 +90,7 @@ def evaluate(pipeline: FacePipeline, root: Path, threshold: float) -> dict[str, 
             ),
         },
         "sweep": sweep,
+        "histogram": score_histogram(pairs),
     }
 
 
