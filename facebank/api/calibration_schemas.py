@@ -62,6 +62,10 @@ class AppliedCalibrationOut(BaseModel):
     applied_at: datetime
 
 
+class CalibrationClearedOut(BaseModel):
+    threshold: float = Field(description="the configured threshold, in force again")
+
+
 class IndexOverviewOut(IndexStatusOut):
     threshold: float = Field(description="the match threshold searches use when given none")
     threshold_source: Literal["calibration", "default"]

@@ -31,6 +31,7 @@ class Action(StrEnum):
     SIGN_OUT = "sign_out"
     EXPORT = "export"  # a read, audited: it hands out every photo and embedding
     CALIBRATE = "calibrate"  # a measured match threshold applied for every worker
+    UNCALIBRATE = "uncalibrate"  # back to the configured threshold on every worker
 
 
 class Target(StrEnum):

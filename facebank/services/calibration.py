@@ -76,6 +76,15 @@ class CalibrationService:
         self._audit.record(actor, Action.CALIBRATE, Target.INDEX, record.id, details)
         return record
 
+    def clear(self, actor: Principal) -> float:
+        """Drop the applied calibrations: every worker goes back to the configured default
+        within its refresh interval. Returns that default."""
+        removed = self._repo.clear(self._model_id)
+        self._thresholds.refresh()
+        details = {"removed": removed, "threshold": self._thresholds.default}
+        self._audit.record(actor, Action.UNCALIBRATE, Target.INDEX, None, details)
+        return self._thresholds.default
+
     def _gallery(self) -> tuple[np.ndarray, np.ndarray]:
         batches = list(self._faces.iter_embeddings(self._model_id))
         if not batches:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from facebank.store.coltypes import utcnow
@@ -44,6 +44,16 @@ class CalibrationRepository:
             session.add(row)
             session.flush()
             return record_from(CalibrationRecord, row)
+
+        return run_write(self._sessions, work)
+
+    def clear(self, model_id: str) -> int:
+        """Forget every calibration of `model_id` (the configured default decides again);
+        returns how many were removed. The audit log keeps what was applied and when."""
+
+        def work(session: Session) -> int:
+            result = session.execute(delete(Calibration).where(Calibration.model_id == model_id))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
         return run_write(self._sessions, work)
 

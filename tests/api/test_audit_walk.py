@@ -203,6 +203,12 @@ def apply_calibration(w: Walk) -> Call:
     )
 
 
+def clear_calibration(w: Walk) -> Call:
+    return Call(
+        lambda: w.admin.delete("/api/v1/index/calibration"), _on("uncalibrate", "index", None)
+    )
+
+
 def register(w: Walk) -> Call:
     # The first account may register (it becomes the admin); the walk's services have none.
     body = {"username": "ada", "password": PASSWORD}
@@ -352,6 +358,7 @@ RECIPES: dict[Route, Callable[[Walk], Call]] = {
     ("POST", "/api/v1/index/rebuild"): rebuild_index,
     ("POST", "/api/v1/index/reembed"): reembed,
     ("POST", "/api/v1/index/calibration"): apply_calibration,
+    ("DELETE", "/api/v1/index/calibration"): clear_calibration,
     ("POST", "/api/v1/auth/register"): register,
     ("POST", "/api/v1/auth/password"): change_password,
     ("POST", "/api/v1/users"): create_user,

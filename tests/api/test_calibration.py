@@ -85,6 +85,12 @@ def test_applied_on_one_worker_it_decides_on_the_other(two_workers: list[Service
         assert basis["faces"] == body["faces"] and basis["people"] == len(people)
         assert basis["applied_by"] == "tests-admin" and basis["applied_at"]
 
+        cleared = admin_a.delete("/api/v1/index/calibration")
+        assert cleared.status_code == 200, cleared.text
+        assert cleared.json() == {"threshold": DEFAULT_THRESHOLD}
+        wait_until(lambda: _named(admin_b, probe) is None, 10, "worker b to drop it")
+        assert admin_b.get("/api/v1/index").json()["threshold_source"] == "default"
+
 
 def test_an_empty_gallery_is_a_clear_conflict(sqlite_client: TestClient) -> None:
     for answer in (
@@ -110,4 +116,5 @@ def test_only_an_admin_calibrates(two_workers: list[Services]) -> None:
     with app_client(two_workers[0], Role.OPERATOR) as operator:
         assert operator.get("/api/v1/index/calibration").status_code == 403
         assert operator.post("/api/v1/index/calibration", json={}).status_code == 403
+        assert operator.delete("/api/v1/index/calibration").status_code == 403
         assert operator.get("/api/v1/index").status_code == 200

@@ -61,6 +61,17 @@ def apply_calibration(
     return calib.AppliedCalibrationOut.model_validate(calibration.apply(actor, body.target_far))
 
 
+@router.delete(
+    "/calibration",
+    response_model=calib.CalibrationClearedOut,
+    summary="Forget the applied calibration: every worker goes back to the configured threshold",
+)
+def clear_calibration(
+    actor: IndexAdmin, calibration: CalibrationDep
+) -> calib.CalibrationClearedOut:
+    return calib.CalibrationClearedOut(threshold=calibration.clear(actor))
+
+
 @router.post(
     "/rebuild", response_model=schemas.IndexStatusOut, summary="Rebuild the index from the database"
 )
