@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from fastapi.testclient import TestClient
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
@@ -76,6 +75,10 @@ def bench(settings: Settings, faces: int, work_dir: Path) -> FollowResult:
     services = build_services(settings)
     services.start()
     start_s = time.perf_counter() - started
+    # Here, not at the top: `facebank serve` builds the bench-follow parser from this
+    # module's docstring, and the test client's import prints a deprecation warning.
+    from fastapi.testclient import TestClient
+
     try:
         with TestClient(create_app(services=services)) as client:
             other = make_engine(settings.effective_database_url, 1, 0)

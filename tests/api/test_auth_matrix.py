@@ -40,7 +40,7 @@ READ_ONLY_POSTS = {
     "/compat/query_top5",
 }
 ADMIN_ONLY = re.compile(
-    r"^(/api/v1/(users|api-keys|audit)(/.*)?|/api/v1/export|/api/v1/index/(rebuild|reembed)|/metrics"
+    r"^(/api/v1/(users|api-keys|audit)(/.*)?|/api/v1/export|/api/v1/index/(rebuild|reembed|calibration)|/metrics"
     r"|/health/detailed|/compat/reset_index)$"
 )
 # Refused to every key: closed registration, and password changes (keys have no password).
