@@ -17,7 +17,8 @@ from tests.web.live import PASSWORD, VIEWPORTS, LiveUi
 OBAMA = PEOPLE / "fr_obama"
 BIDEN = PEOPLE / "fr_biden"
 TWO_PEOPLE = GROUPS / "two_people.jpg"  # Obama and Biden
-THREE_MEN = GROUPS / "obama_and_biden.jpg"  # Obama, Biden and a third man nobody enrolled
+THREE_MEN = GROUPS / "obama_and_biden.jpg"  # Obama, Biden and a turned face nobody enrolled
+COUPLE = GROUPS / "kit_with_rose.jpg"  # two frontal faces nobody enrolled
 
 
 @pytest.fixture
@@ -95,15 +96,24 @@ def test_the_main_flow(ui: LiveUi, browser: Browser, faceless: Path, width: str)
     expect(page.get_by_role("button", name=": Barack Obama")).to_be_visible()
     expect(page.get_by_role("button", name=": Joe Biden")).to_be_visible()
 
-    # The stranger of another photo is enrolled from the result, then named there.
+    # A stranger turned sideways is refused by the enrollment gate, with its reason.
     recognise(page, THREE_MEN)
     unknown = page.locator("#boxes .face-box.unknown")
     expect(unknown).to_have_count(1)
     unknown.click()
     page.get_by_label("Name", exact=True).fill("Third Man")
     page.get_by_role("button", name="Create person with this face").click()
+    expect(page.get_by_role("alert")).to_contain_text("the face is turned sideways")
+    expect(unknown).to_have_count(1)
+
+    # A frontal stranger of another photo is enrolled from the result, then named there.
+    recognise(page, COUPLE)
+    expect(unknown).to_have_count(2)
+    unknown.first.click()
+    page.get_by_label("Name", exact=True).fill("Third Man")
+    page.get_by_role("button", name="Create person with this face").click()
     expect(page.get_by_role("button", name=": Third Man")).to_be_visible()
-    expect(unknown).to_have_count(0)
+    expect(unknown).to_have_count(1)
 
     go(page, "Verify")
     page.get_by_label("First photo").set_input_files(str(OBAMA / "obama.jpg"))
