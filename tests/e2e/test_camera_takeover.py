@@ -18,6 +18,7 @@ from tests.dbservers import fresh_database
 from tests.e2e.server import ServerProcess
 from tests.e2e.test_session_resume import ENV
 from tests.sessions.scene import build_scene
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -26,12 +27,12 @@ HANG_S = 120.0  # only a hang takes this long
 
 
 def _wait(condition: Any, what: str, *servers: ServerProcess) -> None:
-    deadline = time.monotonic() + HANG_S
-    while not condition():
-        if time.monotonic() > deadline:
-            logs = "\n".join(s.log_tail() for s in servers)
-            raise AssertionError(f"timed out waiting for {what}\n{logs}")
-        time.sleep(0.1)
+    """wait_until, with the servers' log tails when it times out."""
+    try:
+        wait_until(condition, HANG_S, what, poll_s=0.1)
+    except AssertionError as exc:
+        logs = "\n".join(s.log_tail() for s in servers)
+        raise AssertionError(f"{exc}\n{logs}") from None
 
 
 def _owner_pids(engine: Engine, sid: int) -> Counter[int | None]:
