@@ -102,6 +102,16 @@ def answers(services: Services) -> dict[str, list[Any]]:
     return said
 
 
+def good_and_half_failing_archives(root: Path, model_id: str) -> tuple[Path, Path]:
+    """An export of a real imported gallery, and a copy whose last face reuses an id, so
+    the database refuses it after every person went in."""
+    with imported_gallery("sqlite", root / "source") as original:
+        good = export(original, model_id, root / "gallery.zip")
+        media = MediaStore(original.media_dir)
+        bad = rewrite_archive(good, media, model_id, root / "bad.zip", duplicate_last=True)
+    return good, bad
+
+
 def rewrite_archive(
     archive: Path, media: MediaStore, model_id: str, dest: Path, duplicate_last: bool = False
 ) -> Path:

@@ -23,6 +23,7 @@ from tests.services.restore_helpers import (
     comparable,
     dump,
     export,
+    good_and_half_failing_archives,
     imported_gallery,
     reembed,
     restore,
@@ -137,11 +138,7 @@ def test_a_restore_failing_halfway_leaves_the_gallery_empty(
     tmp_path: Path, face_pipeline: FacePipeline
 ) -> None:
     model = face_pipeline.model_id
-    with imported_gallery("sqlite", tmp_path / "source") as original:
-        good = export(original, model, tmp_path / "gallery.zip")
-        media = MediaStore(original.media_dir)
-        # The database refuses the last face (its id is taken), after every person went in.
-        bad = rewrite_archive(good, media, model, tmp_path / "bad.zip", duplicate_last=True)
+    good, bad = good_and_half_failing_archives(tmp_path, model)
     with gallery("sqlite", tmp_path / "restored") as fresh:
         with pytest.raises(ConflictError, match="nothing was restored"):
             restore(fresh.settings, model, bad)

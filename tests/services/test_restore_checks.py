@@ -21,9 +21,9 @@ from facebank.store.media import MediaStore
 from tests.services.import_sources import gallery
 from tests.services.restore_helpers import (
     export,
+    good_and_half_failing_archives,
     imported_gallery,
     restore,
-    rewrite_archive,
     with_faces,
 )
 
@@ -90,10 +90,7 @@ def test_sqlite_indexes_are_as_migrated_after_a_failed_and_a_good_restore(
     tmp_path: Path, face_pipeline: FacePipeline
 ) -> None:
     model = face_pipeline.model_id
-    with imported_gallery("sqlite", tmp_path / "source") as original:
-        good = export(original, model, tmp_path / "gallery.zip")
-        media = MediaStore(original.media_dir)
-        bad = rewrite_archive(good, media, model, tmp_path / "bad.zip", duplicate_last=True)
+    good, bad = good_and_half_failing_archives(tmp_path, model)
     with gallery("sqlite", tmp_path / "restored") as fresh:
         migrated = _indexes(fresh.settings.effective_database_url)
         assert {"ix_faces_person_id", "ix_faces_media_ref", "ix_people_name"} <= {
