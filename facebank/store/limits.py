@@ -57,3 +57,6 @@ FILENAME_MAX = 255
 
 # threshold calibrations
 CALIBRATION_METHOD_MAX = 32
+
+# unknown faces and negative labels
+UNKNOWN_SOURCE_MAX = 16

@@ -19,6 +19,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -197,6 +198,10 @@ class LiveSession(Base):
     # Kept in clear because signing after a restart needs it; never returned or logged.
     webhook_secret: Mapped[str | None] = mapped_column(String(limits.SECRET_MAX), nullable=True)
     evidence: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    # Send unknown.cluster_created / unknown.cluster_grew events (issue 12, migration 0009).
+    unknown_events: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -449,3 +454,93 @@ class Calibration(Base):
     excluded_pairs: Mapped[int] = mapped_column(Integer, nullable=False)
     applied_by: Mapped[str] = mapped_column(String(limits.ACTOR_NAME_MAX), nullable=False)
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+# --- unknown faces, their clusters and negative labels (issue 12, migration 0009) ----------
+
+
+class UnknownCluster(Base):
+    """Unknown faces that look like one stranger. `status`: open (in the review queue),
+    named / added (its faces were enrolled as `person_id`), dismissed. A named, added or
+    dismissed cluster keeps its row as history; its faces are gone."""
+
+    __tablename__ = "unknown_clusters"
+    __table_args__ = (
+        Index("ix_unknown_clusters_status_last_seen", "status", "last_seen"),
+        Index("ix_unknown_clusters_status_size", "status", "size"),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    status: Mapped[str] = mapped_column(String(limits.STATUS_MAX), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)  # faces in it now
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    # The face shown for the cluster (its best quality one); no foreign key: faces come and go.
+    representative_face_id: Mapped[int | None] = mapped_column(IdType, nullable=True)
+    # Who it became (named / added); no foreign key: history outlives the person.
+    person_id: Mapped[int | None] = mapped_column(IdType, nullable=True)
+    # Flagged: an enrolled person it matches now (enrolled after its faces were seen).
+    match_person_id: Mapped[int | None] = mapped_column(IdType, nullable=True)
+    match_score: Mapped[float | None] = mapped_column(Double, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class UnknownFace(Base):
+    """One kept unknown face: its crop (a JPEG in the media store), where the face lies in
+    that crop (so it can be re-embedded or enrolled), its embedding and where it was seen."""
+
+    __tablename__ = "unknown_faces"
+    __table_args__ = (
+        Index("ix_unknown_faces_cluster_id_id", "cluster_id", "id"),
+        Index("ix_unknown_faces_session_id_camera_id", "session_id", "camera_id"),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    cluster_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("unknown_clusters.id", ondelete="CASCADE"), nullable=False
+    )
+    source: Mapped[str] = mapped_column(String(limits.UNKNOWN_SOURCE_MAX), nullable=False)
+    # No foreign keys: an unknown outlives neither retention nor needs its session row.
+    session_id: Mapped[int | None] = mapped_column(IdType, nullable=True)
+    camera_id: Mapped[int | None] = mapped_column(IdType, nullable=True)
+    camera_name: Mapped[str | None] = mapped_column(String(limits.CAMERA_NAME_MAX), nullable=True)
+    model_id: Mapped[str] = mapped_column(String(limits.MODEL_ID_MAX), nullable=False)
+    embedding: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    dim: Mapped[int] = mapped_column(Integer, nullable=False)
+    box: Mapped[list[float]] = mapped_column(JsonType, nullable=False)
+    landmarks: Mapped[list[list[float]]] = mapped_column(JsonType, nullable=False)
+    det_score: Mapped[float] = mapped_column(Double, nullable=False)
+    quality: Mapped[dict[str, Any]] = mapped_column(JsonType, nullable=False, default=dict)
+    media_ref: Mapped[str] = mapped_column(String(limits.MEDIA_REF_LEN), nullable=False, index=True)
+    media_type: Mapped[str] = mapped_column(String(limits.MEDIA_TYPE_MAX), nullable=False)
+    image_width: Mapped[int] = mapped_column(Integer, nullable=False)
+    image_height: Mapped[int] = mapped_column(Integer, nullable=False)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class NegativeLabel(Base):
+    """A face marked "not this person": it (and its near-duplicates) must no longer match
+    `person_id`. Its photo is kept so it is re-embedded with the gallery."""
+
+    __tablename__ = "negative_labels"
+    __table_args__ = MYSQL_TABLE_OPTIONS
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("people.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    model_id: Mapped[str] = mapped_column(String(limits.MODEL_ID_MAX), nullable=False)
+    embedding: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    dim: Mapped[int] = mapped_column(Integer, nullable=False)
+    box: Mapped[list[float]] = mapped_column(JsonType, nullable=False)
+    landmarks: Mapped[list[list[float]]] = mapped_column(JsonType, nullable=False)
+    media_ref: Mapped[str] = mapped_column(String(limits.MEDIA_REF_LEN), nullable=False, index=True)
+    media_type: Mapped[str] = mapped_column(String(limits.MEDIA_TYPE_MAX), nullable=False)
+    # Where it came from, if an unknown face (no foreign key: that face is deleted soon).
+    unknown_face_id: Mapped[int | None] = mapped_column(IdType, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(limits.ACTOR_NAME_MAX), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
