@@ -83,7 +83,7 @@ class GalleryIndex:
 
     @property
     def kind(self) -> str:
-        """"flat" (every face scored) or "sketch" (candidates from the sketch, scored)."""
+        """ "flat" (every face scored) or "sketch" (candidates from the sketch, scored)."""
         with self._lock.read():
             return "flat" if self._sketch is None else "sketch"
 
