@@ -57,8 +57,16 @@ class LeaseRepository:
         def work(session: Session) -> int:
             row = session.get(SessionRunner, me.runner_id, with_for_update=True)
             if row is None:
-                session.add(SessionRunner(runner_id=me.runner_id, host=me.host, pid=me.pid,
-                                          started_at=now, heartbeat_at=now, expires_at=until))
+                session.add(
+                    SessionRunner(
+                        runner_id=me.runner_id,
+                        host=me.host,
+                        pid=me.pid,
+                        started_at=now,
+                        heartbeat_at=now,
+                        expires_at=until,
+                    )
+                )
             else:
                 row.heartbeat_at, row.expires_at = now, until
             session.execute(
@@ -67,12 +75,17 @@ class LeaseRepository:
                 .values(lease_until=until)
             )
             # Runners that died long ago: their row only tells history nobody reads.
-            session.execute(delete(SessionRunner).where(
-                SessionRunner.expires_at < now - timedelta(seconds=FORGET_DEAD_AFTER_S)))
+            session.execute(
+                delete(SessionRunner).where(
+                    SessionRunner.expires_at < now - timedelta(seconds=FORGET_DEAD_AFTER_S)
+                )
+            )
             session.flush()
-            return len(session.scalars(
-                select(SessionRunner.runner_id).where(SessionRunner.expires_at > now)
-            ).all())
+            return len(
+                session.scalars(
+                    select(SessionRunner.runner_id).where(SessionRunner.expires_at > now)
+                ).all()
+            )
 
         return run_write(self._sessions, work)
 
@@ -96,8 +109,12 @@ class LeaseRepository:
 
         def work(session: Session) -> list[CameraLease]:
             rows = session.execute(
-                select(SessionCamera.id, SessionCamera.session_id, SessionCamera.lease_owner,
-                       SessionCamera.lease_until)
+                select(
+                    SessionCamera.id,
+                    SessionCamera.session_id,
+                    SessionCamera.lease_owner,
+                    SessionCamera.lease_until,
+                )
                 .join(LiveSession, LiveSession.id == SessionCamera.session_id)
                 .where(LiveSession.status == "active", SessionCamera.status != "finished")
                 .order_by(SessionCamera.id)
@@ -142,8 +159,12 @@ class LeaseRepository:
         def work(session: Session) -> None:
             session.execute(
                 update(SessionCamera)
-                .where(and_(SessionCamera.id.in_(sorted(camera_ids)),
-                            SessionCamera.lease_owner == runner_id))
+                .where(
+                    and_(
+                        SessionCamera.id.in_(sorted(camera_ids)),
+                        SessionCamera.lease_owner == runner_id,
+                    )
+                )
                 .values(lease_owner=None, lease_until=None)
             )
 

@@ -459,6 +459,19 @@ class Calibration(Base):
 # --- unknown faces, their clusters and negative labels (issue 12, migration 0009) ----------
 
 
+class UnknownHead(Base):
+    """One row: bumped, and its lock held to the commit, by every change to the unknown
+    faces, so clustering is serialised across workers and machines (two faces of one
+    stranger arriving at once must not start two clusters) and followers can tell that
+    something changed from one primary-key read."""
+
+    __tablename__ = "unknown_head"
+    __table_args__ = MYSQL_TABLE_OPTIONS
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(IdType, nullable=False, default=0)
+
+
 class UnknownCluster(Base):
     """Unknown faces that look like one stranger. `status`: open (in the review queue),
     named / added (its faces were enrolled as `person_id`), dismissed. A named, added or

@@ -50,6 +50,14 @@ def _face_columns() -> list[sa.Column[Any]]:
 
 
 def upgrade() -> None:
+    head = op.create_table(
+        "unknown_head",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("version", _id(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_unknown_head")),
+        **MYSQL_OPTIONS,
+    )
+    op.bulk_insert(head, [{"id": 1, "version": 0}])
     op.create_table(
         "unknown_clusters",
         sa.Column("id", _id(), primary_key=True, autoincrement=True),
@@ -135,3 +143,4 @@ def downgrade() -> None:
     op.drop_table("negative_labels")
     op.drop_table("unknown_faces")
     op.drop_table("unknown_clusters")
+    op.drop_table("unknown_head")
