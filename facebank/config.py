@@ -182,6 +182,10 @@ class Settings(BaseSettings):
     session_recheck_s: float = Field(3.0, gt=0)
     # Live frames get one detector pass unless this is on (README, "Finding every face").
     session_detect_passes: bool = False
+    # Unknown faces (issue 12): a track never confirmed as anybody hands its best face to
+    # the unknowns store when it ends, if it was embedded on at least this many frames.
+    session_keep_unknowns: bool = True
+    session_unknown_min_embeds: int = Field(2, ge=1, le=100)
     # Cameras: FFmpeg open/read timeouts, reopen backoff, failures before "failed".
     camera_open_timeout_s: float = Field(10.0, gt=0)
     camera_read_timeout_s: float = Field(10.0, gt=0)

@@ -68,6 +68,7 @@ class SessionBrief(FromRecord):
     roster: list[int] | None
     ends_at: datetime | None
     evidence: bool
+    unknown_events: bool
     created_at: datetime
     ended_at: datetime | None
 

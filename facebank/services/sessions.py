@@ -34,6 +34,7 @@ from facebank.sessions.runner_lock import RunnerLock
 from facebank.sessions.runtime import RuntimeDeps
 from facebank.sessions.scheduler import FrameScheduler
 from facebank.sessions.sources import check_file_exists, parse_source
+from facebank.sessions.unknown_sink import UnknownSink
 from facebank.sessions.webhooks import WebhookDeliverer
 from facebank.store.audit import NewAuditEntry
 from facebank.store.db import DatabaseKind
@@ -103,6 +104,11 @@ class SessionStart(BaseModel):
     ends_at: AwareDatetime | None = None
     webhook: WebhookIn | None = None
     evidence: bool | None = Field(None, description="keep face crop and frame per recognition")
+    unknown_events: bool = Field(
+        False,
+        description="also send unknown.cluster_created / unknown.cluster_grew events when a "
+        "never-enrolled face is kept",
+    )
 
 
 @dataclass(frozen=True)
@@ -262,6 +268,7 @@ class SessionService:
             webhook_url=None if webhook is None else _webhook_url(webhook.url),
             webhook_secret=None if webhook is None else webhook.secret,
             evidence=s.evidence_enabled if request.evidence is None else request.evidence,
+            unknown_events=request.unknown_events,
         )
 
     def _camera(self, camera: CameraIn, position: int) -> NewCamera:
@@ -334,10 +341,12 @@ def build_session_service(
     default_threshold: Callable[[], float],
     database: DatabaseKind = "sqlite",
     clock: Clock = system_clock,
+    unknowns: UnknownSink | None = None,
 ) -> SessionService:
     """Everything live sessions need, wired once (called by the composition root). On
     SQLite one process per data directory runs the cameras (a file lock); on the server
-    databases every process is a runner and cameras spread by leases."""
+    databases every process is a runner and cameras spread by leases. `unknowns` keeps the
+    faces of tracks that end unknown (the unknowns service; None: they are not kept)."""
     policies = SessionPolicies.from_settings(settings)
     retry_for = settings.webhook_retry_for_s
     sessions = SessionRepository(session_factory, retry_for)
@@ -358,6 +367,7 @@ def build_session_service(
         policies=policies,
         on_event=lambda _event: deliverer.wake(),
         observer=observer,
+        unknowns=unknowns,
     )
     if database == "sqlite":
         manager = SessionManager(deps, deliverer, RunnerLock(settings.data_dir / "sessions.lock"))

@@ -11,6 +11,7 @@ from facebank.sessions.frames import Frame, FrameSlot
 from facebank.sessions.rate import RateMeter
 from facebank.sessions.recognizer import FrameRecognizer, Seen
 from facebank.sessions.sources import redact
+from facebank.sessions.unknown_tracks import UnknownCandidate
 from facebank.store.sessions import CameraRecord
 
 
@@ -35,6 +36,8 @@ class CameraOwner(Protocol):
     """What a camera reports to its session."""
 
     def frame_done(self, camera: CameraRecord, frame: Frame, seen: list[Seen]) -> None: ...
+
+    def unknowns_ended(self, camera: CameraRecord, unknowns: list[UnknownCandidate]) -> None: ...
 
     def camera_changed(self, camera: CameraRecord, old: CameraState, new: CameraState) -> None: ...
 
@@ -62,6 +65,16 @@ class CameraJob:
         seen = self.recognizer.process(frame)
         self.processed.tick()
         self._owner.frame_done(self.camera, frame, seen)
+        unknowns = self.recognizer.take_unknowns()
+        if unknowns:
+            self._owner.unknowns_ended(self.camera, unknowns)
+
+    def end_tracks(self) -> None:
+        """The camera stopped (no frame in flight any more): its tracks end here, so the
+        unknown faces still in view are kept too."""
+        unknowns = self.recognizer.end_tracks()
+        if unknowns:
+            self._owner.unknowns_ended(self.camera, unknowns)
 
     # ---- CameraListener (reader thread) -------------------------------------------------
 

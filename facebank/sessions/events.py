@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
 from facebank.pipeline.types import Detection
+from facebank.sessions.unknown_sink import KeptUnknown
 from facebank.store.people import PersonRecord
 from facebank.store.sessions import (
     RECOGNITION,
@@ -26,6 +27,10 @@ CAMERA_FAILED = "session.camera_failed"
 CAMERA_RECOVERED = "session.camera_recovered"
 ENDED = "session.ended"
 FAILED = "session.failed"
+UNKNOWN_CREATED = "unknown.cluster_created"
+UNKNOWN_GREW = "unknown.cluster_grew"
+# Where the API serves an unknown face's crop (the unknowns routes).
+UNKNOWN_FACE_IMAGE = "/api/v1/unknowns/faces/{face_id}/image"
 # The one list of event types (the API's `type` filter is this Literal).
 EventType = Literal[
     "recognition",
@@ -34,9 +39,14 @@ EventType = Literal[
     "session.camera_recovered",
     "session.ended",
     "session.failed",
+    "unknown.cluster_created",
+    "unknown.cluster_grew",
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
-assert set(EVENT_TYPES) == {RECOGNITION, STARTED, CAMERA_FAILED, CAMERA_RECOVERED, ENDED, FAILED}
+assert set(EVENT_TYPES) == {
+    RECOGNITION, STARTED, CAMERA_FAILED, CAMERA_RECOVERED, ENDED, FAILED, UNKNOWN_CREATED,
+    UNKNOWN_GREW,
+}  # fmt: skip
 EvidenceKind = Literal["face", "frame"]
 EVIDENCE_KINDS: tuple[str, ...] = get_args(EvidenceKind)
 
@@ -156,3 +166,23 @@ def recognition(
         person_id=person_id,
         evidence=evidence,
     )
+
+
+def unknown_cluster(
+    session: SessionRecord,
+    camera: CameraRecord,
+    kept: KeptUnknown,
+    seen_at: datetime,
+    at: datetime,
+) -> NewEvent:
+    """A never-enrolled face was kept: it started a cluster, or joined one."""
+    data = {
+        "cluster_id": kept.cluster_id,
+        "cluster_size": kept.cluster_size,
+        "face_id": kept.face_id,
+        "image": UNKNOWN_FACE_IMAGE.format(face_id=kept.face_id),
+        "camera": _camera(camera),
+        "seen_at": iso(seen_at),
+    }
+    kind = UNKNOWN_CREATED if kept.created else UNKNOWN_GREW
+    return _event(kind, session, data, at, camera_id=camera.id)

@@ -23,6 +23,15 @@ class RecognitionPolicy:
 
 
 @dataclass(frozen=True)
+class UnknownPolicy:
+    """Which tracks end as a kept unknown face (issue 12): never confirmed as anybody, and
+    embedded on at least `min_embeds` frames (one frame is too often a false detection)."""
+
+    keep: bool
+    min_embeds: int
+
+
+@dataclass(frozen=True)
 class CameraPolicy:
     open_timeout_s: float
     read_timeout_s: float
@@ -58,6 +67,7 @@ class SessionPolicies:
     camera: CameraPolicy
     webhook: WebhookPolicy
     evidence: EvidencePolicy
+    unknowns: UnknownPolicy
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SessionPolicies:
@@ -92,4 +102,5 @@ class SessionPolicies:
                 retention_days=s.evidence_retention_days,
                 jpeg_quality=s.evidence_jpeg_quality,
             ),
+            unknowns=UnknownPolicy(s.session_keep_unknowns, s.session_unknown_min_embeds),
         )

@@ -3,7 +3,8 @@
 Detection runs on every frame (tracking needs it); embedding only where it can change the
 answer: an unconfirmed track on its first few frames, then now and then; a confirmed track
 only for a periodic re-check. A person is confirmed when the same track matched them on
-`confirm_frames` embedded frames, more often than anybody else.
+`confirm_frames` embedded frames, more often than anybody else. A track that ends without
+ever being confirmed leaves its best unmatched face behind (`take_unknowns`).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from facebank.index.people import PersonHit
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.pipeline.types import DecodedImage, Detection
 from facebank.sessions.frames import Frame
-from facebank.sessions.policy import RecognitionPolicy
+from facebank.sessions.policy import RecognitionPolicy, UnknownPolicy
 from facebank.sessions.tracker import Track, Tracker, TrackerPolicy
+from facebank.sessions.unknown_tracks import UnknownCandidate, UnknownTracks
 
 
 class FaceSearcher(Protocol):
@@ -51,13 +53,17 @@ class FrameRecognizer:
         tracker_policy: TrackerPolicy,
         threshold: float,
         roster: Collection[int] | None,
+        unknowns: UnknownPolicy | None = None,
     ) -> None:
+        """`unknowns`: remember unknown tracks' faces (None, or `keep` off: do not)."""
         self._pipeline = pipeline
         self._searcher = searcher
         self._policy = policy
         self._threshold = threshold
         self._roster = None if roster is None else set(roster)
         self._tracker = Tracker(tracker_policy)
+        self._unknowns = UnknownTracks(unknowns) if unknowns and unknowns.keep else None
+        self._ended_unknown: list[UnknownCandidate] = []
         self.embedded = 0  # faces embedded so far, to show the tracker's saving
 
     def process(self, frame: Frame) -> list[Seen]:
@@ -66,18 +72,33 @@ class FrameRecognizer:
             image, self._policy.max_faces, extra_passes=self._policy.extra_detect_passes
         )
         tracks = self._tracker.update([d.box for d in detections])
+        self._tracks_ended(self._tracker.take_ended())
         pending = [
             (track, det)
             for track, det in zip(tracks, detections, strict=True)
             if self._wants_embedding(track, det, frame.monotonic)
         ]
-        confirmed_now = self._embed_and_vote(image, pending, frame.monotonic)
+        confirmed_now = self._embed_and_vote(image, pending, frame)
         seen = []
         for track, det in zip(tracks, detections, strict=True):
             if track.person_id is not None:
                 new = track.id in confirmed_now
                 seen.append(Seen(track.id, track.person_id, track.score, det, new))
         return seen
+
+    def take_unknowns(self) -> list[UnknownCandidate]:
+        """Best faces of the tracks that ended unknown since the last call."""
+        taken, self._ended_unknown = self._ended_unknown, []
+        return taken
+
+    def end_tracks(self) -> list[UnknownCandidate]:
+        """The camera stops: every track ends; returns what `take_unknowns` would, then."""
+        self._tracks_ended(self._tracker.end_all())
+        return self.take_unknowns()
+
+    def _tracks_ended(self, tracks: list[Track]) -> None:
+        if self._unknowns is not None and tracks:
+            self._ended_unknown += self._unknowns.ended([t.id for t in tracks])
 
     def _wants_embedding(self, track: Track, det: Detection, now: float) -> bool:
         x1, y1, x2, y2 = det.box
@@ -89,7 +110,7 @@ class FrameRecognizer:
         return track.embeds < self._policy.max_quick_embeds or since >= self._policy.retry_embed_s
 
     def _embed_and_vote(
-        self, image: DecodedImage, pending: list[tuple[Track, Detection]], now: float
+        self, image: DecodedImage, pending: list[tuple[Track, Detection]], frame: Frame
     ) -> set[int]:
         if not pending:
             return set()
@@ -98,10 +119,14 @@ class FrameRecognizer:
         queries = np.stack([f.embedding for f in faces]).astype(np.float32)
         rows = self._searcher.search(queries, 1, self._roster)
         confirmed = set()
-        for (track, _), row in zip(pending, rows, strict=True):
+        for (track, _), face, row in zip(pending, faces, rows, strict=True):
             best = row[0] if row and row[0].score >= self._threshold else None
-            if self._vote(track, best, now):
+            if self._unknowns is not None:
+                self._unknowns.embedded(track.id, image, face, best is not None, frame.captured_at)
+            if self._vote(track, best, frame.monotonic):
                 confirmed.add(track.id)
+                if self._unknowns is not None:
+                    self._unknowns.confirmed(track.id)
         return confirmed
 
     def _vote(self, track: Track, best: PersonHit | None, now: float) -> bool:

@@ -25,6 +25,8 @@ from facebank.sessions.recognizer import FaceSearcher, FrameRecognizer, Seen
 from facebank.sessions.scheduler import FrameScheduler
 from facebank.sessions.sightings import SightingBuffer
 from facebank.sessions.sources import parse_source
+from facebank.sessions.unknown_sink import UnknownSighting, UnknownSink
+from facebank.sessions.unknown_tracks import UnknownCandidate
 from facebank.store.people import PeopleRepository
 from facebank.store.sessions import (
     CameraRecord,
@@ -54,6 +56,8 @@ class RuntimeDeps:
     on_event: Callable[[EventRecord], None]  # after an event is stored (wakes the deliverer)
     observer: SessionObserver = field(default_factory=NoObserver)
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    # Keeps (stores and clusters) the faces of tracks that ended unknown; None: not kept.
+    unknowns: UnknownSink | None = None
 
 
 class SessionRuntime:
@@ -139,6 +143,7 @@ class SessionRuntime:
             policies.tracker,
             self.record.threshold,
             self.record.roster,
+            policies.unknowns if self._deps.unknowns is not None else None,
         )
         job = CameraJob(camera, recognizer, self)
         job.reader = CameraReader(
@@ -165,6 +170,7 @@ class SessionRuntime:
             job.reader.stop()
         for job in jobs:
             self._deps.scheduler.remove(job)
+            job.end_tracks()  # no frame in flight any more: the tracks are ours
         for job in jobs:
             assert job.reader is not None
             job.reader.join(self._deps.policies.camera.read_timeout_s + 2)
@@ -230,6 +236,33 @@ class SessionRuntime:
             due, previous = self._claim(s.person_id, frame.captured_at)
             if due:
                 self._report(camera, frame, s, previous)
+
+    def unknowns_ended(self, camera: CameraRecord, unknowns: list[UnknownCandidate]) -> None:
+        """Hand each unknown track's face to the sink; with `unknown_events`, report the
+        cluster it started or joined. A failing sink loses the face, never the camera."""
+        sink = self._deps.unknowns
+        if sink is None:
+            return
+        for unknown in unknowns:
+            sighting = UnknownSighting(
+                crop=unknown.crop,
+                face=unknown.face,
+                seen_at=unknown.seen_at,
+                source="session",
+                session_id=self.id,
+                camera_id=camera.id,
+                camera_name=camera.name,
+            )
+            try:
+                kept = sink.keep(sighting)
+            except Exception:
+                log.exception("session %s: keeping an unknown face failed", self.id)
+                continue
+            if kept is not None and self.record.unknown_events:
+                event = events.unknown_cluster(
+                    self.record, camera, kept, unknown.seen_at, self._now()
+                )
+                self._emit(event)
 
     def camera_changed(self, camera: CameraRecord, old: CameraState, new: CameraState) -> None:
         if new.status == "stopped":

@@ -72,6 +72,7 @@ class Tracker:
     def __init__(self, policy: TrackerPolicy) -> None:
         self._policy = policy
         self._tracks: list[Track] = []
+        self._ended: list[Track] = []
         self._next_id = 1
 
     @property
@@ -89,6 +90,7 @@ class Tracker:
         for track in free:
             track.missed += 1
         self._tracks = [t for t in free if t.missed <= self._policy.max_missed]
+        self._ended += [t for t in free if t.missed > self._policy.max_missed]
         result = []
         for i, box in enumerate(boxes):
             known = assigned.get(i)
@@ -101,6 +103,17 @@ class Tracker:
             self._tracks.append(track)
             result.append(track)
         return result
+
+    def take_ended(self) -> list[Track]:
+        """Tracks dropped (undetected for more than `max_missed` frames) since the last call."""
+        ended, self._ended = self._ended, []
+        return ended
+
+    def end_all(self) -> list[Track]:
+        """End every track (the camera stops): the live ones and those not yet taken."""
+        ended = self.take_ended() + self._tracks
+        self._tracks = []
+        return ended
 
     @staticmethod
     def _match(

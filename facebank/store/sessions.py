@@ -93,6 +93,7 @@ class NewSession(CheckedInput):
     # Kept out of every repr: it must never reach a log line.
     webhook_secret: WebhookSecret | None = Field(default=None, repr=False)
     evidence: bool = True
+    unknown_events: bool = False  # unknown.cluster_created / _grew events (issue 12)
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,7 @@ class SessionRecord:
     ends_at: datetime | None
     webhook_url: str | None
     evidence: bool
+    unknown_events: bool
     created_at: datetime
     updated_at: datetime
     ended_at: datetime | None

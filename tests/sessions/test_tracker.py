@@ -40,3 +40,14 @@ def test_a_far_or_differently_sized_face_is_a_new_track() -> None:
     tracker = Tracker(POLICY)
     first = tracker.update([(0, 0, 50, 50)])[0]
     assert tracker.update([(200, 0, 250, 50)])[0] is not first  # 4 sizes away
+
+
+def test_ended_tracks_are_handed_back_once_and_stopping_ends_the_rest() -> None:
+    tracker = Tracker(POLICY)
+    gone, stays = tracker.update([(0, 0, 50, 50), (300, 0, 350, 50)])
+    for _ in range(POLICY.max_missed + 1):
+        tracker.update([(300, 0, 350, 50)])
+    assert tracker.take_ended() == [gone]
+    assert tracker.take_ended() == []
+    assert tracker.end_all() == [stays]
+    assert tracker.tracks == [] and tracker.end_all() == []
