@@ -183,9 +183,12 @@ class Settings(BaseSettings):
     # Live frames get one detector pass unless this is on (README, "Finding every face").
     session_detect_passes: bool = False
     # Unknown faces (issue 12): a track never confirmed as anybody hands its best face to
-    # the unknowns store when it ends, if it was embedded on at least this many frames.
+    # the unknowns store when it ends, if it was embedded on at least this many frames
+    # matching nobody, and unless it is the same face as one the camera kept from a track
+    # that ended at most `session_unknown_rejoin_s` before it began (a broken track).
     session_keep_unknowns: bool = True
     session_unknown_min_embeds: int = Field(2, ge=1, le=100)
+    session_unknown_rejoin_s: float = Field(5.0, ge=0, le=3600)
     # Cameras: FFmpeg open/read timeouts, reopen backoff, failures before "failed".
     camera_open_timeout_s: float = Field(10.0, gt=0)
     camera_read_timeout_s: float = Field(10.0, gt=0)

@@ -25,10 +25,13 @@ class RecognitionPolicy:
 @dataclass(frozen=True)
 class UnknownPolicy:
     """Which tracks end as a kept unknown face (issue 12): never confirmed as anybody, and
-    embedded on at least `min_embeds` frames (one frame is too often a false detection)."""
+    embedded on at least `min_embeds` frames that matched nobody (one frame is too often a
+    false detection); not a face the camera kept from a track that ended at most `rejoin_s`
+    before this one began (a broken track, facebank.sessions.unknown_tracks)."""
 
     keep: bool
     min_embeds: int
+    rejoin_s: float
 
 
 @dataclass(frozen=True)
@@ -102,5 +105,7 @@ class SessionPolicies:
                 retention_days=s.evidence_retention_days,
                 jpeg_quality=s.evidence_jpeg_quality,
             ),
-            unknowns=UnknownPolicy(s.session_keep_unknowns, s.session_unknown_min_embeds),
+            unknowns=UnknownPolicy(
+                s.session_keep_unknowns, s.session_unknown_min_embeds, s.session_unknown_rejoin_s
+            ),
         )

@@ -62,7 +62,9 @@ class FrameRecognizer:
         self._threshold = threshold
         self._roster = None if roster is None else set(roster)
         self._tracker = Tracker(tracker_policy)
-        self._unknowns = UnknownTracks(unknowns) if unknowns and unknowns.keep else None
+        keep = unknowns is not None and unknowns.keep
+        self._unknowns = UnknownTracks(unknowns, threshold) if unknowns and keep else None
+        self._last_frame_at = 0.0  # monotonic time of the last frame processed
         self._ended_unknown: list[UnknownCandidate] = []
         self.embedded = 0  # faces embedded so far, to show the tracker's saving
 
@@ -72,6 +74,7 @@ class FrameRecognizer:
             image, self._policy.max_faces, extra_passes=self._policy.extra_detect_passes
         )
         tracks = self._tracker.update([d.box for d in detections])
+        self._last_frame_at = frame.monotonic
         self._tracks_ended(self._tracker.take_ended())
         pending = [
             (track, det)
@@ -98,7 +101,8 @@ class FrameRecognizer:
 
     def _tracks_ended(self, tracks: list[Track]) -> None:
         if self._unknowns is not None and tracks:
-            self._ended_unknown += self._unknowns.ended([t.id for t in tracks])
+            ids = [t.id for t in tracks]
+            self._ended_unknown += self._unknowns.ended(ids, self._last_frame_at)
 
     def _wants_embedding(self, track: Track, det: Detection, now: float) -> bool:
         x1, y1, x2, y2 = det.box
@@ -122,7 +126,10 @@ class FrameRecognizer:
         for (track, _), face, row in zip(pending, faces, rows, strict=True):
             best = row[0] if row and row[0].score >= self._threshold else None
             if self._unknowns is not None:
-                self._unknowns.embedded(track.id, image, face, best is not None, frame.captured_at)
+                matched = best is not None
+                self._unknowns.embedded(
+                    track.id, image, face, matched, frame.captured_at, frame.monotonic
+                )
             if self._vote(track, best, frame.monotonic):
                 confirmed.add(track.id)
                 if self._unknowns is not None:

@@ -22,7 +22,9 @@ from facebank.sessions.unknown_tracks import UnknownCandidate, UnknownTracks, fa
 from tests.conftest import identity_photos
 from tests.sessions.scene import FACE_PX, STRANGER, Scene
 
-POLICIES = SessionPolicies.from_settings(Settings(_env_file=None))  # type: ignore[call-arg]
+POLICIES = SessionPolicies.from_settings(Settings(_env_file=None))
+KEEP = UnknownPolicy(keep=True, min_embeds=2, rejoin_s=5.0)
+THRESHOLD = 0.33
 T0 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 
 
@@ -44,7 +46,7 @@ def _play(
     gallery = {n: _embedding(pipeline, photos[label][0]) for n, label in enumerate(enrolled)}
     recognizer = FrameRecognizer(
         pipeline, MatrixSearcher(gallery), POLICIES.recognition, POLICIES.tracker,
-        threshold=0.33, roster=None, unknowns=policy,
+        threshold=THRESHOLD, roster=None, unknowns=policy,
     )  # fmt: skip
     handed: list[tuple[int, UnknownCandidate]] = []
     for i, pixels in enumerate(scene.images()):
@@ -93,14 +95,14 @@ def test_nothing_is_kept_when_everybody_is_known_or_keeping_is_off(
     everybody = [*scene.enrol_photos, STRANGER]
     assert _play(face_pipeline, scene, everybody, POLICIES.unknowns) == []
     enrolled = list(scene.enrol_photos)
-    assert _play(face_pipeline, scene, enrolled, UnknownPolicy(keep=False, min_embeds=2)) == []
+    assert _play(face_pipeline, scene, enrolled, UnknownPolicy(False, 2, 5.0)) == []
     assert _play(face_pipeline, scene, enrolled, None) == []
 
 
 def _sizes(pipeline: FacePipeline, photo: Path) -> list[tuple[DecodedImage, Face]]:
     """The same real photo at full size and shrunk to a quarter: a large and a small face."""
     image = pipeline.decode(photo.read_bytes())
-    small = cv2.resize(image.pixels, (image.width // 4, image.height // 4))
+    small = np.asarray(cv2.resize(image.pixels, (image.width // 4, image.height // 4)), np.uint8)
     return [_face(pipeline, image), _face(pipeline, DecodedImage(small, "raw"))]
 
 
@@ -110,25 +112,52 @@ def test_the_best_face_wins_and_only_unknown_tracks_with_enough_misses_are_kept(
     photo = identity_photos()[STRANGER][0]
     (big_image, big), (small_image, small) = _sizes(face_pipeline, photo)
     assert face_quality(big) > face_quality(small)
-    tracks = UnknownTracks(UnknownPolicy(keep=True, min_embeds=2))
+    tracks = UnknownTracks(KEEP, THRESHOLD)
 
     # Track 1: small, large, small again: the large face is kept, cut out of its image.
     for image, face, n in ((small_image, small, 0), (big_image, big, 1), (small_image, small, 2)):
-        tracks.embedded(1, image, face, matched=False, seen_at=T0 + timedelta(seconds=n))
+        tracks.embedded(1, image, face, False, T0 + timedelta(seconds=n), n)
     # Track 2: one miss and two matches: one miss is not enough.
-    tracks.embedded(2, big_image, big, matched=False, seen_at=T0)
-    tracks.embedded(2, big_image, big, matched=True, seen_at=T0)
-    tracks.embedded(2, big_image, big, matched=True, seen_at=T0)
+    for matched in (False, True, True):
+        tracks.embedded(2, big_image, big, matched, T0, 0.0)
     # Track 3: misses, then confirmed as a person: not unknown, whatever follows.
     for _ in range(3):
-        tracks.embedded(3, big_image, big, matched=False, seen_at=T0)
+        tracks.embedded(3, big_image, big, False, T0, 0.0)
     tracks.confirmed(3)
-    tracks.embedded(3, big_image, big, matched=False, seen_at=T0)
+    tracks.embedded(3, big_image, big, False, T0, 0.0)
 
-    kept = tracks.ended([1, 2, 3, 4])
+    kept = tracks.ended([1, 2, 3, 4], 3.0)
     assert len(kept) == 1
     best = kept[0]
     assert best.seen_at == T0 + timedelta(seconds=1) and best.quality == face_quality(big)
     assert best.crop.width < big_image.width and best.crop.height < big_image.height
     assert np.array_equal(best.face.embedding, big.embedding)
-    assert tracks.ended([1, 2, 3]) == []  # ended tracks are forgotten
+    assert tracks.ended([1, 2, 3], 3.0) == []  # ended tracks are forgotten
+
+
+def test_a_broken_track_of_the_same_face_is_not_kept_twice(face_pipeline: FacePipeline) -> None:
+    photos = identity_photos()
+    stranger = [_face(face_pipeline, face_pipeline.decode(p.read_bytes()))
+                for p in photos[STRANGER][:2]]  # fmt: skip
+    other = _face(face_pipeline, face_pipeline.decode(photos["fr_biden"][0].read_bytes()))
+    assert float(stranger[0][1].embedding @ stranger[1][1].embedding) >= THRESHOLD
+    tracks = UnknownTracks(KEEP, THRESHOLD)
+
+    def track(track_id: int, sighting: tuple[DecodedImage, Face], begins: float) -> None:
+        for step in range(2):
+            tracks.embedded(track_id, *sighting, False, T0, begins + step)
+
+    track(1, stranger[0], 0.0)
+    assert len(tracks.ended([1], 2.0)) == 1
+    # The stranger again, 4 s after their first track ended (within rejoin_s): the same
+    # sighting; somebody else at the same time is kept.
+    track(2, stranger[1], 6.0)
+    track(3, other, 6.0)
+    kept = tracks.ended([2, 3], 8.0)
+    assert [np.array_equal(k.face.embedding, other[1].embedding) for k in kept] == [True]
+    # A chain of broken tracks stays one sighting (track 2 renewed the kept face's end)...
+    track(4, stranger[0], 12.0)
+    assert tracks.ended([4], 14.0) == []
+    # ...but after a longer absence the stranger is a new sighting.
+    track(5, stranger[1], 20.0)
+    assert len(tracks.ended([5], 22.0)) == 1
