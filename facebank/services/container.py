@@ -198,6 +198,7 @@ def build_services(
         calibration.thresholds.current,
         database_kind(engine),
         clock,
+        unknowns=unknowns.keeper,  # unknown tracks' faces, kept and clustered (issue 12)
     )
     importer = Importer(
         settings, people, faces, media, auth.audit, duplicates, lambda _model, _dim: index
