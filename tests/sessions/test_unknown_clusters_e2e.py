@@ -16,34 +16,17 @@ import numpy as np
 from fastapi.testclient import TestClient
 from numpy.typing import NDArray
 
-from facebank.bench.simulate import video
 from facebank.bench.simulate.receiver import WebhookReceiver
 from facebank.pipeline.pipeline import FacePipeline
 from tests.api.conftest import running_app
 from tests.conftest import identity_photos
 from tests.sessions.conftest import FAST, all_events, get, start
-from tests.sessions.scene import sprite_for
+from tests.sessions.unknown_footage import walkers_video
 from tests.waiting import wait_until
 
 ENROLLED = "deepface_id01"  # enrolled from photo 0
 STRANGERS = ("deepface_id07", "deepface_id08")  # never enrolled (until one is named)
 NAMED = STRANGERS[0]
-WIDTH, HEIGHT, FPS = 640, 360, 10.0
-FACE_PX = 100  # above the enrollment gate's minimum, so a named cluster's faces enroll
-WALK_FRAMES, GAP_FRAMES, TAIL_FRAMES = 50, 10, 10
-
-
-def _video(pipeline: FacePipeline, path: Path, shown: list[tuple[str, int]]) -> Path:
-    """One walker after another (identity, index of the photo shown), then an empty room."""
-    photos = identity_photos()
-    walks = []
-    for n, (label, photo) in enumerate(shown):
-        sprite = sprite_for(pipeline, label, photos[label][photo], FACE_PX)
-        walks.append(video.Walk(sprite, n * (WALK_FRAMES + GAP_FRAMES), WALK_FRAMES, 40,
-                                left_to_right=n % 2 == 0, pause=0.4))  # fmt: skip
-    count = len(shown) * (WALK_FRAMES + GAP_FRAMES) + TAIL_FRAMES
-    images = video.frames(video.background(WIDTH, HEIGHT), walks, count)
-    return video.write_video(path, images, FPS, (WIDTH, HEIGHT))
 
 
 def _embedding(pipeline: FacePipeline, data: bytes) -> NDArray[np.float32]:
@@ -86,8 +69,8 @@ def test_strangers_become_two_clusters_and_a_named_one_is_recognised_later(
 ) -> None:
     photos = identity_photos()
     walkers = [ENROLLED, *STRANGERS]
-    door = _video(face_pipeline, tmp_path / "door.avi", [(label, 1) for label in walkers])
-    hall = _video(face_pipeline, tmp_path / "hall.avi",
+    door = walkers_video(face_pipeline, tmp_path / "door.avi", [(label, 1) for label in walkers])
+    hall = walkers_video(face_pipeline, tmp_path / "hall.avi",
                   [(label, 2) for label in reversed(walkers)])  # fmt: skip
     known = {label: _embedding(face_pipeline, photos[label][0].read_bytes()) for label in walkers}
 
@@ -148,7 +131,7 @@ def test_strangers_become_two_clusters_and_a_named_one_is_recognised_later(
 
         # A new session, from photos never shown before: the named stranger is reported by
         # name; the other stranger is still unknown and joins their cluster.
-        later = _video(face_pipeline, tmp_path / "later.avi", [(s, 3) for s in STRANGERS])
+        later = walkers_video(face_pipeline, tmp_path / "later.avi", [(s, 3) for s in STRANGERS])
         second = _play(client, [{"url": str(later), "name": "door", "fps": 5}], receiver.url)
         events = all_events(client, second)
         reported = [e["data"]["person"] for e in events if e["type"] == "recognition"]
