@@ -98,6 +98,16 @@ class UnknownRepository:
 
     # --- reads ------------------------------------------------------------------------------
 
+    def version(self) -> int:
+        """Bumped by every change to the unknown faces: one primary-key read."""
+
+        def work(session: Session) -> int:
+            return int(
+                session.scalar(select(UnknownHead.version).where(UnknownHead.id == HEAD_ID)) or 0
+            )
+
+        return run_read(self._sessions, work)
+
     def get_cluster(self, cluster_id: int) -> UnknownClusterRecord:
         return run_read(self._sessions, lambda s: cluster_record(_cluster(s, cluster_id)))
 
