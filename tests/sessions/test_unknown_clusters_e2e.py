@@ -1,4 +1,4 @@
-"""Issue 12 end to end, through HTTP on a real SQLite database: a session watches two
+"""Issue 12 end to end, through HTTP on each real database: a session watches two
 cameras (video files made from the real photos) where one enrolled person and two strangers
 walk by, each on both cameras and from a different photo on each. The strangers become
 exactly two unknown clusters of two faces (one per camera), reported as signed
@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from fastapi.testclient import TestClient
 from numpy.typing import NDArray
 
 from facebank.bench.simulate.receiver import WebhookReceiver
 from facebank.pipeline.pipeline import FacePipeline
-from tests.api.conftest import running_app
+from tests.api.conftest import BACKENDS, running_app
 from tests.conftest import identity_photos
 from tests.sessions.conftest import FAST, all_events, get, start
 from tests.sessions.unknown_footage import walkers_video
@@ -64,8 +65,9 @@ def _who(client: TestClient, pipeline: FacePipeline, face: dict[str, Any],
     return max(known, key=lambda label: float(vector @ known[label]))
 
 
+@pytest.mark.parametrize("kind", BACKENDS)
 def test_strangers_become_two_clusters_and_a_named_one_is_recognised_later(
-    tmp_path: Path, face_pipeline: FacePipeline, receiver: WebhookReceiver
+    kind: str, tmp_path: Path, face_pipeline: FacePipeline, receiver: WebhookReceiver
 ) -> None:
     photos = identity_photos()
     walkers = [ENROLLED, *STRANGERS]
@@ -74,7 +76,7 @@ def test_strangers_become_two_clusters_and_a_named_one_is_recognised_later(
                   [(label, 2) for label in reversed(walkers)])  # fmt: skip
     known = {label: _embedding(face_pipeline, photos[label][0].read_bytes()) for label in walkers}
 
-    with running_app("sqlite", tmp_path / "data", face_pipeline, **FAST) as client:
+    with running_app(kind, tmp_path / "data", face_pipeline, **FAST) as client:
         enrolled = client.post(
             "/api/v1/people", data={"name": "Enrolled One"},
             files=[("photos", ("e.jpg", photos[ENROLLED][0].read_bytes(), "image/jpeg"))],
