@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from facebank.index.people import PersonHit
 from facebank.pipeline.pipeline import FacePipeline
-from facebank.pipeline.types import DecodedImage, Detection
+from facebank.pipeline.types import DecodedImage, Detection, Face
 from facebank.sessions.frames import Frame
 from facebank.sessions.policy import RecognitionPolicy, UnknownPolicy
 from facebank.sessions.tracker import Track, Tracker, TrackerPolicy
@@ -122,19 +122,38 @@ class FrameRecognizer:
         self.embedded += len(faces)
         queries = np.stack([f.embedding for f in faces]).astype(np.float32)
         rows = self._searcher.search(queries, 1, self._roster)
+        bests = [row[0] if row and row[0].score >= self._threshold else None for row in rows]
+        if self._unknowns is not None:
+            self._note_unknowns(image, pending, faces, queries, bests, frame)
         confirmed = set()
-        for (track, _), face, row in zip(pending, faces, rows, strict=True):
-            best = row[0] if row and row[0].score >= self._threshold else None
-            if self._unknowns is not None:
-                matched = best is not None
-                self._unknowns.embedded(
-                    track.id, image, face, matched, frame.captured_at, frame.monotonic
-                )
+        for (track, _), best in zip(pending, bests, strict=True):
             if self._vote(track, best, frame.monotonic):
                 confirmed.add(track.id)
                 if self._unknowns is not None:
                     self._unknowns.confirmed(track.id)
         return confirmed
+
+    def _note_unknowns(
+        self,
+        image: DecodedImage,
+        pending: list[tuple[Track, Detection]],
+        faces: list[Face],
+        queries: NDArray[np.float32],
+        bests: list[PersonHit | None],
+        frame: Frame,
+    ) -> None:
+        """Tell the unknown tracks which faces matched nobody. With a roster, a face that
+        matched nobody on it is searched in the whole gallery too: an enrolled person who
+        is not on the roster is not an unknown face."""
+        assert self._unknowns is not None
+        matched = [best is not None for best in bests]
+        missed = [i for i, hit in enumerate(matched) if not hit]
+        if self._roster is not None and missed:
+            rows = self._searcher.search(queries[missed], 1, None)
+            for i, row in zip(missed, rows, strict=True):
+                matched[i] = bool(row) and row[0].score >= self._threshold
+        for (track, _), face, hit in zip(pending, faces, matched, strict=True):
+            self._unknowns.embedded(track.id, image, face, hit, frame.captured_at, frame.monotonic)
 
     def _vote(self, track: Track, best: PersonHit | None, now: float) -> bool:
         """Count one embedded frame; True when it confirms the track's person."""

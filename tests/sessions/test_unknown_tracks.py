@@ -20,7 +20,7 @@ from facebank.sessions.policy import SessionPolicies, UnknownPolicy
 from facebank.sessions.recognizer import FrameRecognizer
 from facebank.sessions.unknown_tracks import UnknownCandidate, UnknownTracks, face_quality
 from tests.conftest import identity_photos
-from tests.sessions.scene import FACE_PX, STRANGER, Scene
+from tests.sessions.scene import ENROLLED, FACE_PX, STRANGER, Scene
 
 POLICIES = SessionPolicies.from_settings(Settings(_env_file=None))
 KEEP = UnknownPolicy(keep=True, min_embeds=2, rejoin_s=5.0)
@@ -38,7 +38,11 @@ def _face(pipeline: FacePipeline, image: DecodedImage) -> tuple[DecodedImage, Fa
 
 
 def _play(
-    pipeline: FacePipeline, scene: Scene, enrolled: list[str], policy: UnknownPolicy | None
+    pipeline: FacePipeline,
+    scene: Scene,
+    enrolled: list[str],
+    policy: UnknownPolicy | None,
+    roster: set[int] | None = None,
 ) -> list[tuple[int, UnknownCandidate]]:
     """Run the footage through one camera's recognizer, then stop the camera: (frame index
     at which each unknown was handed over, -1 at the stop; the unknown)."""
@@ -46,7 +50,7 @@ def _play(
     gallery = {n: _embedding(pipeline, photos[label][0]) for n, label in enumerate(enrolled)}
     recognizer = FrameRecognizer(
         pipeline, MatrixSearcher(gallery), POLICIES.recognition, POLICIES.tracker,
-        threshold=THRESHOLD, roster=None, unknowns=policy,
+        threshold=THRESHOLD, roster=roster, unknowns=policy,
     )  # fmt: skip
     handed: list[tuple[int, UnknownCandidate]] = []
     for i, pixels in enumerate(scene.images()):
@@ -97,6 +101,17 @@ def test_nothing_is_kept_when_everybody_is_known_or_keeping_is_off(
     enrolled = list(scene.enrol_photos)
     assert _play(face_pipeline, scene, enrolled, UnknownPolicy(False, 2, 5.0)) == []
     assert _play(face_pipeline, scene, enrolled, None) == []
+
+
+def test_enrolled_people_off_the_roster_are_not_unknown(
+    face_pipeline: FacePipeline, scene: Scene
+) -> None:
+    enrolled = list(scene.enrol_photos)
+    roster = {enrolled.index(ENROLLED[0])}  # the other walkers are enrolled, not looked for
+    handed = _play(face_pipeline, scene, enrolled, POLICIES.unknowns, roster)
+    assert len(handed) == 1  # the stranger only
+    stranger = _embedding(face_pipeline, identity_photos()[STRANGER][0])
+    assert float(handed[0][1].face.embedding @ stranger) > 0.5
 
 
 def _sizes(pipeline: FacePipeline, photo: Path) -> list[tuple[DecodedImage, Face]]:
