@@ -64,6 +64,8 @@ def test_keep_name_and_recognise_the_new_person(client: TestClient) -> None:
     assert body["person"]["name"] == "Barack" and len(body["person"]["faces"]) == 4
     assert body["refused"] == []
     assert body["cluster"]["person_id"] == body["person"]["id"]
+    for face in body["person"]["faces"]:  # the crops became photos: kept, not released
+        assert client.get(face["image_url"]).status_code == 200
 
     match = recognize(client, photos[4])["match"]
     assert match is not None and match["person_id"] == body["person"]["id"]
