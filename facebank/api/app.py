@@ -26,6 +26,7 @@ from facebank.api.routes import (
     index,
     metrics,
     people,
+    people_fix,
     recognition,
     sessions,
     users,
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_error_handlers(app)
     for module in (people, faces, recognition, index, health, metrics, sessions, imports):
         app.include_router(module.router)
+    app.include_router(people_fix.router)
     for module in (auth, users, api_keys, audit, export):
         app.include_router(module.router)
     app.include_router(compat.router)  # the replaced system's endpoints, under /compat
