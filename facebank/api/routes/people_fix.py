@@ -11,7 +11,7 @@ from facebank.api.security import Enroller
 
 router = APIRouter(prefix="/api/v1/people", tags=["people"])
 
-ERRORS = schemas.error_responses(404, 409, 422)
+ERRORS = schemas.error_responses(400, 404, 409, 413, 422)
 
 
 @router.post(
