@@ -169,3 +169,18 @@ def test_times_without_a_zone_are_refused(client: TestClient) -> None:
         assert client.get(CLUSTERS, params={"seen_after": late}).status_code == 200
     far = client.get(CLUSTERS, params={"seen_before": "0001-01-01T00:00:00+05:00"})
     assert far.status_code == 200, far.text
+
+
+def test_naming_reports_the_faces_the_gate_refuses(
+    tmp_path: Path, face_pipeline: FacePipeline
+) -> None:
+    photos = identity_photos()[OTHER]  # img16: a 196 px face, img59: 286 px
+    with running_app(
+        "sqlite", tmp_path, face_pipeline, enroll_min_face_px=250, unknown_flag_interval_s=0
+    ) as client:
+        cluster_id = keep_all(client, [photos[0], photos[2]])
+        named = client.post(f"{CLUSTERS}/{cluster_id}/name", json={"name": "Six"})
+        assert named.status_code == 200, named.text
+        body = named.json()
+        assert len(body["person"]["faces"]) == 1 and body["faces_deleted"] == 2
+        assert [r["code"] for r in body["refused"]] == ["low_quality"]
