@@ -80,8 +80,12 @@ def test_keep_name_and_recognise_the_new_person(client: TestClient) -> None:
 def test_add_to_an_existing_person(sqlite_client: TestClient) -> None:
     client = sqlite_client
     photos = identity_photos()[OTHER]
-    person = client.post("/api/v1/people", json={"name": "Six"}).json()
+    person = client.post("/api/v1/people", json={"name": "Six", "external_id": "six"}).json()
     cluster_id = keep_all(client, photos[:3])
+    clash = client.post(f"{CLUSTERS}/{cluster_id}/name", json={"name": "6", "external_id": "six"})
+    assert clash.status_code == 409, clash.text
+    crops = [f["image_url"] for f in client.get(f"{CLUSTERS}/{cluster_id}").json()["faces"]]
+    assert [client.get(url).status_code for url in crops] == [200] * 3  # a failed name keeps them
     added = client.post(f"{CLUSTERS}/{cluster_id}/add", json={"person_id": person["id"]})
     assert added.status_code == 200, added.text
     assert added.json()["cluster"]["status"] == "added"
