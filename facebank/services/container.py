@@ -24,6 +24,7 @@ from facebank.services.gallery import GalleryService
 from facebank.services.import_jobs import ImportJobService
 from facebank.services.importer import Importer
 from facebank.services.index_sync import IndexManager
+from facebank.services.people_fix import PeopleFixService
 from facebank.services.photos import EnrollRules
 from facebank.services.recognition import RecognitionService
 from facebank.services.sessions import ManagerProbe, SessionService, build_session_service
@@ -40,6 +41,7 @@ from facebank.store.db import (
 from facebank.store.import_jobs import ImportJobsRepository
 from facebank.store.media import MediaStore
 from facebank.store.people import FaceRepository, PeopleRepository
+from facebank.store.people_merge import PeopleFixRepository
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ class Services:
     exporter: Exporter  # the whole gallery as one archive (issue 11)
     imports: ImportJobService  # bulk imports uploaded over HTTP (issue 11)
     calibration: CalibrationService  # the match threshold measured from the gallery (issue 15)
+    people_fix: PeopleFixService  # merge and split people (issue 12 part 4)
     unknowns: UnknownServices  # kept unknown faces, their clusters and review (issue 12)
     sessions_probe: SessionsProbe = field(default_factory=NoSessions)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -220,6 +223,7 @@ def build_services(
         exporter=Exporter(sessions, media, pipeline.model_id),
         imports=imports,
         calibration=calibration,
+        people_fix=PeopleFixService(PeopleFixRepository(sessions), faces, index, auth.audit),
         unknowns=unknowns,
         sessions_probe=ManagerProbe(live_sessions.manager),
     )
