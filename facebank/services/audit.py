@@ -44,6 +44,7 @@ class Target(StrEnum):
     SESSION = "session"
     WEB_SESSION = "web_session"
     IMPORT = "import"
+    NEGATIVE = "negative_label"  # a face marked "not this person"
 
 
 def audit_entry(

@@ -24,6 +24,9 @@ from facebank.services.gallery import GalleryService
 from facebank.services.import_jobs import ImportJobService
 from facebank.services.importer import Importer
 from facebank.services.index_sync import IndexManager
+from facebank.services.negative_reembed import NegativeReembedder
+from facebank.services.negative_search import NegativeAwareSearcher, NegativeCache
+from facebank.services.negatives import NegativeService
 from facebank.services.photos import EnrollRules
 from facebank.services.recognition import RecognitionService
 from facebank.services.sessions import ManagerProbe, SessionService, build_session_service
@@ -38,6 +41,7 @@ from facebank.store.db import (
 )
 from facebank.store.import_jobs import ImportJobsRepository
 from facebank.store.media import MediaStore
+from facebank.store.negatives import NegativeRepository
 from facebank.store.people import FaceRepository, PeopleRepository
 
 log = logging.getLogger(__name__)
@@ -65,6 +69,7 @@ class Services:
     exporter: Exporter  # the whole gallery as one archive (issue 11)
     imports: ImportJobService  # bulk imports uploaded over HTTP (issue 11)
     calibration: CalibrationService  # the match threshold measured from the gallery (issue 15)
+    negatives: NegativeService  # "not this person" labels, applied to every search (issue 12)
     sessions_probe: SessionsProbe = field(default_factory=NoSessions)
     _stop: threading.Event = field(default_factory=threading.Event)
     _snapshotter: threading.Thread | None = None
@@ -78,7 +83,7 @@ class Services:
         self.auth.warn_if_unclaimed()
         self.pipeline.observers.attach(self.metrics.pipeline)
         self.index.start()
-        swept = self.media.sweep(self.faces.all_media_refs())
+        swept = self.media.sweep(self.faces.all_media_refs() | self.negatives.media_refs())
         if swept:
             log.warning("removed %d media files left by an interrupted request", swept)
         self._snapshotter = threading.Thread(
@@ -159,11 +164,21 @@ def build_services(
     )  # fmt: skip
     auth = build_auth(settings, sessions, clock)
     calibration = build_calibration(settings, sessions, faces, auth.audit, pipeline.model_id)
-    recognition = RecognitionService(pipeline, index, people, faces, calibration.thresholds)
+    negative_repo = NegativeRepository(sessions)
+    negative_cache = NegativeCache(negative_repo, pipeline.model_id, settings.negatives_refresh_s)
+    searcher = NegativeAwareSearcher(index, negative_cache, settings.negative_match)
+    recognition = RecognitionService(
+        pipeline, index, people, faces, calibration.thresholds, searcher
+    )
     duplicates = DuplicateCheck(people, settings.duplicate_threshold)
     gallery = GalleryService(
         pipeline, people, faces, media, index, auth.audit,
         EnrollRules.from_settings(settings), duplicates,
+        NegativeReembedder(pipeline, negative_repo, media, negative_cache),
+    )  # fmt: skip
+    negatives = NegativeService(
+        pipeline, people, negative_repo, faces, media, auth.audit, negative_cache,
+        settings.dominant_face_ratio,
     )  # fmt: skip
     executor = InferenceExecutor(pipeline.lanes)
     metrics = Metrics(stats_window_s=settings.stats_window_s)
@@ -171,7 +186,7 @@ def build_services(
         settings,
         sessions,
         pipeline,
-        index,
+        searcher,  # live sessions honour "not this person" labels too
         people,
         lambda work: executor.submit(work).result(),
         metrics.sessions,
@@ -200,6 +215,7 @@ def build_services(
         exporter=Exporter(sessions, media, pipeline.model_id),
         imports=imports,
         calibration=calibration,
+        negatives=negatives,
         sessions_probe=ManagerProbe(live_sessions.manager),
     )
     services.metrics.describe_build(pipeline.model_id)
