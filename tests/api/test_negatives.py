@@ -188,7 +188,7 @@ def test_a_viewer_reads_but_does_not_mark(
         assert viewer.get(f"/api/v1/people/{b}/negatives").status_code == 200
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def two_workers(
     request: pytest.FixtureRequest, tmp_path: Path, face_pipeline: FacePipeline
 ) -> Iterator[list[Services]]:
