@@ -139,6 +139,7 @@ def test_labels_survive_reembedding(
     ):
         report = client.post("/api/v1/index/reembed").json()
         assert report["reembedded"] == 2 and report["failed"] == []
+        assert report["negatives_reembedded"] == 1
         labels = client.get(f"/api/v1/people/{b}/negatives").json()
         assert [(n["id"], n["model_id"]) for n in labels] == [(label["id"], other_pack.model_id)]
         assert matched(client, STRANGER, LOW) is None  # still not B, under the new pack
