@@ -32,6 +32,8 @@ class Action(StrEnum):
     EXPORT = "export"  # a read, audited: it hands out every photo and embedding
     CALIBRATE = "calibrate"  # a measured match threshold applied for every worker
     UNCALIBRATE = "uncalibrate"  # back to the configured threshold on every worker
+    MERGE = "merge"  # one person folded into another (faces and history moved)
+    SPLIT = "split"  # selected faces of a person moved to a new person
 
 
 class Target(StrEnum):

@@ -203,6 +203,24 @@ def delete_negative(w: Walk) -> Call:
     )
 
 
+def merge_person(w: Walk) -> Call:
+    into, source = w.person()["id"], w.person()["id"]
+    return Call(
+        lambda: w.admin.post(f"/api/v1/people/{into}/merge", json={"from_person_id": source}),
+        _on("merge", "person", into),
+    )
+
+
+def split_person(w: Walk) -> Call:
+    photos = [photo_file(p, "photos") for p in identity_photos()["fr_obama"][:2]]
+    person = w.post("/api/v1/people", data={"name": "Obama"}, files=photos)
+    body = {"face_ids": [person["faces"][0]["id"]], "person": {"name": "Split"}}
+    return Call(
+        lambda: w.admin.post(f"/api/v1/people/{person['id']}/split", json=body),
+        _on("split", "person", person["id"]),
+    )
+
+
 def rebuild_index(w: Walk) -> Call:
     return Call(lambda: w.admin.post("/api/v1/index/rebuild"), _on("rebuild", "index", None))
 
@@ -376,6 +394,8 @@ RECIPES: dict[Route, Callable[[Walk], Call]] = {
     ("DELETE", "/api/v1/faces/{face_id}"): delete_face,
     ("POST", "/api/v1/people/{person_id}/negatives"): add_negative,
     ("DELETE", "/api/v1/people/{person_id}/negatives/{negative_id}"): delete_negative,
+    ("POST", "/api/v1/people/{person_id}/merge"): merge_person,
+    ("POST", "/api/v1/people/{person_id}/split"): split_person,
     ("POST", "/api/v1/index/rebuild"): rebuild_index,
     ("POST", "/api/v1/index/reembed"): reembed,
     ("POST", "/api/v1/index/calibration"): apply_calibration,
