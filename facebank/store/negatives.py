@@ -82,9 +82,10 @@ class UnknownCrop:
     media_type: str
 
 
-# (count, highest id, newest created_at) of one model's labels: any add or delete changes
-# it (an add raises the newest time even where SQLite reuses a deleted highest id).
-NegativesVersion = tuple[int, int, datetime | None]
+# (count, highest id, newest created_at, sum of person ids) of one model's labels: any add
+# or delete changes it (an add raises the newest time even where SQLite reuses a deleted
+# highest id), and so does a merge of people moving labels to another person.
+NegativesVersion = tuple[int, int, datetime | None, int]
 
 
 def _record(row: NegativeLabel) -> NegativeRecord:
@@ -181,11 +182,12 @@ class NegativeRepository:
             func.count(NegativeLabel.id),
             func.max(NegativeLabel.id),
             func.max(NegativeLabel.created_at),
+            func.sum(NegativeLabel.person_id),
         ).where(NegativeLabel.model_id == model_id)
 
         def work(session: Session) -> NegativesVersion:
-            count, top, newest = session.execute(query).one()
-            return int(count), int(top or 0), newest
+            count, top, newest, people = session.execute(query).one()
+            return int(count), int(top or 0), newest, int(people or 0)
 
         return run_read(self._sessions, work)
 

@@ -14,6 +14,7 @@ from facebank.store.db import make_engine, make_session_factory, migrate
 from facebank.store.media import media_ref
 from facebank.store.negatives import FaceGeometry, NegativeRepository, NewNegative
 from facebank.store.people import PeopleRepository, PersonFields
+from facebank.store.people_merge import PeopleFixRepository
 from facebank.store.vectors import encode_embedding
 from tests.api.test_negatives import STRANGER
 
@@ -83,3 +84,18 @@ def test_labels_of_another_model_are_not_loaded(
     assert cache.current().by_person == {}
     with pytest.raises(NotFoundError):
         NegativeRepository(sessions).list_for_person(person + 1)
+
+
+def test_a_merge_moving_labels_is_seen(tmp_path: Path, face_pipeline: FacePipeline) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    migrate(engine)
+    sessions = make_session_factory(engine)
+    people = PeopleRepository(sessions)
+    target, source = (people.create(PersonFields(name=n))[0].id for n in ("B", "B again"))
+    NegativeRepository(sessions).add(source, _label(face_pipeline))
+    clock = SteppedClock()
+    cache = NegativeCache(NegativeRepository(sessions), face_pipeline.model_id, REFRESH_S, clock)
+    assert list(cache.current().by_person) == [source]
+    PeopleFixRepository(sessions).merge(target, source)  # count and ids stay as they were
+    clock.now += REFRESH_S
+    assert list(cache.current().by_person) == [target]
