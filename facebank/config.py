@@ -234,6 +234,10 @@ class Settings(BaseSettings):
     vector_ann_threshold: int = Field(20_000, ge=2)
     # pgvector: HNSW candidates per search (hnsw.ef_search); higher is slower, finds more.
     vector_ef_search: int = Field(128, ge=1, le=1000)
+    # pgvector: pooled connections per process, and how long a call waits for one before
+    # answering 503 vector_engine_unavailable (docs/machines.md).
+    vector_pool_size: int = Field(8, ge=1)
+    vector_timeout_s: float = Field(5.0, gt=0)
 
     @model_validator(mode="after")
     def _vector_url_given(self) -> Settings:
