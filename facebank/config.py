@@ -22,6 +22,10 @@ class Settings(BaseSettings):
 
     # Where all state lives: SQLite file, media, index snapshot.
     data_dir: Path = Path("./data")
+    # Where media/ (enrolled photos) and evidence/ (session crops) live. Empty means
+    # data_dir; several machines on one database set it to one shared filesystem path
+    # (docs/machines.md says what breaks on local disks).
+    media_root: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     # Empty means SQLite inside data_dir.
@@ -255,7 +259,7 @@ class Settings(BaseSettings):
 
     @property
     def media_dir(self) -> Path:
-        return self.data_dir / "media"
+        return (self.media_root or self.data_dir) / "media"
 
     @property
     def index_dir(self) -> Path:
@@ -263,7 +267,7 @@ class Settings(BaseSettings):
 
     @property
     def evidence_dir(self) -> Path:
-        return self.data_dir / "evidence"
+        return (self.media_root or self.data_dir) / "evidence"
 
     @property
     def effective_import_workers(self) -> int:

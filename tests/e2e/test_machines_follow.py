@@ -2,7 +2,8 @@
 enroll on one is recognised on the other within the documented delay (README: the index
 follows the change log every FACEBANK_INDEX_FOLLOW_INTERVAL_S, 2 s; on PostgreSQL a NOTIFY
 wakes it at once). The measured delay is reported as a test property; `facebank
-bench-machines` (run here for two rounds) measures its p50/p95."""
+bench-machines` (run here for two rounds) measures its p50/p95. Both share one media
+location (FACEBANK_MEDIA_ROOT), so B serves the photo A stored."""
 
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ def machines(
             "FACEBANK_DATABASE_URL": url,
             "FACEBANK_SECRET_KEY": "e2e-shared-secret-key-0123456789",
             "FACEBANK_INDEX_FOLLOW_INTERVAL_S": str(FOLLOW_INTERVAL_S),
+            "FACEBANK_MEDIA_ROOT": str(tmp_path / "shared"),
         }
         servers: list[ServerProcess] = []
         try:
@@ -85,6 +87,9 @@ def test_an_enroll_on_one_machine_is_recognised_on_the_other(
         delay_s = time.monotonic() - acknowledged
         record_property("follow_delay_s", round(delay_s, 3))
         print(f"enroll on A recognised on B after {delay_s:.3f} s")  # shown with -s / -rA
+        face_id = made.json()["faces"][0]["id"]
+        image = on_b.get(f"/api/v1/faces/{face_id}/image")
+        assert image.status_code == 200 and image.content == photos[0].read_bytes()
 
         result = machines_bench.bench(a.url, b.url, a.headers, photos[0], rounds=2)
         assert result.rounds == 2 and len(result.follow_ms) == 2
