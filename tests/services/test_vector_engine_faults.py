@@ -87,6 +87,8 @@ def test_engine_cut_away_and_back(
 
         proxy.cut()
         assert _unavailable(_recognize(client, first_photos[1]))
+        ready = client.get("/health/ready")
+        assert ready.status_code == 503 and ready.json()["failing"] == ["index"], ready.text
         # The duplicate check searches first: refused before anything is written.
         assert _unavailable(_enroll(client, second, second_photos[0], allow_duplicate=False))
         # Without it the rows commit, the vector write fails, and the enroll is undone.
@@ -101,6 +103,8 @@ def test_engine_cut_away_and_back(
             lambda: _recognize(client, first_photos[1]).status_code == 200,
             timeout=10, what="recognize answering again after the engine returned",
         )  # fmt: skip
+        wait_until(lambda: client.get("/health/ready").status_code == 200, timeout=10,
+                   what="ready again")  # fmt: skip
         match = _recognize(client, first_photos[1]).json()["faces"][0]["match"]
         assert match is not None and match["person_id"] == person_id
         assert _enroll(client, second, second_photos[0], allow_duplicate=False).status_code == 201
