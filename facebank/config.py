@@ -22,6 +22,10 @@ class Settings(BaseSettings):
 
     # Where all state lives: SQLite file, media, index snapshot.
     data_dir: Path = Path("./data")
+    # Where media/ (enrolled photos) and evidence/ (session crops) live. Empty means
+    # data_dir; several machines on one database set it to one shared filesystem path
+    # (docs/machines.md says what breaks on local disks).
+    media_root: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     # Empty means SQLite inside data_dir.
@@ -241,6 +245,10 @@ class Settings(BaseSettings):
     vector_ann_threshold: int = Field(20_000, ge=2)
     # pgvector: HNSW candidates per search (hnsw.ef_search); higher is slower, finds more.
     vector_ef_search: int = Field(128, ge=1, le=1000)
+    # pgvector: pooled connections per process, and how long a call waits for one before
+    # answering 503 vector_engine_unavailable (docs/machines.md).
+    vector_pool_size: int = Field(8, ge=1)
+    vector_timeout_s: float = Field(5.0, gt=0)
 
     @model_validator(mode="after")
     def _vector_url_given(self) -> Settings:
@@ -258,7 +266,7 @@ class Settings(BaseSettings):
 
     @property
     def media_dir(self) -> Path:
-        return self.data_dir / "media"
+        return (self.media_root or self.data_dir) / "media"
 
     @property
     def index_dir(self) -> Path:
@@ -266,7 +274,7 @@ class Settings(BaseSettings):
 
     @property
     def evidence_dir(self) -> Path:
-        return self.data_dir / "evidence"
+        return (self.media_root or self.data_dir) / "evidence"
 
     @property
     def effective_import_workers(self) -> int:

@@ -15,6 +15,7 @@ from facebank.cli import (
     follow_bench,
     importing,
     index_bench,
+    machines_bench,
     sessions_bench,
     user,
 )
@@ -62,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     sessions_bench.register(commands)
     index_bench.register(commands)
     follow_bench.register(commands)
+    machines_bench.register(commands)
     user.register(commands)
     importing.register(commands)
     exporting.register(commands)

@@ -118,6 +118,7 @@ class Services:
             if thread is not None:
                 thread.join(timeout=10)
         self.index.save_if_dirty()
+        self.index.close()
         self.engine.dispose()
 
     def _follow_loop(self) -> None:
