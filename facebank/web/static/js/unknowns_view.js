@@ -1,0 +1,91 @@
+// How a cluster of unknown faces and its faces look on the review page: cards built from
+// the API's records, text always as text.
+import { h } from "./dom.js";
+import { formatScore, formatTime } from "./ui.js";
+import { faceImage } from "./unknowns_api.js";
+
+export const STATUS_WORDS = {
+  open: "to review", named: "named", added: "added to a person", dismissed: "dismissed",
+};
+
+export const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+// "Camera A, Camera B · session 3" from the cluster's sightings summary.
+export function whereSeen(cluster) {
+  const cameras = cluster.camera_names ?? [];
+  const sessions = cluster.session_ids ?? [];
+  const parts = [];
+  if (cameras.length) parts.push(cameras.join(", "));
+  if (sessions.length) parts.push(`${sessions.length === 1 ? "session" : "sessions"} ${sessions.join(", ")}`);
+  if (cluster.uploads) parts.push(plural(cluster.uploads, "upload"));
+  return parts.join(" · ");
+}
+
+// Shorter than ui.js's formatTime: a card has room for "3 Dec 2026, 14:05 – 16:40".
+const DAY = { dateStyle: "medium" };
+const TIME = { timeStyle: "short" };
+
+export function shortTime(value) {
+  const date = new Date(value);
+  if (!value || Number.isNaN(date.getTime())) return formatTime(value);
+  return date.toLocaleString(undefined, { ...DAY, ...TIME });
+}
+
+export function seenSpan(cluster) {
+  const first = new Date(cluster.first_seen);
+  const last = new Date(cluster.last_seen);
+  const start = shortTime(cluster.first_seen);
+  if (Number.isNaN(first.getTime()) || Number.isNaN(last.getTime())) return `Seen ${start}`;
+  if (start === shortTime(cluster.last_seen)) return `Seen ${start}`;
+  const sameDay = first.toLocaleDateString(undefined, DAY) === last.toLocaleDateString(undefined, DAY);
+  const end = sameDay ? last.toLocaleTimeString(undefined, TIME) : shortTime(cluster.last_seen);
+  return `Seen ${start} – ${end}`;
+}
+
+// The crop shown for a cluster; a cluster whose faces are gone (named, dismissed) has none.
+export function crop(faceId, alt, className = "crop") {
+  if (!faceId) return h("span", { class: `${className} no-crop`, text: "no face kept" });
+  return h("img", { class: className, src: faceImage(faceId), alt, loading: "lazy" });
+}
+
+export function flagBadge(cluster, personName) {
+  if (!cluster.match_person_id) return null;
+  return h("span", { class: "badge warn flag-badge",
+    text: `looks like ${personName ?? `person #${cluster.match_person_id}`} (${formatScore(cluster.match_score)})` });
+}
+
+export function clusterCard(cluster, href, personName, onOpen) {
+  const label = `Cluster ${cluster.id}: ${plural(cluster.size, "face")}`;
+  const link = h("a", { class: "cluster-link", href, "aria-label": label, onclick: (event) => {
+    if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    onOpen(cluster.id);
+  } }, crop(cluster.representative_face_id, ""));
+  const where = whereSeen(cluster);
+  return h("li", { class: "cluster-card", dataset: { clusterId: cluster.id } },
+    link,
+    h("div", { class: "meta" },
+      h("p", { class: "count" }, h("strong", { text: plural(cluster.size, "face") }),
+        cluster.status !== "open" ? h("span", { class: "badge", text: STATUS_WORDS[cluster.status] ?? cluster.status }) : null,
+        flagBadge(cluster, personName)),
+      h("p", { class: "muted", text: seenSpan(cluster) }),
+      where ? h("p", { class: "muted where", text: where }) : null));
+}
+
+export function faceSource(face) {
+  if (face.source === "session") {
+    const camera = face.camera_name ?? (face.camera_id ? `camera ${face.camera_id}` : "a camera");
+    return face.session_id ? `${camera}, session ${face.session_id}` : camera;
+  }
+  return "an uploaded photo";
+}
+
+export function faceCard(face, index, actions) {
+  return h("li", { class: "face-card", dataset: { faceId: face.id } },
+    h("a", { href: faceImage(face.id), target: "_blank", rel: "noopener" },
+      crop(face.id, `face ${index + 1}, seen ${formatTime(face.seen_at)}`)),
+    h("div", { class: "meta" },
+      h("p", { text: shortTime(face.seen_at) }),
+      h("p", { class: "muted", text: faceSource(face) })),
+    actions.length ? h("div", { class: "card-actions" }, actions) : null);
+}
