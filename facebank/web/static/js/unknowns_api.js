@@ -15,5 +15,3 @@ export const unknowns = {
   notPerson: (personId, faceId) =>
     api.post(`/api/v1/people/${personId}/negatives`, { unknown_face_id: faceId }),
 };
-
-export const faceImage = (faceId) => `${BASE}/faces/${faceId}/image`;

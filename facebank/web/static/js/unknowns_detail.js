@@ -8,9 +8,9 @@ import {
   watchMetadata,
 } from "./person_fields.js";
 import { personSearch } from "./person_search.js";
-import { can, confirmAction, describeError, formatScore, formatTime, guarded, notify } from "./ui.js";
+import { can, confirmAction, describeError, formatScore, guarded, notify } from "./ui.js";
 import { unknowns } from "./unknowns_api.js";
-import { faceCard, plural, STATUS_WORDS, whereSeen } from "./unknowns_view.js";
+import { faceCard, plural, seenSpan, STATUS_WORDS, whereSeen } from "./unknowns_view.js";
 
 const mayAct = can("enroll");
 // Whether the server takes "not this person" labels (POST /api/v1/people/{id}/negatives).
@@ -44,12 +44,28 @@ function failed(err) {
 
 const personLink = (person) => h("a", { href: `/ui/people/${person.id}`, text: person.name });
 
+// The faces enrollment refused, each with its reason (the quality gate's words).
+function refusals(resolution) {
+  const refused = resolution?.refused ?? [];
+  if (!refused.length) return null;
+  return h("ul", { class: "refused" }, refused.map((r) =>
+    h("li", { text: `Face ${r.unknown_face_id} not enrolled: ${r.message}` })));
+}
+
 // After an action the cluster has left the queue: say what happened, and reload the list.
-async function done(message, person) {
-  result("ok", message, person ? [" ", personLink(person), "."] : null);
+async function done(message, person, resolution) {
+  const why = refusals(resolution);
+  result(why ? "warning" : "ok", h("span", { text: message }),
+    person ? [" ", personLink(person), "."] : null, why);
   notify(person ? `${message} ${person.name}.` : message, "ok");
   await refresh();
   onChanged();
+}
+
+// "Enrolled 3 faces" from what the API answered; the person carries the faces enrolled now.
+function enrolledWords(resolution) {
+  const faces = resolution?.person?.faces;
+  return Array.isArray(faces) ? `Enrolled ${plural(faces.length, "face")}` : "Enrolled the faces";
 }
 
 async function refresh() {
@@ -72,10 +88,8 @@ async function personName(id) {
 }
 
 function facts(c) {
-  const where = whereSeen(c);
-  return [plural(c.size, "face"), `first seen ${formatTime(c.first_seen)}`,
-    `last seen ${formatTime(c.last_seen)}`, where, STATUS_WORDS[c.status] ?? c.status]
-    .filter(Boolean).join(" · ");
+  return [plural(c.size, "face"), seenSpan(c), whereSeen(c.faces ?? []),
+    STATUS_WORDS[c.status] ?? c.status].filter(Boolean).join(" · ");
 }
 
 function faceActions(face) {
@@ -160,10 +174,7 @@ async function name(event) {
   try {
     const answer = await unknowns.name(cluster.id, personFields());
     form.reset();
-    const person = answer.person ?? answer;
-    const enrolled = answer.enrolled ?? answer.faces_enrolled;
-    await done(Number.isInteger(enrolled) ? `Enrolled ${plural(enrolled, "face")} as` : "Named as",
-      person);
+    await done(`${enrolledWords(answer)} as`, answer.person, answer);
   } catch (err) {
     if (err.code === "validation_error" && showProblems(form, err)) return focusFirstProblem(form);
     if (err.code === "conflict" && err.details?.external_id !== undefined) {
@@ -176,9 +187,8 @@ async function name(event) {
 async function add(person) {
   try {
     const answer = await unknowns.add(cluster.id, person.id);
-    const enrolled = answer?.enrolled ?? answer?.faces_enrolled;
-    await done(Number.isInteger(enrolled) ? `Added ${plural(enrolled, "face")} to` : "Added to",
-      { id: person.id, name: person.name });
+    const added = enrolledWords(answer).replace("Enrolled", "Added");
+    await done(`${added} to`, { id: person.id, name: answer.person?.name ?? person.name }, answer);
   } catch (err) {
     failed(err);
   }
@@ -190,8 +200,8 @@ async function dismiss() {
     "Dismiss");
   if (!ok) return;
   try {
-    await unknowns.dismiss(cluster.id);
-    await done(`Dismissed cluster ${cluster.id}.`);
+    const answer = await unknowns.dismiss(cluster.id);
+    await done(`Dismissed cluster ${cluster.id}: ${plural(answer.faces_deleted, "face")} deleted.`);
   } catch (err) {
     failed(err);
   }

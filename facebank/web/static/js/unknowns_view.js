@@ -2,7 +2,6 @@
 // the API's records, text always as text.
 import { h } from "./dom.js";
 import { formatScore, formatTime } from "./ui.js";
-import { faceImage } from "./unknowns_api.js";
 
 export const STATUS_WORDS = {
   open: "to review", named: "named", added: "added to a person", dismissed: "dismissed",
@@ -10,14 +9,17 @@ export const STATUS_WORDS = {
 
 export const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-// "Camera A, Camera B · session 3" from the cluster's sightings summary.
-export function whereSeen(cluster) {
-  const cameras = cluster.camera_names ?? [];
-  const sessions = cluster.session_ids ?? [];
+const distinct = (values) => [...new Set(values.filter((v) => v !== null && v !== undefined))];
+
+// "door-0, door-1 · session 3 · 2 uploads" from a cluster's faces.
+export function whereSeen(faces) {
+  const cameras = distinct(faces.map((f) => f.camera_name ?? (f.camera_id ? `camera ${f.camera_id}` : null)));
+  const sessions = distinct(faces.map((f) => f.session_id));
+  const uploads = faces.filter((f) => f.source !== "session").length;
   const parts = [];
   if (cameras.length) parts.push(cameras.join(", "));
   if (sessions.length) parts.push(`${sessions.length === 1 ? "session" : "sessions"} ${sessions.join(", ")}`);
-  if (cluster.uploads) parts.push(plural(cluster.uploads, "upload"));
+  if (uploads) parts.push(plural(uploads, "uploaded photo"));
   return parts.join(" · ");
 }
 
@@ -43,9 +45,9 @@ export function seenSpan(cluster) {
 }
 
 // The crop shown for a cluster; a cluster whose faces are gone (named, dismissed) has none.
-export function crop(faceId, alt, className = "crop") {
-  if (!faceId) return h("span", { class: `${className} no-crop`, text: "no face kept" });
-  return h("img", { class: className, src: faceImage(faceId), alt, loading: "lazy" });
+export function crop(url, alt, className = "crop") {
+  if (!url) return h("span", { class: `${className} no-crop`, text: "no face kept" });
+  return h("img", { class: className, src: url, alt, loading: "lazy" });
 }
 
 export function flagBadge(cluster, personName) {
@@ -60,16 +62,14 @@ export function clusterCard(cluster, href, personName, onOpen) {
     if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
     event.preventDefault();
     onOpen(cluster.id);
-  } }, crop(cluster.representative_face_id, ""));
-  const where = whereSeen(cluster);
+  } }, crop(cluster.representative_url, ""));
   return h("li", { class: "cluster-card", dataset: { clusterId: cluster.id } },
     link,
     h("div", { class: "meta" },
       h("p", { class: "count" }, h("strong", { text: plural(cluster.size, "face") }),
         cluster.status !== "open" ? h("span", { class: "badge", text: STATUS_WORDS[cluster.status] ?? cluster.status }) : null,
         flagBadge(cluster, personName)),
-      h("p", { class: "muted", text: seenSpan(cluster) }),
-      where ? h("p", { class: "muted where", text: where }) : null));
+      h("p", { class: "muted", text: seenSpan(cluster) })));
 }
 
 export function faceSource(face) {
@@ -82,8 +82,8 @@ export function faceSource(face) {
 
 export function faceCard(face, index, actions) {
   return h("li", { class: "face-card", dataset: { faceId: face.id } },
-    h("a", { href: faceImage(face.id), target: "_blank", rel: "noopener" },
-      crop(face.id, `face ${index + 1}, seen ${formatTime(face.seen_at)}`)),
+    h("a", { href: face.image_url, target: "_blank", rel: "noopener" },
+      crop(face.image_url, `face ${index + 1}, seen ${formatTime(face.seen_at)}`)),
     h("div", { class: "meta" },
       h("p", { text: shortTime(face.seen_at) }),
       h("p", { class: "muted", text: faceSource(face) })),
