@@ -28,6 +28,7 @@ from facebank.api.routes import (
     people,
     recognition,
     sessions,
+    unknowns,
     users,
 )
 from facebank.api.security import API_KEY_HEADER, enforce_declared_access
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.include_router(module.router)
     for module in (auth, users, api_keys, audit, export):
         app.include_router(module.router)
+    app.include_router(unknowns.router)  # the unknown faces' review queue (issue 12)
     app.include_router(compat.router)  # the replaced system's endpoints, under /compat
     document_models(app, people.SELF_PARSED_MODELS)
     app.add_middleware(
@@ -94,4 +96,3 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # Added last, so outermost: even a refused body gets a request id and is counted.
     app.add_middleware(RequestContextMiddleware)
     return app
-

@@ -25,6 +25,8 @@ from facebank.services.import_jobs import ImportJobService
 from facebank.services.index_sync import IndexManager
 from facebank.services.recognition import RecognitionService
 from facebank.services.sessions import SessionService
+from facebank.services.unknown_actions import UnknownActions
+from facebank.services.unknowns import UnknownService
 from facebank.services.web_sessions import WebSessionService
 
 T = TypeVar("T")
@@ -66,6 +68,8 @@ AuthenticatorDep = Annotated[Authenticator, Depends(_part(lambda s: s.auth.authe
 ExporterDep = Annotated[Exporter, Depends(_part(lambda s: s.exporter))]
 CalibrationDep = Annotated[CalibrationService, Depends(_part(lambda s: s.calibration))]
 WebSessionsDep = Annotated[WebSessionService, Depends(_part(lambda s: s.auth.web_sessions))]
+UnknownsDep = Annotated[UnknownService, Depends(_part(lambda s: s.unknowns.keeper))]
+UnknownActionsDep = Annotated[UnknownActions, Depends(_part(lambda s: s.unknowns.actions))]
 
 
 class Inference:

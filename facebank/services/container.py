@@ -27,6 +27,7 @@ from facebank.services.index_sync import IndexManager
 from facebank.services.photos import EnrollRules
 from facebank.services.recognition import RecognitionService
 from facebank.services.sessions import ManagerProbe, SessionService, build_session_service
+from facebank.services.unknown_setup import UnknownServices, build_unknowns
 from facebank.services.vector_engine import vector_engine_index
 from facebank.store.change_notify import ChangeListener, listens
 from facebank.store.db import (
@@ -65,11 +66,13 @@ class Services:
     exporter: Exporter  # the whole gallery as one archive (issue 11)
     imports: ImportJobService  # bulk imports uploaded over HTTP (issue 11)
     calibration: CalibrationService  # the match threshold measured from the gallery (issue 15)
+    unknowns: UnknownServices  # kept unknown faces, their clusters and review (issue 12)
     sessions_probe: SessionsProbe = field(default_factory=NoSessions)
     _stop: threading.Event = field(default_factory=threading.Event)
     _snapshotter: threading.Thread | None = None
     _follower: threading.Thread | None = None
     _listener: threading.Thread | None = None
+    _unknown_upkeep: threading.Thread | None = None
     # Set by the PostgreSQL change listener: the follow loop runs at once, not at its poll.
     _wake: threading.Event = field(default_factory=threading.Event)
 
@@ -78,7 +81,8 @@ class Services:
         self.auth.warn_if_unclaimed()
         self.pipeline.observers.attach(self.metrics.pipeline)
         self.index.start()
-        swept = self.media.sweep(self.faces.all_media_refs())
+        self.unknowns.keeper.start()
+        swept = self.media.sweep(self.faces.all_media_refs() | self.unknowns.keeper.media_refs())
         if swept:
             log.warning("removed %d media files left by an interrupted request", swept)
         self._snapshotter = threading.Thread(
@@ -96,6 +100,11 @@ class Services:
                     target=listener.run, name="index-follow-listen", daemon=True
                 )
                 self._listener.start()
+        if self.settings.unknown_flag_interval_s > 0:
+            self._unknown_upkeep = threading.Thread(
+                target=self._unknown_upkeep_loop, name="unknowns-upkeep", daemon=True
+            )
+            self._unknown_upkeep.start()
         self.sessions.resume()  # after the index: resumed cameras recognise at once
         self.imports.resume()  # after the media sweep: a resumed import's files are kept
 
@@ -106,7 +115,7 @@ class Services:
         self.sessions.close()  # before the executor: camera frames run on it
         self.executor.close()
         self.pipeline.observers.detach(self.metrics.pipeline)
-        for thread in (self._snapshotter, self._follower, self._listener):
+        for thread in (self._snapshotter, self._follower, self._listener, self._unknown_upkeep):
             if thread is not None:
                 thread.join(timeout=10)
         self.index.save_if_dirty()
@@ -122,6 +131,10 @@ class Services:
                 self.index.follow()
             except Exception as exc:  # database away: /health/ready says so; retry later
                 log.warning("index follow failed: %s", exc)
+
+    def _unknown_upkeep_loop(self) -> None:
+        while not self._stop.wait(self.settings.unknown_flag_interval_s):
+            self.unknowns.upkeep.run_once()  # logs its own failures
 
     def _snapshot_loop(self) -> None:
         while not self._stop.wait(SNAPSHOT_INTERVAL_S):
@@ -159,12 +172,18 @@ def build_services(
     )  # fmt: skip
     auth = build_auth(settings, sessions, clock)
     calibration = build_calibration(settings, sessions, faces, auth.audit, pipeline.model_id)
-    recognition = RecognitionService(pipeline, index, people, faces, calibration.thresholds)
     duplicates = DuplicateCheck(people, settings.duplicate_threshold)
     gallery = GalleryService(
         pipeline, people, faces, media, index, auth.audit,
         EnrollRules.from_settings(settings), duplicates,
     )  # fmt: skip
+    unknowns = build_unknowns(
+        settings, sessions, media, index, gallery, auth.audit, calibration.thresholds.current,
+        pipeline.model_id, pipeline.dim, clock,
+    )  # fmt: skip
+    recognition = RecognitionService(
+        pipeline, index, people, faces, calibration.thresholds, unknowns.keeper, clock
+    )
     executor = InferenceExecutor(pipeline.lanes)
     metrics = Metrics(stats_window_s=settings.stats_window_s)
     live_sessions = build_session_service(
@@ -200,6 +219,7 @@ def build_services(
         exporter=Exporter(sessions, media, pipeline.model_id),
         imports=imports,
         calibration=calibration,
+        unknowns=unknowns,
         sessions_probe=ManagerProbe(live_sessions.manager),
     )
     services.metrics.describe_build(pipeline.model_id)

@@ -73,7 +73,8 @@ class _Clustering:
         return self._vectors.max_id
 
     def take(self, ids: NDArray[np.int64], vectors: NDArray[np.float32]) -> None:
-        self._vectors.add(ids, vectors)
+        if ids.size:  # no rows decode to shape (0, 0), which the vectors refuse
+            self._vectors.add(ids, vectors)
 
     def neighbours(self) -> list[int]:
         ids, _ = self._vectors.neighbours(self._vector, self._rule.neighbours, self._rule.link)
@@ -155,6 +156,10 @@ class UnknownService:
     def crop(self, face_id: int) -> CropImage:
         face = self._repo.get_face(face_id)
         return CropImage(self._media.path(face.media_ref), face.media_type)
+
+    def media_refs(self) -> set[str]:
+        """Files the kept unknowns (and negative labels) use: kept by the start's sweep."""
+        return self._repo.all_media_refs()
 
     def crop_bytes(self, face: UnknownFaceRecord) -> bytes:
         return self._media.read(face.media_ref)
