@@ -1,0 +1,182 @@
+"""The unknown faces review page (issue 12), driven in chromium: unknowns are kept by
+recognising real photos of never-enrolled people with keep_unknown=true, then reviewed."""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Callable
+from pathlib import Path
+
+from playwright.sync_api import Locator, Page, expect
+
+from facebank.auth.roles import Role
+from tests.conftest import identity_photos
+from tests.web.live import LiveUi, sign_in
+
+Shoot = Callable[[Page, str], Path]
+PHOTOS = identity_photos()
+# Never enrolled in these tests: three faces of one stranger, two of another.
+THREE = PHOTOS["deepface_id05"][:3]
+TWO = PHOTOS["deepface_id06"][:2]
+
+
+def signed_in(ui: LiveUi, page: Page, role: Role) -> None:
+    ui.user("root", Role.ADMIN)  # an admin exists, or the UI asks for one first
+    name = ui.user(f"some-{role.value}", role) if role is not Role.ADMIN else "root"
+    sign_in(page, ui.url, name)
+
+
+def csrf(page: Page) -> str:
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    assert token
+    return token
+
+
+def keep_unknowns(ui: LiveUi, page: Page, photos: list[Path]) -> None:
+    """Recognise each photo over HTTP as the signed-in user, asking to keep its unknown."""
+    token = csrf(page)
+    for photo in photos:
+        answer = page.request.post(
+            f"{ui.url}/api/v1/recognize",
+            headers={"X-CSRF-Token": token},
+            multipart={
+                "file": {
+                    "name": photo.name,
+                    "mimeType": mimetypes.guess_type(photo.name)[0] or "image/jpeg",
+                    "buffer": photo.read_bytes(),
+                },
+                "keep_unknown": "true",
+            },
+        )
+        assert answer.ok, answer.text()
+
+
+def cards(page: Page) -> Locator:
+    return page.locator("#clusters .cluster-card")
+
+
+def images_loaded(page: Page, selector: str) -> None:
+    """Waits until every crop under `selector` has arrived (a screenshot shows them)."""
+    page.wait_for_function(
+        "(s) => [...document.querySelectorAll(s + ' img')]"
+        ".every((i) => i.complete && i.naturalWidth > 0)",
+        arg=selector,
+    )
+
+
+def shot(shoot: Shoot, page: Page, name: str) -> None:
+    page.evaluate("document.querySelectorAll('#notices .notice').forEach((n) => n.remove())")
+    page.evaluate("window.scrollTo(0, 0)")
+    shoot(page, name)
+
+
+def open_cluster(page: Page, faces: int) -> None:
+    cards(page).filter(has_text=f"{faces} faces").get_by_role("link").click()
+    expect(page.locator("#faces .face-card")).to_have_count(faces)
+
+
+def confirm(page: Page, text: str) -> None:
+    dialog = page.locator("#confirm")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text(text)
+    page.locator("#confirm-ok").click()
+
+
+def test_review_name_one_cluster_and_dismiss_the_other(
+    ui: LiveUi, page: Page, shoot: Shoot
+) -> None:
+    signed_in(ui, page, Role.OPERATOR)
+    keep_unknowns(ui, page, THREE + TWO)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Unknown faces").click()
+    expect(cards(page)).to_have_count(2)
+    expect(page.locator("#summary")).to_have_text("1\u20132 of 2 clusters")
+    expect(cards(page).nth(0)).to_contain_text("3 faces")  # largest first
+    expect(cards(page).nth(1)).to_contain_text("2 faces")
+    images_loaded(page, "#clusters")
+    shot(shoot, page, "unknowns")
+
+    page.get_by_label("Newest first").check()
+    expect(cards(page).nth(0)).to_contain_text("2 faces")  # seen last
+    expect(page).to_have_url(f"{ui.url}/ui/unknowns?order=newest")
+
+    open_cluster(page, 3)
+    images_loaded(page, "#faces")
+    shot(shoot, page, "unknown-cluster")
+    page.locator("#n-name").fill("Stranger Five")
+    page.locator("#n-age").fill("41")
+    page.get_by_role("button", name="Create person").click()
+    result = page.locator("#detail-result")
+    expect(result).to_contain_text("as Stranger Five")
+    expect(result).to_contain_text("Enrolled")
+    expect(page.locator("#actions")).to_be_hidden()  # it left the queue
+
+    page.get_by_role("button", name="All clusters").click()
+    expect(cards(page)).to_have_count(1)
+    open_cluster(page, 2)
+    page.get_by_role("button", name="Dismiss cluster").click()
+    confirm(page, "Its 2 faces are deleted for good")
+    expect(page.locator("#detail-result")).to_contain_text("Dismissed cluster")
+    page.get_by_role("button", name="All clusters").click()
+    expect(page.locator("#summary")).to_have_text("No unknown faces to review.")
+    expect(cards(page)).to_have_count(0)
+
+    # The named one is history now, under its status; the person is in the people list.
+    page.get_by_label("Status").select_option("named")
+    expect(cards(page)).to_have_count(1)
+    expect(cards(page).first).to_contain_text("named")
+    page.goto(f"{ui.url}/ui/people")
+    expect(page.locator("#rows tr").filter(has_text="Stranger Five")).to_have_count(1)
+    expect(page.locator("#rows tr").filter(has_text="Stranger Five")).to_contain_text("41")
+
+
+def test_a_cluster_changed_meanwhile_and_filters_that_match_nothing(ui: LiveUi, page: Page) -> None:
+    signed_in(ui, page, Role.OPERATOR)
+    keep_unknowns(ui, page, TWO)
+    page.goto(f"{ui.url}/ui/unknowns")
+    open_cluster(page, 2)
+    cluster_id = page.locator("#detail-title").inner_text().split()[-1]
+    # Someone else dismisses it while this page shows it: naming it is refused, in words.
+    gone = page.request.post(
+        f"{ui.url}/api/v1/unknowns/clusters/{cluster_id}/dismiss",
+        headers={"X-CSRF-Token": csrf(page)},
+    )
+    assert gone.ok, gone.text()
+    page.locator("#n-name").fill("Too Late")
+    page.get_by_role("button", name="Create person").click()
+    expect(page.locator("#detail-result")).to_contain_text("Not done")
+    expect(page.get_by_role("alert").filter(has_text="Not done")).to_be_visible()
+
+    page.get_by_role("button", name="All clusters").click()
+    keep_unknowns(ui, page, TWO)
+    page.reload()
+    expect(cards(page)).to_have_count(1)
+    page.get_by_label("Seen until").fill("2000-01-01T00:00")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#summary")).to_have_text("No cluster matches these filters.")
+    page.get_by_role("button", name="Clear").click()
+    expect(cards(page)).to_have_count(1)
+
+
+def test_a_viewer_sees_the_queue_read_only(ui: LiveUi, phone: Page, shoot: Shoot) -> None:
+    page = phone  # and at phone width
+    signed_in(ui, page, Role.OPERATOR)
+    keep_unknowns(ui, page, TWO)
+    page.context.clear_cookies()
+    sign_in(page, ui.url, ui.user("just-looking", Role.VIEWER))
+    page.goto(f"{ui.url}/ui/unknowns")
+    expect(page.locator(".read-only")).to_contain_text("need the operator role")
+    images_loaded(page, "#clusters")
+    shot(shoot, page, "unknowns")
+    cluster_id = cards(page).first.get_attribute("data-cluster-id")
+    open_cluster(page, 2)
+    for name in ("Create person", "Dismiss cluster", "Delete"):
+        expect(page.get_by_role("button", name=name)).to_have_count(0)
+    expect(page.get_by_label("Find the person by name")).to_have_count(0)
+    images_loaded(page, "#faces")
+    shot(shoot, page, "unknown-cluster-viewer")
+    # Forced with the session's own CSRF token: the server refuses the role.
+    forced = page.request.post(
+        f"{ui.url}/api/v1/unknowns/clusters/{cluster_id}/dismiss",
+        headers={"X-CSRF-Token": csrf(page)},
+    )
+    assert forced.status == 403, forced.text()
