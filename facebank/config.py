@@ -85,6 +85,13 @@ class Settings(BaseSettings):
     # A new face this similar (cosine) to another person's face is refused as a duplicate
     # unless the request allows it; far above the highest different-person score measured.
     duplicate_threshold: float = Field(0.55, gt=0.0, le=1.0)
+    # "Not this person" labels (issue 12): a query this similar (cosine) to a face marked
+    # not P no longer matches P. Near-duplicates of a photo score >= 0.92 (99%), different
+    # photos of one person <= 0.85 on ../shared/faces (docs/negatives.md).
+    negative_match: float = Field(0.88, gt=0.0, le=1.0)
+    # Each worker checks the labels' version at most this often (another worker's label
+    # reaches it within this); a label added through the worker itself applies at once.
+    negatives_refresh_s: float = Field(2.0, ge=0.0)
 
     # One photo, and one whole request (several photos plus form fields).
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024)

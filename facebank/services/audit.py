@@ -49,6 +49,7 @@ class Target(StrEnum):
     IMPORT = "import"
     UNKNOWN_CLUSTER = "unknown_cluster"
     UNKNOWN_FACE = "unknown_face"
+    NEGATIVE = "negative_label"  # a face marked "not this person"
 
 
 def audit_entry(

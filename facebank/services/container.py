@@ -24,6 +24,9 @@ from facebank.services.gallery import GalleryService
 from facebank.services.import_jobs import ImportJobService
 from facebank.services.importer import Importer
 from facebank.services.index_sync import IndexManager
+from facebank.services.negative_reembed import NegativeReembedder
+from facebank.services.negative_search import NegativeAwareSearcher, NegativeCache
+from facebank.services.negatives import NegativeService
 from facebank.services.photos import EnrollRules
 from facebank.services.recognition import RecognitionService
 from facebank.services.sessions import ManagerProbe, SessionService, build_session_service
@@ -39,6 +42,7 @@ from facebank.store.db import (
 )
 from facebank.store.import_jobs import ImportJobsRepository
 from facebank.store.media import MediaStore
+from facebank.store.negatives import NegativeRepository
 from facebank.store.people import FaceRepository, PeopleRepository
 
 log = logging.getLogger(__name__)
@@ -67,6 +71,7 @@ class Services:
     imports: ImportJobService  # bulk imports uploaded over HTTP (issue 11)
     calibration: CalibrationService  # the match threshold measured from the gallery (issue 15)
     unknowns: UnknownServices  # kept unknown faces, their clusters and review (issue 12)
+    negatives: NegativeService  # "not this person" labels, applied to every search (issue 12)
     sessions_probe: SessionsProbe = field(default_factory=NoSessions)
     _stop: threading.Event = field(default_factory=threading.Event)
     _snapshotter: threading.Thread | None = None
@@ -82,7 +87,11 @@ class Services:
         self.pipeline.observers.attach(self.metrics.pipeline)
         self.index.start()
         self.unknowns.keeper.start()
-        swept = self.media.sweep(self.faces.all_media_refs() | self.unknowns.keeper.media_refs())
+        swept = self.media.sweep(
+            self.faces.all_media_refs()
+            | self.unknowns.keeper.media_refs()
+            | self.negatives.media_refs()
+        )
         if swept:
             log.warning("removed %d media files left by an interrupted request", swept)
         self._snapshotter = threading.Thread(
@@ -172,25 +181,34 @@ def build_services(
     )  # fmt: skip
     auth = build_auth(settings, sessions, clock)
     calibration = build_calibration(settings, sessions, faces, auth.audit, pipeline.model_id)
+    negative_repo = NegativeRepository(sessions)
+    negative_cache = NegativeCache(negative_repo, pipeline.model_id, settings.negatives_refresh_s)
+    searcher = NegativeAwareSearcher(index, negative_cache, settings.negative_match)
     duplicates = DuplicateCheck(people, settings.duplicate_threshold)
     gallery = GalleryService(
         pipeline, people, faces, media, index, auth.audit,
         EnrollRules.from_settings(settings), duplicates,
+        NegativeReembedder(pipeline, negative_repo, media, negative_cache),
+    )  # fmt: skip
+    negatives = NegativeService(
+        pipeline, people, negative_repo, faces, media, auth.audit, negative_cache,
+        settings.dominant_face_ratio,
     )  # fmt: skip
     unknowns = build_unknowns(
         settings, sessions, media, index, gallery, auth.audit, calibration.thresholds.current,
         pipeline.model_id, pipeline.dim, clock,
     )  # fmt: skip
     recognition = RecognitionService(
-        pipeline, index, people, faces, calibration.thresholds, unknowns.keeper, clock
-    )
+        pipeline, index, people, faces, calibration.thresholds,
+        negatives=searcher, unknowns=unknowns.keeper, clock=clock,
+    )  # fmt: skip
     executor = InferenceExecutor(pipeline.lanes)
     metrics = Metrics(stats_window_s=settings.stats_window_s)
     live_sessions = build_session_service(
         settings,
         sessions,
         pipeline,
-        index,
+        searcher,  # live sessions honour "not this person" labels too
         people,
         lambda work: executor.submit(work).result(),
         metrics.sessions,
@@ -220,6 +238,7 @@ def build_services(
         imports=imports,
         calibration=calibration,
         unknowns=unknowns,
+        negatives=negatives,
         sessions_probe=ManagerProbe(live_sessions.manager),
     )
     services.metrics.describe_build(pipeline.model_id)

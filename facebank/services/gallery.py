@@ -21,6 +21,7 @@ from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.audit import Action, AuditService, Target, audit_entry
 from facebank.services.duplicates import DuplicateCheck
 from facebank.services.index_sync import IndexManager, IndexStatus
+from facebank.services.negative_reembed import NegativeReembedder
 from facebank.services.photos import (
     EnrollableFace,
     EnrollRules,
@@ -72,6 +73,7 @@ class GalleryService:
         audit: AuditService,
         rules: EnrollRules,
         duplicates: DuplicateCheck,
+        negatives: NegativeReembedder | None = None,  # labels re-embedded with the faces
     ) -> None:
         self._pipeline = pipeline
         self._people = people
@@ -81,7 +83,7 @@ class GalleryService:
         self._audit = audit
         self._rules = rules
         self._duplicates = duplicates
-        self._reembedder = Reembedder(pipeline, faces, media, index)
+        self._reembedder = Reembedder(pipeline, faces, media, index, negatives)
 
     # --- changes, each audited --------------------------------------------------------------
 
@@ -163,6 +165,7 @@ class GalleryService:
         """Move faces of other model packs to the running one, from their stored photos."""
         report = self._reembedder.run()
         details = {"reembedded": report.reembedded, "failed": len(report.failed)}
+        details["negatives_reembedded"] = report.negatives_reembedded
         self._audit.record(actor, Action.REEMBED, Target.INDEX, None, details)
         return report
 
