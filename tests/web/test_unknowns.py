@@ -9,7 +9,10 @@ from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
+from facebank.auth.principal import system_principal
 from facebank.auth.roles import Role
+from facebank.services.photos import Photo
+from facebank.store.people import PersonFields
 from tests.conftest import identity_photos
 from tests.web.live import LiveUi, sign_in
 
@@ -180,3 +183,46 @@ def test_a_viewer_sees_the_queue_read_only(ui: LiveUi, phone: Page, shoot: Shoot
         headers={"X-CSRF-Token": csrf(page)},
     )
     assert forced.status == 403, forced.text()
+
+
+def enrolled(ui: LiveUi, name: str, photo: Path) -> int:
+    """A person enrolled through the services (test setup, not the thing under test)."""
+    created, _ = ui.services.gallery.create_person(
+        system_principal("tests"), PersonFields(name=name), [Photo(photo.read_bytes(), photo.name)]
+    )
+    return created.id
+
+
+def test_a_flagged_cluster_is_confirmed_or_marked_not_that_person(
+    ui: LiveUi, page: Page, shoot: Shoot
+) -> None:
+    signed_in(ui, page, Role.OPERATOR)
+    keep_unknowns(ui, page, THREE + TWO)
+    # Both strangers get enrolled afterwards from other photos; the periodic flagging (every
+    # unknown_flag_interval_s in a server) runs once here.
+    mira = enrolled(ui, "Mira", PHOTOS["deepface_id05"][3])
+    noor = enrolled(ui, "Noor", PHOTOS["deepface_id06"][2])
+    assert ui.services.unknowns.upkeep.flag() == 2
+
+    page.goto(f"{ui.url}/ui/unknowns")
+    expect(cards(page).nth(0)).to_contain_text("looks like Mira")
+    expect(cards(page).nth(1)).to_contain_text("looks like Noor")
+    open_cluster(page, 2)
+    expect(page.locator("#flag")).to_contain_text("These faces look like Noor")
+    expect(page.get_by_role("button", name="Face").filter(has_text="Not Noor")).to_have_count(2)
+    images_loaded(page, "#faces")
+    shot(shoot, page, "unknown-cluster-flagged")
+    page.locator("#flag-no").click()
+    confirm(page, "Mark these 2 faces as not Noor?")
+    expect(page.locator("#detail-result")).to_contain_text("Marked 2 faces as not Noor.")
+    labels = page.request.get(f"{ui.url}/api/v1/people/{noor}/negatives")
+    assert labels.ok, labels.text()
+    assert len(labels.json()) == 2
+
+    page.get_by_role("button", name="All clusters").click()
+    open_cluster(page, 3)
+    page.get_by_role("button", name="Yes, it is Mira").click()
+    expect(page.locator("#detail-result")).to_contain_text("to Mira")
+    page.locator("#detail-result").get_by_role("link", name="Mira").click()
+    expect(page).to_have_url(f"{ui.url}/ui/people/{mira}")
+    expect(page.locator(".photo-card")).not_to_have_count(1)  # the cluster's faces joined

@@ -236,7 +236,10 @@ async function notThem(faces) {
   }
   const marked = faces.length - problems.length;
   if (problems.length) result("error", `Marked ${marked} of ${faces.length}. ${problems.join("; ")}`);
-  else result("ok", `Marked ${plural(marked, "face")} as not ${who}.`);
+  else {
+    result("ok", `Marked ${plural(marked, "face")} as not ${who}.`,
+      h("span", { class: "muted", text: " The cluster stays in the queue: name it, add it to someone else or dismiss it." }));
+  }
   if (marked) notify(`Marked ${plural(marked, "face")} as not ${who}.`, "ok");
   await refresh();
   onChanged();

@@ -80,10 +80,19 @@ export function faceSource(face) {
   return "an uploaded photo";
 }
 
+// A square shows the crop centred on the face (the crop can be cut off at a photo's edge).
+function centred(img, face) {
+  const [x1, y1, x2, y2] = face.box ?? [];
+  if (img.tagName === "IMG" && face.image_width && face.image_height && x2 > x1) {
+    img.style.objectPosition = `${(50 * (x1 + x2)) / face.image_width}% ${(50 * (y1 + y2)) / face.image_height}%`;
+  }
+  return img;
+}
+
 export function faceCard(face, index, actions) {
   return h("li", { class: "face-card", dataset: { faceId: face.id } },
     h("a", { href: face.image_url, target: "_blank", rel: "noopener" },
-      crop(face.image_url, `face ${index + 1}, seen ${formatTime(face.seen_at)}`)),
+      centred(crop(face.image_url, `face ${index + 1}, seen ${formatTime(face.seen_at)}`), face)),
     h("div", { class: "meta" },
       h("p", { text: shortTime(face.seen_at) }),
       h("p", { class: "muted", text: faceSource(face) })),
