@@ -27,6 +27,7 @@ from facebank.api.routes import (
     metrics,
     negatives,
     people,
+    people_fix,
     recognition,
     sessions,
     unknowns,
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_error_handlers(app)
     for module in (people, faces, recognition, index, health, metrics, sessions, imports):
         app.include_router(module.router)
+    app.include_router(people_fix.router)
     for module in (auth, users, api_keys, audit, export):
         app.include_router(module.router)
     app.include_router(unknowns.router)  # the unknown faces' review queue (issue 12)

@@ -35,6 +35,8 @@ class Action(StrEnum):
     NAME = "name"  # an unknown cluster enrolled as a new person (issue 12)
     ADD = "add"  # an unknown cluster enrolled into an existing person
     DISMISS = "dismiss"  # an unknown cluster thrown away
+    MERGE = "merge"  # one person folded into another (faces and history moved)
+    SPLIT = "split"  # selected faces of a person moved to a new person
 
 
 class Target(StrEnum):

@@ -27,6 +27,7 @@ from facebank.services.index_sync import IndexManager
 from facebank.services.negative_reembed import NegativeReembedder
 from facebank.services.negative_search import NegativeAwareSearcher, NegativeCache
 from facebank.services.negatives import NegativeService
+from facebank.services.people_fix import PeopleFixService
 from facebank.services.photos import EnrollRules
 from facebank.services.recognition import RecognitionService
 from facebank.services.sessions import ManagerProbe, SessionService, build_session_service
@@ -44,6 +45,7 @@ from facebank.store.import_jobs import ImportJobsRepository
 from facebank.store.media import MediaStore
 from facebank.store.negatives import NegativeRepository
 from facebank.store.people import FaceRepository, PeopleRepository
+from facebank.store.people_merge import PeopleFixRepository
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,7 @@ class Services:
     calibration: CalibrationService  # the match threshold measured from the gallery (issue 15)
     unknowns: UnknownServices  # kept unknown faces, their clusters and review (issue 12)
     negatives: NegativeService  # "not this person" labels, applied to every search (issue 12)
+    people_fix: PeopleFixService  # merge and split people (issue 12 part 4)
     sessions_probe: SessionsProbe = field(default_factory=NoSessions)
     _stop: threading.Event = field(default_factory=threading.Event)
     _snapshotter: threading.Thread | None = None
@@ -239,6 +242,7 @@ def build_services(
         calibration=calibration,
         unknowns=unknowns,
         negatives=negatives,
+        people_fix=PeopleFixService(PeopleFixRepository(sessions), faces, index, auth.audit),
         sessions_probe=ManagerProbe(live_sessions.manager),
     )
     services.metrics.describe_build(pipeline.model_id)

@@ -33,6 +33,7 @@ class ChangeKind(StrEnum):
     REMOVE = "remove"  # faces deleted (one face, or a person's)
     REPLACE = "replace"  # a face re-embedded in place (same id, new vector or model)
     RESET = "reset"  # the gallery loaded wholesale (a restore): followers rebuild
+    MOVE = "move"  # faces given to another person (merge, split): same id and vector
 
 
 @dataclass(frozen=True)

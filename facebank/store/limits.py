@@ -18,6 +18,7 @@ EXTERNAL_ID_MAX = 128
 MODEL_ID_MAX = 64
 MEDIA_REF_LEN = 64  # a sha256 hex digest
 MEDIA_TYPE_MAX = 16
+SPLIT_FACES_MAX = 1000  # faces one split may move (one IN list, store/tx.py IN_CHUNK)
 
 # accounts and API keys
 PASSWORD_HASH_MAX = 255

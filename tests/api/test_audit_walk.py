@@ -184,6 +184,24 @@ def delete_face(w: Walk) -> Call:
     return Call(lambda: w.admin.delete(f"/api/v1/faces/{fid}"), _on("delete", "face", fid))
 
 
+def merge_person(w: Walk) -> Call:
+    into, source = w.person()["id"], w.person()["id"]
+    return Call(
+        lambda: w.admin.post(f"/api/v1/people/{into}/merge", json={"from_person_id": source}),
+        _on("merge", "person", into),
+    )
+
+
+def split_person(w: Walk) -> Call:
+    photos = [photo_file(p, "photos") for p in identity_photos()["fr_obama"][:2]]
+    person = w.post("/api/v1/people", data={"name": "Obama"}, files=photos)
+    body = {"face_ids": [person["faces"][0]["id"]], "person": {"name": "Split"}}
+    return Call(
+        lambda: w.admin.post(f"/api/v1/people/{person['id']}/split", json=body),
+        _on("split", "person", person["id"]),
+    )
+
+
 def rebuild_index(w: Walk) -> Call:
     return Call(lambda: w.admin.post("/api/v1/index/rebuild"), _on("rebuild", "index", None))
 
@@ -355,6 +373,8 @@ RECIPES: dict[Route, Callable[[Walk], Call]] = {
     ("DELETE", "/api/v1/people/{person_id}"): delete_person,
     ("POST", "/api/v1/people/{person_id}/faces"): add_faces,
     ("DELETE", "/api/v1/faces/{face_id}"): delete_face,
+    ("POST", "/api/v1/people/{person_id}/merge"): merge_person,
+    ("POST", "/api/v1/people/{person_id}/split"): split_person,
     ("POST", "/api/v1/index/rebuild"): rebuild_index,
     ("POST", "/api/v1/index/reembed"): reembed,
     ("POST", "/api/v1/index/calibration"): apply_calibration,

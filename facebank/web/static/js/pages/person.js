@@ -7,6 +7,7 @@ import {
   clearProblems, FIELDS, focusFirstProblem, parseMetadata, photoLabel, photoReason,
   showProblems, watchMetadata,
 } from "../person_fields.js";
+import { wirePeopleFix } from "../person_fix.js";
 import { PhotoPicker } from "../photos.js";
 import {
   busy, can, confirmAction, describeError, formatScore, formatTime, guarded, notify, param,
@@ -18,6 +19,8 @@ const form = $("#person-form");
 const mayEdit = can("enroll");
 let person = null;
 let faceCount = 0; // as last listed: photos come and go on this page
+// Merge and split (person_fix.js); ticks on the photo cards come with every load.
+const fix = mayEdit ? wirePeopleFix({ base, person: () => person, reload }) : null;
 
 // --- details --------------------------------------------------------------------------------
 
@@ -121,6 +124,7 @@ async function loadPhotos() {
     replace(grid, faces.length
       ? faces.map(photoCard)
       : h("p", { class: "muted photos-empty", text: "No face photos yet." }));
+    fix?.decorate(grid);
   } finally {
     busy(grid, false);
   }
@@ -186,6 +190,11 @@ async function deletePerson() {
     "Delete person"))) return;
   await api.delete(base);
   location.assign("/ui/people");
+}
+
+async function reload() {
+  fill(await api.get(base));
+  await loadPhotos();
 }
 
 async function start() {
