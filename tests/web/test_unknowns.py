@@ -12,8 +12,10 @@ from playwright.sync_api import Locator, Page, expect
 from facebank.auth.principal import system_principal
 from facebank.auth.roles import Role
 from facebank.services.photos import Photo
+from facebank.services.sessions import CameraIn, SessionStart
 from facebank.store.people import PersonFields
 from tests.conftest import identity_photos
+from tests.e2e.server import free_port
 from tests.web.live import LiveUi, sign_in
 
 Shoot = Callable[[Page, str], Path]
@@ -105,6 +107,11 @@ def test_review_name_one_cluster_and_dismiss_the_other(
     open_cluster(page, 3)
     images_loaded(page, "#faces")
     shot(shoot, page, "unknown-cluster")
+    # One face is not worth keeping: deleted on its own, the rest stay in the cluster.
+    page.locator("#faces .face-card").last.get_by_role("button", name="Delete").click()
+    confirm(page, "Delete this face")
+    expect(page.locator("#faces .face-card")).to_have_count(2)
+    expect(page.locator("#detail-facts")).to_contain_text("2 faces")
     page.locator("#n-name").fill("Stranger Five")
     page.locator("#n-age").fill("41")
     page.get_by_role("button", name="Create person").click()
@@ -115,7 +122,8 @@ def test_review_name_one_cluster_and_dismiss_the_other(
 
     page.get_by_role("button", name="All clusters").click()
     expect(cards(page)).to_have_count(1)
-    open_cluster(page, 2)
+    cards(page).get_by_role("link").click()
+    expect(page.locator("#faces .face-card")).to_have_count(2)
     page.get_by_role("button", name="Dismiss cluster").click()
     confirm(page, "Its 2 faces are deleted for good")
     expect(page.locator("#detail-result")).to_contain_text("Dismissed cluster")
@@ -129,7 +137,9 @@ def test_review_name_one_cluster_and_dismiss_the_other(
     expect(cards(page).first).to_contain_text("named")
     page.goto(f"{ui.url}/ui/people")
     expect(page.locator("#rows tr").filter(has_text="Stranger Five")).to_have_count(1)
-    expect(page.locator("#rows tr").filter(has_text="Stranger Five")).to_contain_text("41")
+    row = page.locator("#rows tr").filter(has_text="Stranger Five")
+    expect(row.locator('td[data-label="Age"]')).to_have_text("41")
+    expect(row.locator('td[data-label="Photos"]')).to_have_text("2")  # the faces kept
 
 
 def test_a_cluster_changed_meanwhile_and_filters_that_match_nothing(ui: LiveUi, page: Page) -> None:
@@ -153,10 +163,30 @@ def test_a_cluster_changed_meanwhile_and_filters_that_match_nothing(ui: LiveUi, 
     keep_unknowns(ui, page, TWO)
     page.reload()
     expect(cards(page)).to_have_count(1)
+
+    # Faces kept from uploads were seen in no session: filtering by one leaves nothing.
+    dead = f"http://127.0.0.1:{free_port()}/stream.mjpg"  # a session needs no live camera here
+    start = SessionStart(key="gate-2", cameras=[CameraIn(url=dead, name="gate")])
+    sid = ui.services.sessions.start(system_principal("tests"), start).record.id
+    page.reload()
+    page.get_by_label("Session").select_option(label=f"gate-2 (#{sid})")
+    expect(page.get_by_label("Camera")).to_be_enabled()
+    page.get_by_label("Camera").select_option(label="gate")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#summary")).to_have_text("No cluster matches these filters.")
+    assert f"session_id={sid}" in page.url and "camera_id=" in page.url
+    page.reload()  # the filters live in the address
+    expect(page.get_by_label("Session")).to_have_value(str(sid))
+    expect(page.locator("#summary")).to_have_text("No cluster matches these filters.")
+    page.get_by_role("button", name="Clear").click()
+    expect(cards(page)).to_have_count(1)
+
     page.get_by_label("Seen until").fill("2000-01-01T00:00")
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("#summary")).to_have_text("No cluster matches these filters.")
-    page.get_by_role("button", name="Clear").click()
+    page.get_by_label("Seen until").fill("")
+    page.get_by_label("Seen from").fill("2000-01-01T00:00")
+    page.get_by_role("button", name="Filter").click()
     expect(cards(page)).to_have_count(1)
 
 
