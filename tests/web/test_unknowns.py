@@ -16,6 +16,7 @@ from facebank.services.sessions import CameraIn, SessionStart
 from facebank.store.people import PersonFields
 from tests.conftest import identity_photos
 from tests.e2e.server import free_port
+from tests.poor_photos import blurred
 from tests.web.live import LiveUi, sign_in
 
 Shoot = Callable[[Page, str], Path]
@@ -37,23 +38,26 @@ def csrf(page: Page) -> str:
     return token
 
 
-def keep_unknowns(ui: LiveUi, page: Page, photos: list[Path]) -> None:
+def keep_unknowns(ui: LiveUi, page: Page, photos: list[Path] | list[tuple[str, bytes]]) -> None:
     """Recognise each photo over HTTP as the signed-in user, asking to keep its unknown."""
     token = csrf(page)
     for photo in photos:
+        name, data = photo if isinstance(photo, tuple) else (photo.name, photo.read_bytes())
         answer = page.request.post(
             f"{ui.url}/api/v1/recognize",
             headers={"X-CSRF-Token": token},
             multipart={
                 "file": {
-                    "name": photo.name,
-                    "mimeType": mimetypes.guess_type(photo.name)[0] or "image/jpeg",
-                    "buffer": photo.read_bytes(),
+                    "name": name,
+                    "mimeType": mimetypes.guess_type(name)[0] or "image/jpeg",
+                    "buffer": data,
                 },
                 "keep_unknown": "true",
             },
         )
         assert answer.ok, answer.text()
+        faces = answer.json()["faces"]
+        assert faces and all(f["unknown_face_id"] for f in faces), answer.text()
 
 
 def cards(page: Page) -> Locator:
@@ -76,7 +80,8 @@ def shot(shoot: Shoot, page: Page, name: str) -> None:
 
 
 def open_cluster(page: Page, faces: int) -> None:
-    cards(page).filter(has_text=f"{faces} faces").get_by_role("link").click()
+    count = f"{faces} face" if faces == 1 else f"{faces} faces"
+    cards(page).filter(has_text=count).get_by_role("link").click()
     expect(page.locator("#faces .face-card")).to_have_count(faces)
 
 
@@ -188,6 +193,21 @@ def test_a_cluster_changed_meanwhile_and_filters_that_match_nothing(ui: LiveUi, 
     page.get_by_label("Seen from").fill("2000-01-01T00:00")
     page.get_by_role("button", name="Filter").click()
     expect(cards(page)).to_have_count(1)
+
+
+def test_a_cluster_the_quality_gate_refuses_stays_in_the_queue(ui: LiveUi, page: Page) -> None:
+    signed_in(ui, page, Role.OPERATOR)
+    keep_unknowns(ui, page, [("blurred.jpg", blurred())])  # recognised anyway, kept
+    page.goto(f"{ui.url}/ui/unknowns")
+    open_cluster(page, 1)
+    page.locator("#n-name").fill("Blurry")
+    page.get_by_role("button", name="Create person").click()
+    problem = page.locator("#detail-result")
+    expect(problem).to_contain_text("The enrollment quality checks refused these faces")
+    expect(problem).to_contain_text("blur")
+    expect(page.locator("#n-name")).to_have_value("Blurry")  # kept for another try
+    page.get_by_role("button", name="All clusters").click()
+    expect(cards(page)).to_have_count(1)  # still to review
 
 
 def test_a_viewer_sees_the_queue_read_only(ui: LiveUi, phone: Page, shoot: Shoot) -> None:

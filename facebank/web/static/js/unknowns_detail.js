@@ -38,7 +38,10 @@ function result(kind, ...content) {
 }
 
 function failed(err) {
-  result("error", explain(err));
+  // A refused naming or adding lists each face's reason (details.refused).
+  const refused = Array.isArray(err.details?.refused) && err.details.refused.length > 1
+    ? refusals({ refused: err.details.refused }) : null;
+  result("error", h("span", { text: explain(err) }), refused);
   notify(explain(err), "error", 10000);
 }
 
