@@ -34,6 +34,7 @@ ADD_BODY = {
         "required": True,
         "content": {
             "application/json": {"schema": FROM_UNKNOWN},
+            "application/x-www-form-urlencoded": {"schema": FROM_UNKNOWN},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
@@ -73,13 +74,13 @@ async def add_negative(
     inference: InferenceDep,
 ) -> NegativeOut:
     content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data"):
+    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         async with request.form(max_files=1, max_fields=10) as form:
             unknown_id, photo, choice = await _from_form(form, settings.max_upload_bytes)
     elif content_type.startswith("application/json"):
         unknown_id, photo, choice = _from_json(await request.body()), None, FaceChoice.AUTO
     else:
-        raise ValidationFailedError("send multipart/form-data with a file, or JSON")
+        raise ValidationFailedError("send multipart/form-data with a file, or unknown_face_id")
     if photo is not None:
         record = await inference.run(negatives.add_from_photo, actor, person_id, photo, choice)
     else:
