@@ -55,7 +55,7 @@ def test_merge_then_split_on_the_person_page(ui: LiveUi, page: Page, shoot: Shoo
     shot(shoot, page, "person-fix")
     split.click()  # no name yet: the field says so, nothing is sent
     expect(page.locator("#split-name-problem")).to_have_text("The new person needs a name.")
-    page.get_by_label("New person's name").fill("Someone Else")
+    page.get_by_label("New person", exact=True).fill("Someone Else")
     split.click()
     expect(page.locator("#split-state")).to_contain_text("Moved 2 faces to Someone Else")
     expect(page.locator(".photo-card")).to_have_count(2)
