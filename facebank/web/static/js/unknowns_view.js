@@ -56,7 +56,15 @@ export function flagBadge(cluster, personName) {
     text: `looks like ${personName ?? `person #${cluster.match_person_id}`} (${formatScore(cluster.match_score)})` });
 }
 
-export function clusterCard(cluster, href, personName, onOpen) {
+// Who a named or added cluster became, as a link to them.
+function becameLine(cluster, names) {
+  if (!cluster.person_id) return null;
+  const name = names.get(cluster.person_id) ?? `person #${cluster.person_id}`;
+  return h("p", {}, "→ ", h("a", { href: `/ui/people/${cluster.person_id}`, text: name }));
+}
+
+// `names`: person id -> name, for the flag and for who the cluster became.
+export function clusterCard(cluster, href, names, onOpen) {
   const label = `Cluster ${cluster.id}: ${plural(cluster.size, "face")}`;
   const link = h("a", { class: "cluster-link", href, "aria-label": label, onclick: (event) => {
     if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
@@ -68,8 +76,9 @@ export function clusterCard(cluster, href, personName, onOpen) {
     h("div", { class: "meta" },
       h("p", { class: "count" }, h("strong", { text: plural(cluster.size, "face") }),
         cluster.status !== "open" ? h("span", { class: "badge", text: STATUS_WORDS[cluster.status] ?? cluster.status }) : null,
-        flagBadge(cluster, personName)),
-      h("p", { class: "muted", text: seenSpan(cluster) })));
+        cluster.status === "open" ? flagBadge(cluster, names.get(cluster.match_person_id)) : null),
+      h("p", { class: "muted", text: seenSpan(cluster) }),
+      becameLine(cluster, names)));
 }
 
 export function faceSource(face) {

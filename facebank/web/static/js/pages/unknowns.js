@@ -62,8 +62,9 @@ function apiQuery() {
   };
 }
 
-async function flaggedNames(clusters) {
-  const wanted = [...new Set(clusters.map((c) => c.match_person_id).filter(Boolean))]
+// The names of the people clusters look like (flagged) or became (named, added).
+async function peopleNames(clusters) {
+  const wanted = [...new Set(clusters.flatMap((c) => [c.match_person_id, c.person_id]).filter(Boolean))]
     .filter((id) => !names.has(id));
   await Promise.all(wanted.map(async (id) => {
     try {
@@ -84,7 +85,7 @@ async function load() {
       state.page = Math.max(1, Math.ceil(answer.total / state.limit)); // the last page emptied
       if (answer.total) return load();
     }
-    await flaggedNames(answer.items);
+    await peopleNames(answer.items);
     render(answer);
   } catch (err) {
     if (err.name === "AbortError") return;
@@ -101,11 +102,13 @@ function render(answer) {
   const first = (state.page - 1) * state.limit + 1;
   const filtered = ["session_id", "camera_id", "seen_after", "seen_before"].some((k) => state.filters[k]);
   const pages = total === null ? null : Math.max(1, Math.ceil(total / state.limit));
+  const all = total !== null && state.page === 1 && items.length === total; // one page holds them
   $("#summary").textContent = items.length
-    ? `${first}–${first + items.length - 1}${total === null ? "" : ` of ${plural(total, "cluster")}`}`
+    ? all ? plural(total, "cluster")
+      : `${first}–${first + items.length - 1}${total === null ? "" : ` of ${plural(total, "cluster")}`}`
     : filtered ? "No cluster matches these filters."
       : state.filters.status === "open" ? "No unknown faces to review." : "No clusters here.";
-  replace(grid, items.map((c) => clusterCard(c, stateQuery(c.id), names.get(c.match_person_id), open)));
+  replace(grid, items.map((c) => clusterCard(c, stateQuery(c.id), names, open)));
   $("#page-of").textContent = pages === null ? `Page ${state.page}` : `Page ${state.page} of ${pages}`;
   $("#prev").disabled = state.page <= 1;
   $("#next").disabled = pages === null ? items.length < state.limit : state.page >= pages;
