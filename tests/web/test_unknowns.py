@@ -263,9 +263,19 @@ def test_a_flagged_cluster_is_confirmed_or_marked_not_that_person(
     expect(page.get_by_role("button", name="Face").filter(has_text="Not Noor")).to_have_count(2)
     images_loaded(page, "#faces")
     shot(shoot, page, "unknown-cluster-flagged")
+    # One face by its own button, then the rest by the flag's.
+    page.locator("#faces .face-card").first.get_by_role("button", name="not Noor").click()
+    confirm(page, "Mark this face as not Noor?")
+    expect(page.locator("#detail-result")).to_contain_text("Marked 1 face as not Noor.")
+    expect(page.locator("#faces .face-card").first.locator(".badge.marked")).to_have_text(
+        "not Noor"
+    )
     page.locator("#flag-no").click()
-    confirm(page, "Mark these 2 faces as not Noor?")
-    expect(page.locator("#detail-result")).to_contain_text("Marked 2 faces as not Noor.")
+    confirm(page, "Mark this face as not Noor?")
+    expect(page.locator("#flag")).to_contain_text("Every face here is marked as not Noor")
+    expect(page.locator("#faces .badge.marked")).to_have_count(2)
+    expect(page.get_by_role("button", name="Yes, it is Noor")).to_have_count(0)
+    shot(shoot, page, "unknown-cluster-marked")
     labels = page.request.get(f"{ui.url}/api/v1/people/{noor}/negatives")
     assert labels.ok, labels.text()
     assert len(labels.json()) == 2

@@ -14,4 +14,5 @@ export const unknowns = {
   // "Not this person": the face becomes a negative label of that person.
   notPerson: (personId, faceId) =>
     api.post(`/api/v1/people/${personId}/negatives`, { unknown_face_id: faceId }),
+  negativesOf: (personId) => api.get(`/api/v1/people/${personId}/negatives`),
 };

@@ -18,6 +18,7 @@ const negatives = true;
 const form = $("#name-form");
 let cluster = null;
 let matchName = null; // the flagged person's name
+let markedNot = new Set(); // faces of this cluster already marked "not" the flagged person
 let onChanged = () => {}; // the list reloads after an action
 
 // Problems the API reports in words a reviewer can act on.
@@ -71,9 +72,25 @@ function enrolledWords(resolution) {
   return Array.isArray(faces) ? `Enrolled ${plural(faces.length, "face")}` : "Enrolled the faces";
 }
 
+// The cluster with its faces, and which of them are marked "not" the person it looks like
+// (the flag stays on the cluster; its faces' labels say what the reviewer decided).
+async function load(id) {
+  const c = await unknowns.cluster(id);
+  markedNot = new Set();
+  if (c.match_person_id && negatives) {
+    try {
+      const labels = await unknowns.negativesOf(c.match_person_id);
+      markedNot = new Set(labels.map((n) => n.unknown_face_id).filter(Boolean));
+    } catch (err) {
+      if (err.status !== 404) throw err; // the person was deleted meanwhile
+    }
+  }
+  return c;
+}
+
 async function refresh() {
   try {
-    render(await unknowns.cluster(cluster.id));
+    render(await load(cluster.id));
   } catch (err) {
     if (err.status !== 404) throw err;
     replace($("#faces"));
@@ -101,7 +118,9 @@ function faceActions(face) {
     text: "Delete", "aria-label": `Delete face ${face.id}` });
   remove.addEventListener("click", guarded(() => deleteFace(face), remove));
   const out = [remove];
-  if (cluster.match_person_id && negatives) {
+  if (markedNot.has(face.id)) {
+    out.push(h("span", { class: "badge marked", text: `not ${matchName ?? "them"}` }));
+  } else if (cluster.match_person_id && negatives) {
     const not = h("button", { type: "button", class: "secondary small-button",
       text: `Not ${matchName ?? "them"}`, "aria-label": `Face ${face.id} is not ${matchName}` });
     not.addEventListener("click", guarded(() => notThem([face]), not));
@@ -115,6 +134,13 @@ function flag(c) {
   if (!c.match_person_id || c.status !== "open") return show(box, false);
   const who = matchName ?? `person #${c.match_person_id}`;
   const person = { id: c.match_person_id, name: who };
+  const left = (c.faces ?? []).filter((f) => !markedNot.has(f.id));
+  box.classList.toggle("settled", !left.length);
+  if (!left.length) {
+    replace(box, h("p", {}, `Every face here is marked as not `, personLink(person),
+      " (it looked like them). Name it, add it to someone else or dismiss it."));
+    return show(box);
+  }
   const text = h("p", {}, "These faces look like ", personLink(person),
     ` (score ${formatScore(c.match_score)}), who was enrolled after they were seen.`);
   const buttons = [];
@@ -124,7 +150,7 @@ function flag(c) {
     buttons.push(yes);
     if (negatives) {
       const no = h("button", { type: "button", class: "secondary", id: "flag-no", text: `Not ${who}` });
-      no.addEventListener("click", guarded(() => notThem(c.faces), no));
+      no.addEventListener("click", guarded(() => notThem(left), no));
       buttons.push(no);
     }
   }
@@ -239,10 +265,7 @@ async function notThem(faces) {
   }
   const marked = faces.length - problems.length;
   if (problems.length) result("error", `Marked ${marked} of ${faces.length}. ${problems.join("; ")}`);
-  else {
-    result("ok", `Marked ${plural(marked, "face")} as not ${who}.`,
-      h("span", { class: "muted", text: " The cluster stays in the queue: name it, add it to someone else or dismiss it." }));
-  }
+  else result("ok", `Marked ${plural(marked, "face")} as not ${who}.`);
   if (marked) notify(`Marked ${plural(marked, "face")} as not ${who}.`, "ok");
   await refresh();
   onChanged();
@@ -272,8 +295,8 @@ export async function showCluster(id) {
   $("#detail-title").textContent = `Cluster ${id}`;
   $("#detail-facts").textContent = "Loading…";
   show($("#flag"), false);
-  const c = await unknowns.cluster(id);
-  matchName = c.match_person_id ? (c.match_person_name ?? await personName(c.match_person_id)) : null;
+  const c = await load(id);
+  matchName = c.match_person_id ? await personName(c.match_person_id) : null;
   render(c);
   $("#detail-title").focus({ preventScroll: true });
 }
