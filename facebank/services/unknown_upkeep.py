@@ -42,6 +42,8 @@ class UnknownUpkeep:
         self._threshold = threshold
         self._retention = timedelta(days=retention_days)
         self._clock = clock
+        # What the last flag round saw: gallery version, unknowns version, threshold.
+        self._flagged_at: tuple[int, int, float] | None = None
 
     def run_once(self) -> None:
         """One round of both jobs; a failure of one does not stop the other."""
@@ -67,9 +69,13 @@ class UnknownUpkeep:
 
     def flag(self) -> int:
         """Flag open clusters that match an enrolled person now (and unflag those that no
-        longer do); returns how many clusters changed."""
-        clusters, vectors = self._repo.open_representatives(self._index.model_id)
+        longer do); returns how many clusters changed. A round where neither the gallery,
+        the unknown faces nor the threshold changed is skipped: two primary-key reads."""
         threshold = self._threshold()
+        seen = (self._index.lag().applied_version, self._repo.version(), threshold)
+        if seen == self._flagged_at:
+            return 0
+        clusters, vectors = self._repo.open_representatives(self._index.model_id)
         changed = 0
         for start in range(0, len(clusters), SEARCH_BATCH):
             hits = self._index.search(vectors[start : start + SEARCH_BATCH], 1)
@@ -82,4 +88,6 @@ class UnknownUpkeep:
                 ):
                     continue
                 changed += int(self._repo.set_match(cluster.id, person, score))
+        # Read again: this round's own flags bumped the unknowns' version.
+        self._flagged_at = (seen[0], self._repo.version(), threshold)
         return changed

@@ -80,6 +80,9 @@ class _Clustering:
         ids, _ = self._vectors.neighbours(self._vector, self._rule.neighbours, self._rule.link)
         return [int(i) for i in ids]
 
+    def gone(self, ids: list[int]) -> None:
+        self._vectors.remove(np.array(ids, np.int64))
+
     def decide(self, neighbour_clusters: Sequence[int], sizes: Mapping[int, int]) -> Decision:
         chosen = assign(self._rule, neighbour_clusters, sizes)
         return chosen.cluster_id, tuple(chosen.merged)

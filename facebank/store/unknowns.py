@@ -61,6 +61,10 @@ class Clustering(Protocol):
         """Face ids near the face being kept (some may be gone: they are ignored)."""
         ...
 
+    def gone(self, ids: list[int]) -> None:
+        """Neighbours whose rows are gone (another worker deleted them): drop the vectors."""
+        ...
+
     def decide(self, neighbour_clusters: Sequence[int], sizes: Mapping[int, int]) -> Decision: ...
 
 
@@ -75,7 +79,11 @@ class UnknownRepository:
             _lock_head(session)
             ids, vectors = _vectors_after(session, new.face.model_id, clustering.after_id())
             clustering.take(ids, vectors)
-            clusters = _clusters_of(session, clustering.neighbours())
+            neighbours = clustering.neighbours()
+            found = _clusters_of(session, neighbours)
+            if len(found) < len(neighbours):
+                clustering.gone([i for i in neighbours if i not in found])
+            clusters = [found[i] for i in neighbours if i in found]
             sizes = _sizes(session, set(clusters))
             cluster_id, merged = clustering.decide(clusters, sizes)
             return _insert(session, new, cluster_id, merged)
@@ -89,6 +97,16 @@ class UnknownRepository:
         return run_read(self._sessions, lambda s: _vectors_after(s, model_id, after_id, limit))
 
     # --- reads ------------------------------------------------------------------------------
+
+    def version(self) -> int:
+        """Bumped by every change to the unknown faces: one primary-key read."""
+
+        def work(session: Session) -> int:
+            return int(
+                session.scalar(select(UnknownHead.version).where(UnknownHead.id == HEAD_ID)) or 0
+            )
+
+        return run_read(self._sessions, work)
 
     def get_cluster(self, cluster_id: int) -> UnknownClusterRecord:
         return run_read(self._sessions, lambda s: cluster_record(_cluster(s, cluster_id)))
@@ -254,15 +272,15 @@ def _vectors_after(
     return ids, decode_embeddings([bytes(r[1]) for r in rows], [int(r[2]) for r in rows])
 
 
-def _clusters_of(session: Session, face_ids: Sequence[int]) -> list[int]:
-    """The current cluster of each face that still exists, in the order given."""
+def _clusters_of(session: Session, face_ids: Sequence[int]) -> dict[int, int]:
+    """The current cluster of each face that still exists."""
     wanted = [int(i) for i in face_ids]
     found: dict[int, int] = {}
     for start in range(0, len(wanted), IN_CHUNK):
         chunk = wanted[start : start + IN_CHUNK]
         query = select(UnknownFace.id, UnknownFace.cluster_id).where(UnknownFace.id.in_(chunk))
         found.update({int(i): int(c) for i, c in session.execute(query)})
-    return [found[i] for i in wanted if i in found]
+    return found
 
 
 def _sizes(session: Session, cluster_ids: set[int]) -> dict[int, int]:

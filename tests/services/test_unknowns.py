@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,13 +13,14 @@ import pytest
 
 from facebank.auth.principal import system_principal
 from facebank.pipeline.pipeline import FacePipeline
-from facebank.services.container import Services
+from facebank.services.container import Services, build_services
 from facebank.services.photos import FaceChoice, Photo
 from facebank.sessions.unknown_sink import KeptUnknown, UnknownSighting, crop_around
 from facebank.store.people import PersonFields
 from facebank.store.unknown_records import ClusterFilter, ClusterOrder
-from tests.api.conftest import running_services
+from tests.api.conftest import make_settings, running_services
 from tests.conftest import identity_photos
+from tests.dbservers import fresh_database
 
 TESTS = system_principal("tests")
 # Chosen from ../shared/faces: every pair of each one's photos scores above the link.
@@ -143,3 +145,72 @@ def test_a_cluster_matching_a_newly_enrolled_person_is_flagged(
     assert cluster.match_score >= services.calibration.thresholds.current()
     assert cluster.size == 4  # flagged, not merged
     assert services.unknowns.upkeep.flag() == 0  # nothing new
+
+
+WORKER_BACKENDS = [
+    "sqlite",
+    pytest.param("mysql", marks=pytest.mark.mysql),
+    pytest.param("postgresql", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(params=WORKER_BACKENDS)
+def two_workers(
+    request: pytest.FixtureRequest, tmp_path: Path, face_pipeline: FacePipeline
+) -> Iterator[tuple[Services, Services]]:
+    """Two containers over one database, as `serve --workers 2` or two machines run."""
+    with ExitStack() as stack:
+        kind = request.param
+        url = (
+            f"sqlite:///{tmp_path / 'shared.db'}"
+            if kind == "sqlite"
+            else stack.enter_context(fresh_database(kind))
+        )
+        workers = []
+        for name in ("a", "b"):
+            settings = make_settings(tmp_path / name, url, unknown_flag_interval_s=0)
+            services = build_services(settings, pipeline=face_pipeline)
+            stack.callback(services.close)
+            services.start()
+            workers.append(services)
+        yield workers[0], workers[1]
+
+
+def test_workers_cluster_together_and_drop_each_others_deletes(
+    two_workers: tuple[Services, Services], clock: SettableClock
+) -> None:
+    a, b = two_workers
+    photos = identity_photos()[STRANGER_A]
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def keep_on(worker: Services, half: list[Path]) -> None:
+        try:
+            start.wait()
+            for photo in half:
+                keep_photo(worker, photo, clock.now)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=keep_on, args=(worker, photos[i:6:2]))
+        for i, worker in enumerate((a, b))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert open_sizes(a) == [6]
+
+    cluster = a.unknowns.keeper.cluster(open_clusters_of(a)[0])
+    for face in cluster.faces[:2]:
+        a.unknowns.actions.delete_face(TESTS, face.id)
+    kept = keep_photo(b, photos[6], clock.now)  # b finds two neighbours gone: drops them
+    assert kept.cluster_size == 5
+    assert b.unknowns.keeper.vectors.size == 5 and open_sizes(b) == [5]
+
+
+def open_clusters_of(services: Services) -> list[int]:
+    page = services.unknowns.keeper.clusters(ClusterFilter(), ClusterOrder.LARGEST, 0, 50)
+    return [c.id for c in page.items]

@@ -35,6 +35,7 @@ class Told:
     def __init__(self, neighbours: Sequence[int] = ()) -> None:
         self._neighbours = list(neighbours)
         self.taken: list[int] = []
+        self.gone_ids: list[int] = []
 
     def after_id(self) -> int:
         return 0
@@ -44,6 +45,9 @@ class Told:
 
     def neighbours(self) -> list[int]:
         return self._neighbours
+
+    def gone(self, ids: list[int]) -> None:
+        self.gone_ids.extend(ids)
 
     def decide(self, clusters: Sequence[int], sizes: Mapping[int, int]) -> Decision:
         if not clusters:
@@ -83,8 +87,10 @@ def test_keep_starts_joins_and_merges_clusters(repo: UnknownRepository) -> None:
     assert a.created and a.cluster_size == 1
     a2 = repo.keep(sighting(2, 5, face_px=110), Told([a.face.id]))
     assert not a2.created and a2.face.cluster_id == a.face.cluster_id and a2.cluster_size == 2
-    b = repo.keep(sighting(3, 10), Told([999_999]))  # a neighbour that is gone: ignored
+    told = Told([999_999])
+    b = repo.keep(sighting(3, 10), told)  # a neighbour that is gone: ignored, and said so
     assert b.created and b.face.cluster_id != a.face.cluster_id
+    assert told.gone_ids == [999_999]
 
     joined = repo.keep(sighting(4, 20, face_px=30), Told([a.face.id, b.face.id]))
     assert joined.merged == (b.face.cluster_id,) and joined.cluster_size == 4

@@ -17,7 +17,7 @@ from facebank.store.unknown_records import ClusterFilter, ClusterOrder, ClusterS
 
 router = APIRouter(prefix="/api/v1/unknowns", tags=["unknowns"])
 
-ERRORS = schemas.error_responses(404, 409, 422)
+ERRORS = schemas.error_responses(400, 404, 409, 422)
 MAX_PAGE_SIZE = 200
 
 
