@@ -113,7 +113,7 @@ def other_pack(tmp_path_factory: pytest.TempPathFactory) -> FacePipeline:
     model = onnx.load(str(_bundled_model("w600k_mbf.onnx")))
     model.doc_string = "facebank test: re-exported recogniser"
     onnx.save(model, str(folder / "w600k_mbf_v2.onnx"))
-    return build_pipeline(Settings(_env_file=None, model_dir=folder))  # type: ignore[call-arg]
+    return build_pipeline(Settings(_env_file=None, model_dir=folder))
 
 
 def test_labels_survive_reembedding(
