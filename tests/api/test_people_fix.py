@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from facebank.auth.roles import Role
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.container import Services
 from facebank.services.index_sync import IndexManager
@@ -194,3 +195,19 @@ def test_refusals_are_clear(sqlite_client: TestClient) -> None:
     # Nothing moved: both faces are still A's and the index agrees.
     assert client.get(f"/api/v1/people/{a['id']}").json()["face_count"] == 2
     assert client.get("/api/v1/index").json()["consistent"]
+
+
+def test_an_operator_may_fix_people_and_a_viewer_may_not(
+    tmp_path: Path, face_pipeline: FacePipeline
+) -> None:
+    with running_services("sqlite", tmp_path, face_pipeline) as services:
+        with app_client(services) as admin:
+            a = admin.post("/api/v1/people", json={"name": "A"}).json()["id"]
+            b = admin.post("/api/v1/people", json={"name": "B"}).json()["id"]
+        body = {"from_person_id": b}
+        with app_client(services, Role.VIEWER) as viewer:
+            refused = viewer.post(f"/api/v1/people/{a}/merge", json=body)
+            assert refused.status_code == 403
+            assert refused.json()["error"]["code"] == "forbidden"
+        with app_client(services, Role.OPERATOR) as operator:
+            assert operator.post(f"/api/v1/people/{a}/merge", json=body).status_code == 200
