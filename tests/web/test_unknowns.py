@@ -110,6 +110,13 @@ def test_review_name_one_cluster_and_dismiss_the_other(
     expect(page).to_have_url(f"{ui.url}/ui/unknowns?order=newest")
 
     open_cluster(page, 3)
+    # The open cluster is in the address: Back returns to the list, Forward to the cluster.
+    assert "cluster=" in page.url
+    page.go_back()
+    expect(page.locator("#list-view")).to_be_visible()
+    expect(page.locator("#detail-view")).to_be_hidden()
+    page.go_forward()
+    expect(page.locator("#faces .face-card")).to_have_count(3)
     images_loaded(page, "#faces")
     shot(shoot, page, "unknown-cluster")
     # One face is not worth keeping: deleted on its own, the rest stay in the cluster.
@@ -194,6 +201,15 @@ def test_a_cluster_changed_meanwhile_and_filters_that_match_nothing(ui: LiveUi, 
     page.get_by_label("Seen from").fill("2000-01-01T00:00")
     page.get_by_role("button", name="Filter").click()
     expect(cards(page)).to_have_count(1)
+
+    # Added to someone found by name: the person search of the other pages.
+    ada = enrolled(ui, "Ada Stranger", PHOTOS["fr_biden"][0])
+    open_cluster(page, 2)
+    page.get_by_label("Find the person by name").fill("Ada")
+    page.get_by_role("button", name="Add to Ada Stranger").click()
+    expect(page.locator("#detail-result")).to_contain_text("Added 2 faces to Ada Stranger")
+    page.goto(f"{ui.url}/ui/people/{ada}")
+    expect(page.locator(".photo-card")).to_have_count(3)
 
 
 def test_a_cluster_the_quality_gate_refuses_stays_in_the_queue(ui: LiveUi, page: Page) -> None:

@@ -186,9 +186,12 @@ function open(id) {
 }
 
 function back() {
+  const was = state.cluster;
   state.cluster = null;
   history.pushState(null, "", stateQuery());
   showView();
+  // Keyboard users land on the card they opened, not at the top of the page.
+  grid.querySelector(`[data-cluster-id="${was}"] a`)?.focus();
 }
 
 function reload() {
