@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -98,6 +98,21 @@ class ClusterFilter:
     camera_id: int | None = None  # ... from this camera
     seen_after: datetime | None = None  # last seen at or after
     seen_before: datetime | None = None  # first seen at or before
+
+
+# The times every backend can compare against (MySQL's DATETIME starts at year 1000).
+EARLIEST = datetime(1000, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def storable_time(value: datetime) -> datetime:
+    """A filter time moved into the range the columns hold: year 1 with a +05:00 zone is
+    before every stored time, not a driver's overflow."""
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        return EARLIEST if value.year < LATEST.year // 2 else LATEST
+    return min(max(utc, EARLIEST), LATEST)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from facebank.store.unknown_records import (
     cluster_record,
     face_record,
     quality_rank,
+    storable_time,
 )
 from facebank.store.validation import check_media_ref, is_storable_id
 from facebank.store.vectors import decode_embeddings
@@ -427,9 +428,9 @@ def _conditions(criteria: ClusterFilter) -> list[ColumnElement[bool]]:
         faces = select(UnknownFace.id).where(UnknownFace.cluster_id == UnknownCluster.id, *seen_in)
         conditions.append(exists(faces))
     if criteria.seen_after is not None:
-        conditions.append(UnknownCluster.last_seen >= criteria.seen_after)
+        conditions.append(UnknownCluster.last_seen >= storable_time(criteria.seen_after))
     if criteria.seen_before is not None:
-        conditions.append(UnknownCluster.first_seen <= criteria.seen_before)
+        conditions.append(UnknownCluster.first_seen <= storable_time(criteria.seen_before))
     return conditions
 
 

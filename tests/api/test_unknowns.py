@@ -158,3 +158,12 @@ def test_naming_fails_when_the_gate_refuses_every_face(
         assert open_clusters(client)[0]["id"] == cluster_id  # still in the queue
         people = client.get("/api/v1/people").json()
         assert people["total"] == 0
+
+
+def test_times_without_a_zone_are_refused(client: TestClient) -> None:
+    response = client.get(CLUSTERS, params={"seen_after": "2026-01-01T00:00:00"})
+    assert response.status_code == 422 and "error" in response.json()
+    for late in ("9999-12-31T23:00:00-05:00", "2026-01-01T00:00:00Z"):
+        assert client.get(CLUSTERS, params={"seen_after": late}).status_code == 200
+    far = client.get(CLUSTERS, params={"seen_before": "0001-01-01T00:00:00+05:00"})
+    assert far.status_code == 200, far.text

@@ -3,11 +3,11 @@ delete a face; name a cluster as a new person, add it to a person, dismiss it.""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
+from pydantic import AwareDatetime
 
 from facebank.api import schemas
 from facebank.api import unknowns_schemas as out
@@ -33,8 +33,12 @@ def list_clusters(
     status: ClusterStatus = ClusterStatus.OPEN,
     session_id: Annotated[int | None, Query(ge=1, description="with a face from it")] = None,
     camera_id: Annotated[int | None, Query(ge=1, description="with a face from it")] = None,
-    seen_after: Annotated[datetime | None, Query(description="last seen at or after")] = None,
-    seen_before: Annotated[datetime | None, Query(description="first seen at or before")] = None,
+    seen_after: Annotated[
+        AwareDatetime | None, Query(description="last seen at or after (with a zone)")
+    ] = None,
+    seen_before: Annotated[
+        AwareDatetime | None, Query(description="first seen at or before (with a zone)")
+    ] = None,
     order: ClusterOrder = ClusterOrder.LARGEST,
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
