@@ -142,6 +142,10 @@ def test_not_this_person_stops_a_low_threshold_false_match(
     assert matched(client, STRANGER, LOW) == b  # the label was the only thing in the way
     assert client.get(label["image_url"]).status_code == 404
 
+    mark_not(client, b, STRANGER)
+    assert client.delete(f"/api/v1/people/{b}").is_success  # its labels go with the person
+    assert client.get(f"/api/v1/people/{b}/negatives").status_code == 404
+
 
 def test_refusals_are_clear(gallery: tuple[TestClient, int, int]) -> None:
     client, b, obama = gallery
@@ -184,7 +188,7 @@ def test_a_viewer_reads_but_does_not_mark(
         assert viewer.get(f"/api/v1/people/{b}/negatives").status_code == 200
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def two_workers(
     request: pytest.FixtureRequest, tmp_path: Path, face_pipeline: FacePipeline
 ) -> Iterator[list[Services]]:

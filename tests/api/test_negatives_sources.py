@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -18,6 +20,7 @@ from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.container import Services
 from facebank.sessions.unknown_sink import crop_around
 from facebank.store.coltypes import utcnow
+from facebank.store.media import DEFAULT_SWEEP_MIN_AGE_S
 from facebank.store.tables import UnknownCluster, UnknownFace
 from facebank.store.vectors import encode_embedding
 from tests.api.conftest import BACKENDS, app_client, running_services
@@ -125,6 +128,10 @@ def test_labels_survive_reembedding(
     ):
         b = enroll(client, "B", B_ENROLLED)
         label = mark_not(client, b, STRANGER)
+        crop = services.media.path(services.negatives.get(b, label["id"]).media_ref)
+    # Old enough for the start-up sweep of unreferenced media: it must keep the label's crop.
+    aged = time.time() - 2 * DEFAULT_SWEEP_MIN_AGE_S
+    os.utime(crop, (aged, aged))
 
     with (
         running_services("sqlite", tmp_path, other_pack) as services,
@@ -132,6 +139,7 @@ def test_labels_survive_reembedding(
     ):
         report = client.post("/api/v1/index/reembed").json()
         assert report["reembedded"] == 2 and report["failed"] == []
+        assert report["negatives_reembedded"] == 1
         labels = client.get(f"/api/v1/people/{b}/negatives").json()
         assert [(n["id"], n["model_id"]) for n in labels] == [(label["id"], other_pack.model_id)]
         assert matched(client, STRANGER, LOW) is None  # still not B, under the new pack
