@@ -216,6 +216,23 @@ class Settings(BaseSettings):
     session_lease_expiry_s: float = Field(6.0, gt=0, le=300)
     # --- end live sessions --------------------------------------------------------------------
 
+    # --- unknown faces (issue 12) --------------------------------------------------------------
+    # POST /api/v1/recognize keeps unmatched faces for review unless the request says otherwise.
+    unknown_keep_recognize: bool = False
+    # Kept unknown faces (crop, vector, row) are deleted this long after they were seen.
+    unknown_retention_days: float = Field(7.0, gt=0)
+    # Clustering (facebank.index.unknown_linker): faces with cosine >= unknown_link are
+    # neighbours; a new face joins a cluster giving it unknown_min_links of its
+    # unknown_neighbours nearest faces. README, "Unknown faces", has the measurements.
+    unknown_link: float = Field(0.45, gt=-1.0, lt=1.0)
+    unknown_min_links: int = Field(2, ge=1, le=100)
+    unknown_neighbours: int = Field(20, ge=1, le=1000)
+    # How often open clusters are checked against the gallery (flagged when one matches an
+    # enrolled person) and expired unknown faces swept. 0 = never.
+    unknown_flag_interval_s: float = Field(60.0, ge=0)
+    unknown_jpeg_quality: int = Field(90, ge=10, le=100)
+    # --- end unknown faces ----------------------------------------------------------------------
+
     # --- observability and inference lanes (issue 4) -----------------------------------------
     # ort_threads (above) is the wide lane's intra-op threads (0 = cores, at most 4; 1 = no
     # wide lane) and inference_workers the number of single-thread lanes (0 = one per core).

@@ -30,6 +30,7 @@ from facebank.api.routes import (
     people_fix,
     recognition,
     sessions,
+    unknowns,
     users,
 )
 from facebank.api.security import API_KEY_HEADER, enforce_declared_access
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(people_fix.router)
     for module in (auth, users, api_keys, audit, export):
         app.include_router(module.router)
+    app.include_router(unknowns.router)  # the unknown faces' review queue (issue 12)
     app.include_router(negatives.router)  # "not this person" labels (issue 12)
     app.include_router(compat.router)  # the replaced system's endpoints, under /compat
     document_models(app, people.SELF_PARSED_MODELS)

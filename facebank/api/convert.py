@@ -83,6 +83,8 @@ def recognition(result: Recognition, model_id: str) -> schemas.RecognizeResponse
             **_geometry_fields(item.face.detection, item.face.quality),
             match=match(item.match) if item.match else None,
             candidates=[match(c) for c in item.candidates],
+            unknown_face_id=item.kept.face_id if item.kept else None,
+            unknown_cluster_id=item.kept.cluster_id if item.kept else None,
         )
         for item in result.faces
     ]

@@ -27,6 +27,8 @@ from facebank.services.negatives import NegativeService
 from facebank.services.people_fix import PeopleFixService
 from facebank.services.recognition import RecognitionService
 from facebank.services.sessions import SessionService
+from facebank.services.unknown_actions import UnknownActions
+from facebank.services.unknowns import UnknownService
 from facebank.services.web_sessions import WebSessionService
 
 T = TypeVar("T")
@@ -70,6 +72,8 @@ CalibrationDep = Annotated[CalibrationService, Depends(_part(lambda s: s.calibra
 NegativesDep = Annotated[NegativeService, Depends(_part(lambda s: s.negatives))]
 PeopleFixDep = Annotated[PeopleFixService, Depends(_part(lambda s: s.people_fix))]
 WebSessionsDep = Annotated[WebSessionService, Depends(_part(lambda s: s.auth.web_sessions))]
+UnknownsDep = Annotated[UnknownService, Depends(_part(lambda s: s.unknowns.keeper))]
+UnknownActionsDep = Annotated[UnknownActions, Depends(_part(lambda s: s.unknowns.actions))]
 
 
 class Inference:

@@ -114,6 +114,10 @@ class Match(BaseModel):
 class RecognizedFaceOut(FaceGeometry):
     match: Match | None = Field(description="best person at or above the threshold; null = unknown")
     candidates: list[Match] = Field(description="top-k distinct people, best first")
+    unknown_face_id: int | None = Field(
+        None, description="kept for review (keep_unknown): the unknown face's id"
+    )
+    unknown_cluster_id: int | None = Field(None, description="... and the cluster it joined")
 
 
 class ImageSize(BaseModel):

@@ -32,6 +32,9 @@ class Action(StrEnum):
     EXPORT = "export"  # a read, audited: it hands out every photo and embedding
     CALIBRATE = "calibrate"  # a measured match threshold applied for every worker
     UNCALIBRATE = "uncalibrate"  # back to the configured threshold on every worker
+    NAME = "name"  # an unknown cluster enrolled as a new person (issue 12)
+    ADD = "add"  # an unknown cluster enrolled into an existing person
+    DISMISS = "dismiss"  # an unknown cluster thrown away
     MERGE = "merge"  # one person folded into another (faces and history moved)
     SPLIT = "split"  # selected faces of a person moved to a new person
 
@@ -46,6 +49,8 @@ class Target(StrEnum):
     SESSION = "session"
     WEB_SESSION = "web_session"
     IMPORT = "import"
+    UNKNOWN_CLUSTER = "unknown_cluster"
+    UNKNOWN_FACE = "unknown_face"
     NEGATIVE = "negative_label"  # a face marked "not this person"
 
 

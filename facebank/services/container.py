@@ -31,6 +31,7 @@ from facebank.services.people_fix import PeopleFixService
 from facebank.services.photos import EnrollRules
 from facebank.services.recognition import RecognitionService
 from facebank.services.sessions import ManagerProbe, SessionService, build_session_service
+from facebank.services.unknown_setup import UnknownServices, build_unknowns
 from facebank.services.vector_engine import vector_engine_index
 from facebank.store.change_notify import ChangeListener, listens
 from facebank.store.db import (
@@ -71,6 +72,7 @@ class Services:
     exporter: Exporter  # the whole gallery as one archive (issue 11)
     imports: ImportJobService  # bulk imports uploaded over HTTP (issue 11)
     calibration: CalibrationService  # the match threshold measured from the gallery (issue 15)
+    unknowns: UnknownServices  # kept unknown faces, their clusters and review (issue 12)
     negatives: NegativeService  # "not this person" labels, applied to every search (issue 12)
     people_fix: PeopleFixService  # merge and split people (issue 12 part 4)
     sessions_probe: SessionsProbe = field(default_factory=NoSessions)
@@ -78,6 +80,7 @@ class Services:
     _snapshotter: threading.Thread | None = None
     _follower: threading.Thread | None = None
     _listener: threading.Thread | None = None
+    _unknown_upkeep: threading.Thread | None = None
     # Set by the PostgreSQL change listener: the follow loop runs at once, not at its poll.
     _wake: threading.Event = field(default_factory=threading.Event)
 
@@ -86,7 +89,12 @@ class Services:
         self.auth.warn_if_unclaimed()
         self.pipeline.observers.attach(self.metrics.pipeline)
         self.index.start()
-        swept = self.media.sweep(self.faces.all_media_refs() | self.negatives.media_refs())
+        self.unknowns.keeper.start()
+        swept = self.media.sweep(
+            self.faces.all_media_refs()
+            | self.unknowns.keeper.media_refs()
+            | self.negatives.media_refs()
+        )
         if swept:
             log.warning("removed %d media files left by an interrupted request", swept)
         self._snapshotter = threading.Thread(
@@ -104,6 +112,11 @@ class Services:
                     target=listener.run, name="index-follow-listen", daemon=True
                 )
                 self._listener.start()
+        if self.settings.unknown_flag_interval_s > 0:
+            self._unknown_upkeep = threading.Thread(
+                target=self._unknown_upkeep_loop, name="unknowns-upkeep", daemon=True
+            )
+            self._unknown_upkeep.start()
         self.sessions.resume()  # after the index: resumed cameras recognise at once
         self.imports.resume()  # after the media sweep: a resumed import's files are kept
 
@@ -114,7 +127,7 @@ class Services:
         self.sessions.close()  # before the executor: camera frames run on it
         self.executor.close()
         self.pipeline.observers.detach(self.metrics.pipeline)
-        for thread in (self._snapshotter, self._follower, self._listener):
+        for thread in (self._snapshotter, self._follower, self._listener, self._unknown_upkeep):
             if thread is not None:
                 thread.join(timeout=10)
         self.index.save_if_dirty()
@@ -131,6 +144,10 @@ class Services:
                 self.index.follow()
             except Exception as exc:  # database away: /health/ready says so; retry later
                 log.warning("index follow failed: %s", exc)
+
+    def _unknown_upkeep_loop(self) -> None:
+        while not self._stop.wait(self.settings.unknown_flag_interval_s):
+            self.unknowns.upkeep.run_once()  # logs its own failures
 
     def _snapshot_loop(self) -> None:
         while not self._stop.wait(SNAPSHOT_INTERVAL_S):
@@ -171,9 +188,6 @@ def build_services(
     negative_repo = NegativeRepository(sessions)
     negative_cache = NegativeCache(negative_repo, pipeline.model_id, settings.negatives_refresh_s)
     searcher = NegativeAwareSearcher(index, negative_cache, settings.negative_match)
-    recognition = RecognitionService(
-        pipeline, index, people, faces, calibration.thresholds, searcher
-    )
     duplicates = DuplicateCheck(people, settings.duplicate_threshold)
     gallery = GalleryService(
         pipeline, people, faces, media, index, auth.audit,
@@ -183,6 +197,14 @@ def build_services(
     negatives = NegativeService(
         pipeline, people, negative_repo, faces, media, auth.audit, negative_cache,
         settings.dominant_face_ratio,
+    )  # fmt: skip
+    unknowns = build_unknowns(
+        settings, sessions, media, index, gallery, auth.audit, calibration.thresholds.current,
+        pipeline.model_id, pipeline.dim, clock,
+    )  # fmt: skip
+    recognition = RecognitionService(
+        pipeline, index, people, faces, calibration.thresholds,
+        negatives=searcher, unknowns=unknowns.keeper, clock=clock,
     )  # fmt: skip
     executor = InferenceExecutor(pipeline.lanes)
     metrics = Metrics(stats_window_s=settings.stats_window_s)
@@ -219,6 +241,7 @@ def build_services(
         exporter=Exporter(sessions, media, pipeline.model_id),
         imports=imports,
         calibration=calibration,
+        unknowns=unknowns,
         negatives=negatives,
         people_fix=PeopleFixService(PeopleFixRepository(sessions), faces, index, auth.audit),
         sessions_probe=ManagerProbe(live_sessions.manager),

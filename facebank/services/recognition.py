@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from facebank.auth.clock import Clock, system_clock
 from facebank.errors import NoFaceError, NotFoundError
 from facebank.index.people import PersonHit
 from facebank.pipeline.pipeline import FacePipeline
@@ -13,6 +14,7 @@ from facebank.pipeline.types import DecodedImage, Detection, Face, Quality
 from facebank.services.index_sync import IndexManager
 from facebank.services.negative_search import NegativeAwareSearcher
 from facebank.services.thresholds import ThresholdSource
+from facebank.sessions.unknown_sink import KeptUnknown, UnknownSighting, UnknownSink, crop_around
 from facebank.store.people import FaceRepository, PeopleRepository, PersonRecord
 
 
@@ -28,6 +30,7 @@ class RecognizedFace:
     face: Face
     match: Candidate | None  # None means "unknown": nobody scored above the threshold
     candidates: list[Candidate]
+    kept: KeptUnknown | None = None  # kept for review (keep_unknown): its face and cluster
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,12 @@ class RecognitionService:
         faces: FaceRepository,
         thresholds: ThresholdSource,
         negatives: NegativeAwareSearcher | None = None,
+        unknowns: UnknownSink | None = None,
+        clock: Clock = system_clock,
     ) -> None:
+        self._clock = clock
         self._pipeline = pipeline
+        self._unknowns = unknowns
         # Searches through the "not this person" labels when given (services/negatives.py).
         self._searcher: IndexManager | NegativeAwareSearcher = negatives or index
         self._negatives = negatives
@@ -90,7 +97,12 @@ class RecognitionService:
         return self._pipeline.dim
 
     def recognize(
-        self, data: bytes, top_k: int, threshold: float | None, max_faces: int
+        self,
+        data: bytes,
+        top_k: int,
+        threshold: float | None,
+        max_faces: int,
+        keep_unknown: bool = False,
     ) -> Recognition:
         threshold = self._thresholds.current() if threshold is None else threshold
         image, faces = self._pipeline.analyze(data, max_faces)
@@ -104,7 +116,8 @@ class RecognitionService:
                 if h.person_id in people  # deleted between search and lookup
             ]
             best = candidates[0] if candidates and candidates[0].score >= threshold else None
-            recognized.append(RecognizedFace(face=face, match=best, candidates=candidates))
+            kept = self._keep(image, face) if keep_unknown and best is None else None
+            recognized.append(RecognizedFace(face, best, candidates, kept))
         return Recognition(image.width, image.height, threshold, recognized)
 
     def verify_photos(self, data_a: bytes, data_b: bytes, threshold: float | None) -> Verification:
@@ -138,6 +151,13 @@ class RecognitionService:
     def embed(self, data: bytes, max_faces: int) -> Analysis:
         image, faces = self._pipeline.analyze(data, max_faces)
         return Analysis(image, faces)
+
+    def _keep(self, image: DecodedImage, face: Face) -> KeptUnknown | None:
+        """Hand an unmatched face to the review queue (issue 12)."""
+        if self._unknowns is None:
+            return None
+        crop, moved = crop_around(image, face)
+        return self._unknowns.keep(UnknownSighting(crop, moved, self._clock(), "recognize"))
 
     def _main_face(self, data: bytes, which: str) -> Face:
         """The largest face of a photo: verification compares one face per photo."""

@@ -386,6 +386,51 @@ def compat_reset_index(w: Walk) -> Call:
     return Call(lambda: w.admin.post("/compat/reset_index"), _on("rebuild", "index", None))
 
 
+def _unknown_cluster(w: Walk, identity: str = "deepface_id06", photos: int = 2) -> int:
+    """Faces of one stranger kept through recognise; the cluster they make."""
+    clusters = set()
+    for photo in identity_photos()[identity][:photos]:
+        body = w.post(
+            "/api/v1/recognize",
+            files=[photo_file(photo)],
+            data={"keep_unknown": "true"},
+            params={"max_faces": 1},
+        )
+        clusters.add(body["faces"][0]["unknown_cluster_id"])
+    assert len(clusters) == 1
+    return int(clusters.pop())
+
+
+def name_unknowns(w: Walk) -> Call:
+    cid = _unknown_cluster(w)
+    url = f"/api/v1/unknowns/clusters/{cid}/name"
+    return Call(
+        lambda: w.admin.post(url, json={"name": "Six"}), _on("name", "unknown_cluster", cid)
+    )
+
+
+def add_unknowns(w: Walk) -> Call:
+    pid = w.person()["id"]
+    cid = _unknown_cluster(w)
+    url = f"/api/v1/unknowns/clusters/{cid}/add"
+    return Call(
+        lambda: w.admin.post(url, json={"person_id": pid}), _on("add", "unknown_cluster", cid)
+    )
+
+
+def dismiss_unknowns(w: Walk) -> Call:
+    cid = _unknown_cluster(w)
+    url = f"/api/v1/unknowns/clusters/{cid}/dismiss"
+    return Call(lambda: w.admin.post(url), _on("dismiss", "unknown_cluster", cid))
+
+
+def delete_unknown_face(w: Walk) -> Call:
+    cid = _unknown_cluster(w)
+    fid = w.admin.get(f"/api/v1/unknowns/clusters/{cid}").json()["faces"][0]["id"]
+    url = f"/api/v1/unknowns/faces/{fid}"
+    return Call(lambda: w.admin.delete(url), _on("delete", "unknown_face", fid))
+
+
 RECIPES: dict[Route, Callable[[Walk], Call]] = {
     ("POST", "/api/v1/people"): create_person,
     ("PATCH", "/api/v1/people/{person_id}"): update_person,
@@ -418,6 +463,10 @@ RECIPES: dict[Route, Callable[[Walk], Call]] = {
     ("DELETE", "/compat/delete_image/{image_id}"): compat_delete_image,
     ("DELETE", "/compat/delete_class/{class_id}"): compat_delete_class,
     ("POST", "/compat/reset_index"): compat_reset_index,
+    ("POST", "/api/v1/unknowns/clusters/{cluster_id}/name"): name_unknowns,
+    ("POST", "/api/v1/unknowns/clusters/{cluster_id}/add"): add_unknowns,
+    ("POST", "/api/v1/unknowns/clusters/{cluster_id}/dismiss"): dismiss_unknowns,
+    ("DELETE", "/api/v1/unknowns/faces/{face_id}"): delete_unknown_face,
 }
 
 

@@ -52,6 +52,10 @@ async def recognize(
     top_k: Annotated[int | None, Query(ge=1, le=100, description="distinct people")] = None,
     threshold: Threshold = None,
     max_faces: MaxFaces = None,
+    keep_unknown: Annotated[
+        bool | None,
+        Form(description="keep unmatched faces for review (default from settings)"),
+    ] = None,
 ) -> schemas.RecognizeResponse:
     data = await read_upload(file, settings.max_upload_bytes, "file")
     result = await inference.run(
@@ -60,6 +64,7 @@ async def recognize(
         top_k or settings.top_k,
         threshold,
         max_faces or settings.max_faces,
+        settings.unknown_keep_recognize if keep_unknown is None else keep_unknown,
     )
     return convert.recognition(result, recognition.model_id)
 
