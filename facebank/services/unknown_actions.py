@@ -119,7 +119,7 @@ class UnknownActions:
         return self._repo.cluster_faces(cluster_id)[: self._max_faces]
 
     def _photo(self, face: UnknownFaceRecord) -> Photo:
-        return Photo(self._unknowns.crop_bytes(face), f"unknown-{face.id}.jpg")
+        return Photo(self._unknowns.enrollable_photo(face), f"unknown-{face.id}.png")
 
     def _add(self, actor: Principal, person_id: int, face: UnknownFaceRecord) -> list[FaceRecord]:
         return self._gallery.add_faces(actor, person_id, [self._photo(face)], FaceAt(_box(face)))

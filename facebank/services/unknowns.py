@@ -164,8 +164,18 @@ class UnknownService:
         """Files the kept unknowns (and negative labels) use: kept by the start's sweep."""
         return self._repo.all_media_refs()
 
-    def crop_bytes(self, face: UnknownFaceRecord) -> bytes:
-        return self._media.read(face.media_ref)
+    def enrollable_photo(self, face: UnknownFaceRecord) -> bytes:
+        """The crop as a photo to enroll: the same pixels, losslessly as PNG, so its bytes
+        (and media ref) differ from the crop's. The gallery then never shares a file with an
+        unknown face, and its own releases (a failed enroll, a deleted face), which look at
+        gallery faces only, can never delete a crop still in the queue."""
+        pixels = cv2.imdecode(np.frombuffer(self._media.read(face.media_ref), np.uint8), 1)
+        if pixels is None:
+            raise OSError(f"the crop of unknown face {face.id} cannot be decoded")
+        ok, data = cv2.imencode(".png", pixels)
+        if not ok:
+            raise OSError(f"PNG encoding of unknown face {face.id}'s crop failed")
+        return bytes(data.tobytes())
 
     # --- forgetting -------------------------------------------------------------------------
 

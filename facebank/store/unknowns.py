@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session
 
 from facebank.errors import ConflictError, NotFoundError
 from facebank.store.coltypes import utcnow
+from facebank.store.media_use import media_ref_used
 from facebank.store.paging import Page
-from facebank.store.tables import Face, NegativeLabel, UnknownCluster, UnknownFace, UnknownHead
+from facebank.store.tables import NegativeLabel, UnknownCluster, UnknownFace, UnknownHead
 from facebank.store.tx import IN_CHUNK, SessionFactory, run_read, run_write
 from facebank.store.unknown_records import (
     ClusterFilter,
@@ -170,14 +171,7 @@ class UnknownRepository:
         """Whether any gallery face, kept unknown or negative label still uses this file:
         a crop enrolled as a face keeps its bytes, so the ref is shared."""
         check_media_ref(ref)
-
-        def work(session: Session) -> bool:
-            for column in (Face.media_ref, UnknownFace.media_ref, NegativeLabel.media_ref):
-                if session.scalar(select(column).where(column == ref).limit(1)) is not None:
-                    return True
-            return False
-
-        return run_read(self._sessions, work)
+        return run_read(self._sessions, lambda session: media_ref_used(session, ref))
 
     def all_media_refs(self) -> set[str]:
         """The files unknown faces and negative labels use (the start's media sweep)."""

@@ -64,6 +64,8 @@ def test_keep_name_and_recognise_the_new_person(client: TestClient) -> None:
     assert body["person"]["name"] == "Barack" and len(body["person"]["faces"]) == 4
     assert body["refused"] == []
     assert body["cluster"]["person_id"] == body["person"]["id"]
+    for face in body["person"]["faces"]:  # the crops became photos: kept, not released
+        assert client.get(face["image_url"]).status_code == 200
 
     match = recognize(client, photos[4])["match"]
     assert match is not None and match["person_id"] == body["person"]["id"]
@@ -78,8 +80,12 @@ def test_keep_name_and_recognise_the_new_person(client: TestClient) -> None:
 def test_add_to_an_existing_person(sqlite_client: TestClient) -> None:
     client = sqlite_client
     photos = identity_photos()[OTHER]
-    person = client.post("/api/v1/people", json={"name": "Six"}).json()
+    person = client.post("/api/v1/people", json={"name": "Six", "external_id": "six"}).json()
     cluster_id = keep_all(client, photos[:3])
+    clash = client.post(f"{CLUSTERS}/{cluster_id}/name", json={"name": "6", "external_id": "six"})
+    assert clash.status_code == 409, clash.text
+    crops = [f["image_url"] for f in client.get(f"{CLUSTERS}/{cluster_id}").json()["faces"]]
+    assert [client.get(url).status_code for url in crops] == [200] * 3  # a failed name keeps them
     added = client.post(f"{CLUSTERS}/{cluster_id}/add", json={"person_id": person["id"]})
     assert added.status_code == 200, added.text
     assert added.json()["cluster"]["status"] == "added"
@@ -167,3 +173,18 @@ def test_times_without_a_zone_are_refused(client: TestClient) -> None:
         assert client.get(CLUSTERS, params={"seen_after": late}).status_code == 200
     far = client.get(CLUSTERS, params={"seen_before": "0001-01-01T00:00:00+05:00"})
     assert far.status_code == 200, far.text
+
+
+def test_naming_reports_the_faces_the_gate_refuses(
+    tmp_path: Path, face_pipeline: FacePipeline
+) -> None:
+    photos = identity_photos()[OTHER]  # img16: a 196 px face, img59: 286 px
+    with running_app(
+        "sqlite", tmp_path, face_pipeline, enroll_min_face_px=250, unknown_flag_interval_s=0
+    ) as client:
+        cluster_id = keep_all(client, [photos[0], photos[2]])
+        named = client.post(f"{CLUSTERS}/{cluster_id}/name", json={"name": "Six"})
+        assert named.status_code == 200, named.text
+        body = named.json()
+        assert len(body["person"]["faces"]) == 1 and body["faces_deleted"] == 2
+        assert [r["code"] for r in body["refused"]] == ["low_quality"]

@@ -21,6 +21,7 @@ from facebank.store.unknown_records import ClusterFilter, ClusterOrder
 from tests.api.conftest import make_settings, running_services
 from tests.conftest import identity_photos
 from tests.dbservers import fresh_database
+from tests.waiting import wait_until
 
 TESTS = system_principal("tests")
 # Chosen from ../shared/faces: every pair of each one's photos scores above the link.
@@ -214,3 +215,22 @@ def test_workers_cluster_together_and_drop_each_others_deletes(
 def open_clusters_of(services: Services) -> list[int]:
     page = services.unknowns.keeper.clusters(ClusterFilter(), ClusterOrder.LARGEST, 0, 50)
     return [c.id for c in page.items]
+
+
+def test_the_upkeep_loop_flags_by_itself(
+    tmp_path: Path, face_pipeline: FacePipeline, clock: SettableClock
+) -> None:
+    photos = identity_photos()[STRANGER_B]
+    with running_services(
+        "sqlite", tmp_path, face_pipeline, unknown_flag_interval_s=0.05
+    ) as services:
+        kept = keep_photo(services, photos[0], clock.now)
+        person, _ = services.gallery.create_person(
+            TESTS, PersonFields(name="B"), [Photo(photos[1].read_bytes())], FaceChoice.AUTO
+        )
+
+        def flagged() -> bool:
+            cluster = services.unknowns.keeper.cluster(kept.cluster_id).cluster
+            return cluster.match_person_id == person.id
+
+        wait_until(flagged, timeout=10, what="the cluster flagged by the upkeep loop")
