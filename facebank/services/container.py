@@ -199,7 +199,8 @@ def build_services(
         settings.dominant_face_ratio,
     )  # fmt: skip
     unknowns = build_unknowns(
-        settings, sessions, media, index, gallery, auth.audit, calibration.thresholds.current,
+        settings, sessions, media, index, searcher, gallery, auth.audit,
+        calibration.thresholds.current,
         pipeline.model_id, pipeline.dim, clock,
     )  # fmt: skip
     recognition = RecognitionService(

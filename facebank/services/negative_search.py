@@ -41,6 +41,7 @@ class NegativeCache:
         self._checked_at: float | None = None
         self._version: NegativesVersion | None = None
         self._negatives = NegativeSet.empty()
+        self.generation = 0  # bumped on every reread: lets callers tell the labels changed
 
     def current(self) -> NegativeSet:
         with self._lock:
@@ -64,6 +65,7 @@ class NegativeCache:
                 stored = self._repo.vectors(self._model_id)
                 self._negatives = NegativeSet.build(stored.person_ids, stored.vectors)
                 self._version = version
+                self.generation += 1
         except Exception as exc:  # database away: keep filtering with what was read last
             log.warning("reading the negative labels failed: %s", exc)
         self._checked_at = now
@@ -91,6 +93,11 @@ class NegativeAwareSearcher:
             queries, widened_k(negatives, top_k, allowed_people), allowed_people
         )
         return filter_hits(queries, rows, negatives, self.negative_match, top_k)
+
+    def labels_generation(self) -> int:
+        """Changes whenever the labels in force change (after they are next read)."""
+        self._cache.current()
+        return self._cache.generation
 
     def rejects(self, person_id: int, query: NDArray[np.float32]) -> bool:
         """Whether `query` is a near-duplicate of a face marked "not `person_id`"."""
