@@ -64,8 +64,8 @@ def overall(row: dict[str, Any]) -> float:
 
 
 def best_rule(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The highest score; among ties, the middle link of the min_links with the longest tied
-    run of links, since a rule inside a wide plateau is the least sensitive to the data."""
+    """The highest score; among ties, the median tied link of the min_links with the most tied
+    links (on these data a contiguous plateau: a rule in its middle is the least sensitive)."""
     top = max(overall(r) for r in rows)
     tied = [r for r in rows if overall(r) >= top - 1e-9]
     groups: dict[int, list[dict[str, Any]]] = {}
