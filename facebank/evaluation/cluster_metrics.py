@@ -12,7 +12,9 @@ left out of every figure, since nobody knows who they are.
 - BCubed precision / recall / F (Amigó et al. 2009): per face, the share of its cluster
   that is its person / of its person that is in its cluster, averaged over faces;
 - clusters, identities, singletons (clusters of one face), exact (identities whose faces
-  form exactly one cluster holding nobody else).
+  form exactly one cluster holding nobody else);
+- with_unlabelled: the share of faces whose cluster also holds an unlabelled face (with
+  synthetic strangers as the unlabelled ones, the mixing purity cannot see).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class ClusterScores:
     bcubed_precision: float
     bcubed_recall: float
     bcubed_f: float
+    with_unlabelled: float
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -47,6 +50,7 @@ def score_clusters(truth: Sequence[str | None], found: Sequence[int]) -> Cluster
     pairs = [(t, f) for t, f in zip(truth, found, strict=True) if t is not None]
     if not pairs:
         raise ValueError("no labelled faces to score")
+    unlabelled_clusters = {f for t, f in zip(truth, found, strict=True) if t is None}
     joint = Counter(pairs)
     by_identity = Counter(t for t, _ in pairs)
     by_cluster = Counter(f for _, f in pairs)
@@ -65,6 +69,7 @@ def score_clusters(truth: Sequence[str | None], found: Sequence[int]) -> Cluster
         bcubed_precision=b_precision,
         bcubed_recall=b_recall,
         bcubed_f=_harmonic(b_precision, b_recall),
+        with_unlabelled=sum(1 for _, f in pairs if f in unlabelled_clusters) / n,
     )
 
 

@@ -16,8 +16,10 @@ from facebank.index.unknown_linker import LinkRule
 # to above the lowest same-person ones (0.36-0.41), and 1 (single linkage) to 4 links.
 SWEEP_LINKS = tuple(round(0.25 + 0.025 * i, 3) for i in range(15))  # 0.25 .. 0.60
 SWEEP_MIN_LINKS = (1, 2, 3, 4)
-AVERAGED = ("purity", "completeness", "pair_precision", "pair_recall", "bcubed_precision",
-            "bcubed_recall", "bcubed_f", "clusters", "singletons", "exact")  # fmt: skip
+AVERAGED = (
+    "purity", "completeness", "pair_precision", "pair_recall", "bcubed_precision",
+    "bcubed_recall", "bcubed_f", "clusters", "singletons", "exact", "with_unlabelled",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -78,14 +80,14 @@ def best_rule(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 CELL = (
     "{bcubed_f:.3f} {worst_bcubed_f:.3f} {purity:.3f} {completeness:.3f} {found:>9} "
-    "{singletons:5.1f}"
+    "{singletons:5.1f} {with_unlabelled:5.3f}"
 )
-CELL_HEADER = "    F worst purity compl. clusters single"
+CELL_HEADER = "    F worst purity compl. clusters single w/unl"
 
 
 def format_rows(rows: Sequence[dict[str, Any]]) -> str:
     """A row per rule, a column group per set: figures averaged over the orders, `worst` the
-    lowest order's F, `clusters` found / identities."""
+    lowest order's F, `clusters` found / identities, `w/unl` with_unlabelled."""
     names = list(rows[0]["sets"])
     width = len(CELL_HEADER)
     lines = [" " * 12 + " | ".join(f"{n:^{width}}" for n in names),

@@ -36,6 +36,7 @@ def test_unlabelled_faces_are_clustered_but_not_scored() -> None:
     # The distractor sits in a's cluster: not a's fault, not counted.
     s = score_clusters(["a", None, "a", "b"], [1, 1, 1, 2])
     assert (s.faces, s.clusters, s.purity, s.bcubed_f) == (3, 2, 1.0, 1.0)
+    assert s.with_unlabelled == 2 / 3  # but two of the three share a cluster with it
 
 
 def test_mismatched_or_empty_labellings_are_refused() -> None:
