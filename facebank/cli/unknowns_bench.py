@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     figures = result.as_dict()
     print(format_result(figures))
     if args.json:
-        report = {"model_id": seeds_model(args.work_dir), "description": _doc(), **figures}
+        report = {"model_id": seeds_model(args.work_dir), "description": _doc(),
+                  "load_average_1m": round(os.getloadavg()[0], 2), **figures}  # fmt: skip
         args.json.write_text(json.dumps(report, indent=2))
     return 0
 
