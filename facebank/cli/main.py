@@ -11,12 +11,14 @@ from facebank.cli import (
     bench,
     calibrate,
     calibration_eval,
+    cluster_eval,
     exporting,
     follow_bench,
     importing,
     index_bench,
     machines_bench,
     sessions_bench,
+    unknowns_bench,
     user,
 )
 from facebank.cli.extras import require_extra
@@ -69,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     exporting.register(commands)
     calibrate.register(commands)
     calibration_eval.register(commands)
+    cluster_eval.register(commands)
+    unknowns_bench.register(commands)
     return parser
 
 
