@@ -22,6 +22,10 @@ class Settings(BaseSettings):
 
     # Where all state lives: SQLite file, media, index snapshot.
     data_dir: Path = Path("./data")
+    # Where media/ (enrolled photos) and evidence/ (session crops) live. Empty means
+    # data_dir; several machines on one database set it to one shared filesystem path
+    # (docs/machines.md says what breaks on local disks).
+    media_root: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     # Empty means SQLite inside data_dir.
@@ -85,6 +89,13 @@ class Settings(BaseSettings):
     # A new face this similar (cosine) to another person's face is refused as a duplicate
     # unless the request allows it; far above the highest different-person score measured.
     duplicate_threshold: float = Field(0.55, gt=0.0, le=1.0)
+    # "Not this person" labels (issue 12): a query this similar (cosine) to a face marked
+    # not P no longer matches P. Near-duplicates of a photo score >= 0.92 (99%), different
+    # photos of one person <= 0.85 on ../shared/faces (docs/negatives.md).
+    negative_match: float = Field(0.88, gt=0.0, le=1.0)
+    # Each worker checks the labels' version at most this often (another worker's label
+    # reaches it within this); a label added through the worker itself applies at once.
+    negatives_refresh_s: float = Field(2.0, ge=0.0)
 
     # One photo, and one whole request (several photos plus form fields).
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024)
@@ -258,6 +269,10 @@ class Settings(BaseSettings):
     vector_ann_threshold: int = Field(20_000, ge=2)
     # pgvector: HNSW candidates per search (hnsw.ef_search); higher is slower, finds more.
     vector_ef_search: int = Field(128, ge=1, le=1000)
+    # pgvector: pooled connections per process, and how long a call waits for one before
+    # answering 503 vector_engine_unavailable (docs/machines.md).
+    vector_pool_size: int = Field(8, ge=1)
+    vector_timeout_s: float = Field(5.0, gt=0)
 
     @model_validator(mode="after")
     def _vector_url_given(self) -> Settings:
@@ -275,7 +290,7 @@ class Settings(BaseSettings):
 
     @property
     def media_dir(self) -> Path:
-        return self.data_dir / "media"
+        return (self.media_root or self.data_dir) / "media"
 
     @property
     def index_dir(self) -> Path:
@@ -283,7 +298,7 @@ class Settings(BaseSettings):
 
     @property
     def evidence_dir(self) -> Path:
-        return self.data_dir / "evidence"
+        return (self.media_root or self.data_dir) / "evidence"
 
     @property
     def effective_import_workers(self) -> int:

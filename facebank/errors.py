@@ -131,3 +131,28 @@ class GalleryNotEmptyError(ConflictError):
     keeps the archive's ids, so it only goes into an empty gallery)."""
 
     code = "gallery_not_empty"
+
+
+# --- several machines (issue 13) -----------------------------------------------------------
+
+
+class ServiceUnavailableError(FacebankError):
+    """A backing service is away for now; `retry_after_s` says when to try again (503)."""
+
+    code = "service_unavailable"
+
+    def __init__(self, message: str, retry_after_s: int, **details: Any) -> None:
+        super().__init__(message, retry_after_s=retry_after_s, **details)
+        self.retry_after_s = retry_after_s
+
+
+class VectorEngineUnavailableError(ServiceUnavailableError):
+    """The vector engine (FACEBANK_INDEX_BACKEND=pgvector) cannot be reached."""
+
+    code = "vector_engine_unavailable"
+
+
+class DatabaseUnavailableError(ServiceUnavailableError):
+    """The SQL database cannot be reached (refused, dropped, no pooled connection)."""
+
+    code = "database_unavailable"

@@ -25,6 +25,7 @@ from facebank.api.routes import (
     imports,
     index,
     metrics,
+    negatives,
     people,
     people_fix,
     recognition,
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for module in (auth, users, api_keys, audit, export):
         app.include_router(module.router)
     app.include_router(unknowns.router)  # the unknown faces' review queue (issue 12)
+    app.include_router(negatives.router)  # "not this person" labels (issue 12)
     app.include_router(compat.router)  # the replaced system's endpoints, under /compat
     document_models(app, people.SELF_PARSED_MODELS)
     app.add_middleware(

@@ -23,6 +23,7 @@ from facebank.services.exporter import Exporter
 from facebank.services.gallery import GalleryService
 from facebank.services.import_jobs import ImportJobService
 from facebank.services.index_sync import IndexManager
+from facebank.services.negatives import NegativeService
 from facebank.services.people_fix import PeopleFixService
 from facebank.services.recognition import RecognitionService
 from facebank.services.sessions import SessionService
@@ -68,6 +69,7 @@ MetricsDep = Annotated[Metrics, Depends(_part(lambda s: s.metrics))]
 AuthenticatorDep = Annotated[Authenticator, Depends(_part(lambda s: s.auth.authenticator))]
 ExporterDep = Annotated[Exporter, Depends(_part(lambda s: s.exporter))]
 CalibrationDep = Annotated[CalibrationService, Depends(_part(lambda s: s.calibration))]
+NegativesDep = Annotated[NegativeService, Depends(_part(lambda s: s.negatives))]
 PeopleFixDep = Annotated[PeopleFixService, Depends(_part(lambda s: s.people_fix))]
 WebSessionsDep = Annotated[WebSessionService, Depends(_part(lambda s: s.auth.web_sessions))]
 UnknownsDep = Annotated[UnknownService, Depends(_part(lambda s: s.unknowns.keeper))]

@@ -35,6 +35,7 @@ STATUS_BY_ERROR: dict[type[errors.FacebankError], int] = {
     errors.PermissionDeniedError: 403,
     errors.CsrfFailedError: 403,
     errors.RateLimitedError: 429,
+    errors.ServiceUnavailableError: 503,
 }
 
 CODE_BY_HTTP_STATUS = {
@@ -67,7 +68,7 @@ def headers_for(exc: errors.FacebankError) -> dict[str, str] | None:
     if isinstance(exc, errors.AuthenticationError):
         # RFC 9110: a 401 names the scheme to use (the X-API-Key header is the other way in).
         return {"WWW-Authenticate": "Bearer"}
-    if isinstance(exc, errors.RateLimitedError):
+    if isinstance(exc, errors.RateLimitedError | errors.ServiceUnavailableError):
         return {"Retry-After": str(exc.retry_after_s)}
     return None
 

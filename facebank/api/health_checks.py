@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from facebank import __version__
+from facebank.errors import VectorEngineUnavailableError
 from facebank.observability.probe import CheckTimeout, SingleFlightCheck
 from facebank.observability.system import SystemProbe
 from facebank.services.container import Services
@@ -76,6 +77,11 @@ def _database_checks(services: Services) -> Checks:
         if not lag.current:
             time.sleep(INDEX_RECHECK_S)
             lag = services.index.lag()
+    except VectorEngineUnavailableError as exc:  # the database answered; the engine did not
+        return {
+            "database": {"ok": True},
+            "index": {"ok": False, "error": f"{type(exc).__name__}: {_first_line(exc)}"},
+        }
     except Exception as exc:  # any driver error means "not reachable"
         return {
             "database": {"ok": False, "error": f"{type(exc).__name__}: {_first_line(exc)}"},

@@ -171,3 +171,4 @@ class ReembedOut(BaseModel):
     reembedded: int = Field(description="faces moved to the running model pack")
     failed: list[ReembedFailure] = Field(description="faces whose photo no longer yields the face")
     index: IndexStatusOut
+    negatives_reembedded: int = Field(0, description='"not this person" labels moved with them')

@@ -11,11 +11,14 @@ from facebank.cli import (
     bench,
     calibrate,
     calibration_eval,
+    cluster_eval,
     exporting,
     follow_bench,
     importing,
     index_bench,
+    machines_bench,
     sessions_bench,
+    unknowns_bench,
     user,
 )
 from facebank.cli.extras import require_extra
@@ -62,11 +65,14 @@ def _parser() -> argparse.ArgumentParser:
     sessions_bench.register(commands)
     index_bench.register(commands)
     follow_bench.register(commands)
+    machines_bench.register(commands)
     user.register(commands)
     importing.register(commands)
     exporting.register(commands)
     calibrate.register(commands)
     calibration_eval.register(commands)
+    cluster_eval.register(commands)
+    unknowns_bench.register(commands)
     return parser
 
 

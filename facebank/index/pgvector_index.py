@@ -11,13 +11,17 @@ and only which faces become candidates is approximate (docs/index.md has the rec
 The table is derived data like the FAISS index: the SQL database of facebank stays the
 source of truth and the services compare `checksum()` with it. Every write is one
 transaction, so a failed write leaves the table as it was.
+
+Connections come from a pool (each search or write borrows one for its transaction), so
+concurrent searches do not queue behind one connection, and a connection the engine dropped
+is replaced instead of failing every later call. An engine that cannot be reached (refused,
+dropped, no connection within `timeout_s`) raises VectorEngineUnavailableError.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import threading
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 
@@ -27,7 +31,9 @@ from numpy.typing import ArrayLike, NDArray
 from pgvector import Vector
 from pgvector.psycopg import register_vector
 from psycopg import sql
+from psycopg_pool import ConnectionPool
 
+from facebank.errors import VectorEngineUnavailableError
 from facebank.index import _validate
 from facebank.index.checksum import ids_checksum
 from facebank.index.gallery_index import FACES_PER_PERSON, MIN_FACES, WIDEN_FACTOR
@@ -42,6 +48,12 @@ EF_SEARCH = 128
 EF_SEARCH_MAX = 1000
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 64
+# Connections kept to the engine; searches past this many at once wait for one.
+POOL_SIZE = 8
+# How long a call waits for a connection before the engine counts as unreachable.
+TIMEOUT_S = 5.0
+# After the engine answered "unavailable", how soon a client is told to try again.
+RETRY_AFTER_S = 5
 
 _Batch = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float32]]
 
@@ -57,6 +69,7 @@ class PgVectorIndex:
     def __init__(
         self, url: str, dim: int, model_id: str, *, table: str | None = None,
         ann_threshold: int = ANN_THRESHOLD, ef_search: int = EF_SEARCH,
+        pool_size: int = POOL_SIZE, timeout_s: float = TIMEOUT_S,
     ) -> None:  # fmt: skip
         if dim <= 0:
             raise ValueError(f"dim must be positive, got {dim}")
@@ -70,31 +83,46 @@ class PgVectorIndex:
         self._table = sql.Identifier(name)
         self._hnsw_name = f"{name[:56]}_hnsw"
         self._hnsw = sql.Identifier(self._hnsw_name)
-        # One connection, one transaction at a time: writes are serialised by the services
-        # anyway, and a search is one round trip.
-        self._lock = threading.Lock()
-        self._conn = psycopg.connect(url, autocommit=True)
-        self._conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
-        register_vector(self._conn)
-        self._conn.execute(
+        self._timeout_s = timeout_s
+        with (
+            _unavailable_as_error(),
+            psycopg.connect(
+                url, autocommit=True, connect_timeout=_connect_timeout(timeout_s)
+            ) as conn,
+        ):
+            self._create_table(conn, name)
+        # Opened after the table: each new connection registers the vector type, which
+        # the extension created above defines.
+        self._pool = ConnectionPool(
+            url, min_size=1, max_size=pool_size, open=False, timeout=timeout_s,
+            kwargs={"autocommit": True, "connect_timeout": _connect_timeout(timeout_s)},
+            configure=register_vector, check=ConnectionPool.check_connection,
+            name="facebank-vectors", reconnect_timeout=timeout_s,
+        )  # fmt: skip
+        with _unavailable_as_error():
+            self._pool.open(wait=True, timeout=timeout_s)
+
+    def _create_table(self, conn: psycopg.Connection[tuple[object, ...]], name: str) -> None:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        conn.execute(
             sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {} (face_id bigint PRIMARY KEY, "
                 "person_id bigint NOT NULL, embedding vector({}) NOT NULL)"
-            ).format(self._table, sql.Literal(dim))
+            ).format(self._table, sql.Literal(self._dim))
         )
         # Inline, not TOASTed (a 512-d vector is 2 KB, past TOAST's threshold): an exact scan
         # then reads pages instead of detoasting every row, several times faster.
-        self._conn.execute(
+        conn.execute(
             sql.SQL("ALTER TABLE {} ALTER COLUMN embedding SET STORAGE PLAIN").format(self._table)
         )
-        self._conn.execute(
+        conn.execute(
             sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (person_id)").format(
                 sql.Identifier(f"{name[:54]}_person"), self._table
             )
         )
 
     def close(self) -> None:
-        self._conn.close()
+        self._pool.close()
 
     # ---- properties -------------------------------------------------------------
 
@@ -339,7 +367,12 @@ class PgVectorIndex:
 
     @contextmanager
     def _transaction(self) -> Iterator[psycopg.Cursor[tuple[object, ...]]]:
-        with self._lock, self._conn.transaction(), self._conn.cursor() as cur:
+        with (
+            _unavailable_as_error(),
+            self._pool.connection() as conn,
+            conn.transaction(),
+            conn.cursor() as cur,
+        ):
             yield cur
 
     def _has_hnsw(self, cur: psycopg.Cursor[tuple[object, ...]]) -> bool:
@@ -352,6 +385,22 @@ class PgVectorIndex:
             cur.execute(sql.SQL(query).format(self._table))
             row = cur.fetchone()
             return 0 if row is None else int(row[0])  # type: ignore[call-overload]
+
+
+@contextmanager
+def _unavailable_as_error() -> Iterator[None]:
+    """Connection-level failures (refused, dropped, no pooled connection in time: all
+    OperationalError or InterfaceError in psycopg) as the one error the API maps to 503."""
+    try:
+        yield
+    except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+        raise VectorEngineUnavailableError(
+            f"the vector engine cannot be reached: {exc}", retry_after_s=RETRY_AFTER_S
+        ) from exc
+
+
+def _connect_timeout(timeout_s: float) -> int:
+    return max(1, round(timeout_s))  # libpq takes whole seconds
 
 
 def _rows(rows: list[tuple[object, ...]], dim: int) -> _Batch:

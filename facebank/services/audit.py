@@ -32,11 +32,11 @@ class Action(StrEnum):
     EXPORT = "export"  # a read, audited: it hands out every photo and embedding
     CALIBRATE = "calibrate"  # a measured match threshold applied for every worker
     UNCALIBRATE = "uncalibrate"  # back to the configured threshold on every worker
-    MERGE = "merge"  # one person folded into another (faces and history moved)
-    SPLIT = "split"  # selected faces of a person moved to a new person
     NAME = "name"  # an unknown cluster enrolled as a new person (issue 12)
     ADD = "add"  # an unknown cluster enrolled into an existing person
     DISMISS = "dismiss"  # an unknown cluster thrown away
+    MERGE = "merge"  # one person folded into another (faces and history moved)
+    SPLIT = "split"  # selected faces of a person moved to a new person
 
 
 class Target(StrEnum):
@@ -51,6 +51,7 @@ class Target(StrEnum):
     IMPORT = "import"
     UNKNOWN_CLUSTER = "unknown_cluster"
     UNKNOWN_FACE = "unknown_face"
+    NEGATIVE = "negative_label"  # a face marked "not this person"
 
 
 def audit_entry(

@@ -24,6 +24,9 @@ from facebank.services.gallery import GalleryService
 from facebank.services.import_jobs import ImportJobService
 from facebank.services.importer import Importer
 from facebank.services.index_sync import IndexManager
+from facebank.services.negative_reembed import NegativeReembedder
+from facebank.services.negative_search import NegativeAwareSearcher, NegativeCache
+from facebank.services.negatives import NegativeService
 from facebank.services.people_fix import PeopleFixService
 from facebank.services.photos import EnrollRules
 from facebank.services.recognition import RecognitionService
@@ -40,6 +43,7 @@ from facebank.store.db import (
 )
 from facebank.store.import_jobs import ImportJobsRepository
 from facebank.store.media import MediaStore
+from facebank.store.negatives import NegativeRepository
 from facebank.store.people import FaceRepository, PeopleRepository
 from facebank.store.people_merge import PeopleFixRepository
 
@@ -68,8 +72,9 @@ class Services:
     exporter: Exporter  # the whole gallery as one archive (issue 11)
     imports: ImportJobService  # bulk imports uploaded over HTTP (issue 11)
     calibration: CalibrationService  # the match threshold measured from the gallery (issue 15)
-    people_fix: PeopleFixService  # merge and split people (issue 12 part 4)
     unknowns: UnknownServices  # kept unknown faces, their clusters and review (issue 12)
+    negatives: NegativeService  # "not this person" labels, applied to every search (issue 12)
+    people_fix: PeopleFixService  # merge and split people (issue 12 part 4)
     sessions_probe: SessionsProbe = field(default_factory=NoSessions)
     _stop: threading.Event = field(default_factory=threading.Event)
     _snapshotter: threading.Thread | None = None
@@ -85,7 +90,11 @@ class Services:
         self.pipeline.observers.attach(self.metrics.pipeline)
         self.index.start()
         self.unknowns.keeper.start()
-        swept = self.media.sweep(self.faces.all_media_refs() | self.unknowns.keeper.media_refs())
+        swept = self.media.sweep(
+            self.faces.all_media_refs()
+            | self.unknowns.keeper.media_refs()
+            | self.negatives.media_refs()
+        )
         if swept:
             log.warning("removed %d media files left by an interrupted request", swept)
         self._snapshotter = threading.Thread(
@@ -122,6 +131,7 @@ class Services:
             if thread is not None:
                 thread.join(timeout=10)
         self.index.save_if_dirty()
+        self.index.close()
         self.engine.dispose()
 
     def _follow_loop(self) -> None:
@@ -175,25 +185,35 @@ def build_services(
     )  # fmt: skip
     auth = build_auth(settings, sessions, clock)
     calibration = build_calibration(settings, sessions, faces, auth.audit, pipeline.model_id)
+    negative_repo = NegativeRepository(sessions)
+    negative_cache = NegativeCache(negative_repo, pipeline.model_id, settings.negatives_refresh_s)
+    searcher = NegativeAwareSearcher(index, negative_cache, settings.negative_match)
     duplicates = DuplicateCheck(people, settings.duplicate_threshold)
     gallery = GalleryService(
         pipeline, people, faces, media, index, auth.audit,
         EnrollRules.from_settings(settings), duplicates,
+        NegativeReembedder(pipeline, negative_repo, media, negative_cache),
+    )  # fmt: skip
+    negatives = NegativeService(
+        pipeline, people, negative_repo, faces, media, auth.audit, negative_cache,
+        settings.dominant_face_ratio,
     )  # fmt: skip
     unknowns = build_unknowns(
-        settings, sessions, media, index, gallery, auth.audit, calibration.thresholds.current,
+        settings, sessions, media, index, searcher, gallery, auth.audit,
+        calibration.thresholds.current,
         pipeline.model_id, pipeline.dim, clock,
     )  # fmt: skip
     recognition = RecognitionService(
-        pipeline, index, people, faces, calibration.thresholds, unknowns.keeper, clock
-    )
+        pipeline, index, people, faces, calibration.thresholds,
+        negatives=searcher, unknowns=unknowns.keeper, clock=clock,
+    )  # fmt: skip
     executor = InferenceExecutor(pipeline.lanes)
     metrics = Metrics(stats_window_s=settings.stats_window_s)
     live_sessions = build_session_service(
         settings,
         sessions,
         pipeline,
-        index,
+        searcher,  # live sessions honour "not this person" labels too
         people,
         lambda work: executor.submit(work).result(),
         metrics.sessions,
@@ -223,8 +243,9 @@ def build_services(
         exporter=Exporter(sessions, media, pipeline.model_id),
         imports=imports,
         calibration=calibration,
-        people_fix=PeopleFixService(PeopleFixRepository(sessions), faces, index, auth.audit),
         unknowns=unknowns,
+        negatives=negatives,
+        people_fix=PeopleFixService(PeopleFixRepository(sessions), faces, index, auth.audit),
         sessions_probe=ManagerProbe(live_sessions.manager),
     )
     services.metrics.describe_build(pipeline.model_id)

@@ -42,10 +42,17 @@ class DuplicateCheck:
         for position, hits in enumerate(index.search(queries, _TOP_K)):
             other = next((h for h in hits if h.person_id != person_id), None)
             if other is not None and other.score >= self._threshold:
-                raise self._duplicate(other, position)
+                duplicate = self._duplicate(other, position)
+                if duplicate is not None:
+                    raise duplicate
 
-    def _duplicate(self, hit: PersonHit, position: int) -> DuplicateFaceError:
-        person = self._people.get(hit.person_id)
+    def _duplicate(self, hit: PersonHit, position: int) -> DuplicateFaceError | None:
+        """None when the person is gone: deleted on another machine (or an enroll undone)
+        and still in this index until it follows the change log, as recognition skips it."""
+        people = self._people.get_many({hit.person_id})
+        if hit.person_id not in people:
+            return None
+        person = people[hit.person_id]
         return DuplicateFaceError(
             f"this face matches {person.name} (person {person.id}) with score "
             f"{hit.score:.2f}, at or above the duplicate threshold {self._threshold:g}; "

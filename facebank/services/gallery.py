@@ -9,7 +9,9 @@ data itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,10 +19,12 @@ from typing import Any
 import numpy as np
 
 from facebank.auth.principal import Principal
+from facebank.errors import VectorEngineUnavailableError
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.audit import Action, AuditService, Target, audit_entry
 from facebank.services.duplicates import DuplicateCheck
 from facebank.services.index_sync import IndexManager, IndexStatus
+from facebank.services.negative_reembed import NegativeReembedder
 from facebank.services.photos import (
     EnrollableFace,
     EnrollRules,
@@ -45,6 +49,8 @@ from facebank.store.people import (
     PersonRecord,
 )
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class FaceImage:
@@ -59,7 +65,11 @@ class GalleryService:
     check; no state touched), write media files,
     commit the rows in one transaction, then update the index. A crash after the commit is
     repaired at the next start because the index is checked against the database; media
-    files without rows are swept at start.
+    files without rows are swept at start. A vector engine that cannot be reached when the
+    index is updated (VectorEngineUnavailableError, a 503) undoes the enroll: the rows just
+    committed are deleted again, so a failed enroll leaves no face behind (and where even
+    that delete fails, the face is in the change log, which every index applies when the
+    engine is back).
     """
 
     def __init__(
@@ -72,6 +82,7 @@ class GalleryService:
         audit: AuditService,
         rules: EnrollRules,
         duplicates: DuplicateCheck,
+        negatives: NegativeReembedder | None = None,  # labels re-embedded with the faces
     ) -> None:
         self._pipeline = pipeline
         self._people = people
@@ -81,7 +92,7 @@ class GalleryService:
         self._audit = audit
         self._rules = rules
         self._duplicates = duplicates
-        self._reembedder = Reembedder(pipeline, faces, media, index)
+        self._reembedder = Reembedder(pipeline, faces, media, index, negatives)
 
     # --- changes, each audited --------------------------------------------------------------
 
@@ -100,7 +111,11 @@ class GalleryService:
         except Exception:
             self._forget_media(new_faces)
             raise
-        self._index_faces(records, prepared)
+        try:
+            self._index_faces(records, prepared)
+        except VectorEngineUnavailableError:
+            self._undo(lambda: self._people.delete(created.id), records)
+            raise
         self._audit.record_many(
             [audit_entry(actor, Action.CREATE, Target.PERSON, created.id)]
             + [_face_created(actor, face) for face in records]
@@ -123,7 +138,11 @@ class GalleryService:
         except Exception:
             self._forget_media(new_faces)
             raise
-        self._index_faces(records, prepared)
+        try:
+            self._index_faces(records, prepared)
+        except VectorEngineUnavailableError:
+            self._undo(lambda: [self._faces.delete(r.id) for r in records], records)
+            raise
         self._audit.record_many([_face_created(actor, face) for face in records])
         return records
 
@@ -163,6 +182,7 @@ class GalleryService:
         """Move faces of other model packs to the running one, from their stored photos."""
         report = self._reembedder.run()
         details = {"reembedded": report.reembedded, "failed": len(report.failed)}
+        details["negatives_reembedded"] = report.negatives_reembedded
         self._audit.record(actor, Action.REEMBED, Target.INDEX, None, details)
         return report
 
@@ -220,6 +240,19 @@ class GalleryService:
             return
         vectors = np.stack([item.face.embedding for item in prepared]).astype(np.float32)
         self._index.add([r.id for r in records], [r.person_id for r in records], vectors)
+
+    def _undo(self, delete: Callable[[], object], records: list[FaceRecord]) -> None:
+        """Delete what an enroll committed when its faces could not be indexed."""
+        try:
+            delete()
+        except Exception as exc:  # the change log brings the faces into the index later
+            log.warning("undoing an enroll the vector engine refused failed: %s", exc)
+            return
+        self._release_media(records)
+        # A face the engine took after all (its answer lost on the way) goes too; while the
+        # engine is still away, the change log's removal reaches it later.
+        with suppress(VectorEngineUnavailableError):
+            self._index.remove([r.id for r in records])
 
     def _forget_media(self, new_faces: list[NewFace]) -> None:
         for face in new_faces:

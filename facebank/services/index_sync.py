@@ -83,6 +83,8 @@ class PersistentIndex(VectorIndex, Protocol):
         self, batches: Iterable[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float32]]]
     ) -> None: ...
 
+    def close(self) -> None: ...
+
 
 class IndexManager:
     """Owns the in-memory index: start-up sync, in-place updates, snapshots, verification.
@@ -279,6 +281,11 @@ class IndexManager:
     def compact_log(self, keep: int) -> int:
         """Drop all but the newest `keep` changes (facebank.store.changes: retention)."""
         return self._changes.compact(keep)
+
+    def close(self) -> None:
+        """Release the engine's connections (the FAISS index holds none)."""
+        if self._engine_index is not None:
+            self._engine_index.close()
 
     def save_if_dirty(self) -> bool:
         with self._write_lock:

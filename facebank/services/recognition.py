@@ -12,6 +12,7 @@ from facebank.index.people import PersonHit
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.pipeline.types import DecodedImage, Detection, Face, Quality
 from facebank.services.index_sync import IndexManager
+from facebank.services.negative_search import NegativeAwareSearcher
 from facebank.services.thresholds import ThresholdSource
 from facebank.sessions.unknown_sink import KeptUnknown, UnknownSighting, UnknownSink, crop_around
 from facebank.store.people import FaceRepository, PeopleRepository, PersonRecord
@@ -71,12 +72,16 @@ class RecognitionService:
         people: PeopleRepository,
         faces: FaceRepository,
         thresholds: ThresholdSource,
+        negatives: NegativeAwareSearcher | None = None,
         unknowns: UnknownSink | None = None,
         clock: Clock = system_clock,
     ) -> None:
         self._clock = clock
         self._pipeline = pipeline
         self._unknowns = unknowns
+        # Searches through the "not this person" labels when given (services/negatives.py).
+        self._searcher: IndexManager | NegativeAwareSearcher = negatives or index
+        self._negatives = negatives
         self._index = index
         self._people = people
         self._faces = faces
@@ -135,9 +140,8 @@ class RecognitionService:
         scores = vectors @ face.embedding
         best = int(np.argmax(scores))
         score = float(scores[best])
-        return Verification(
-            score, threshold, score >= threshold, face, None, person, int(face_ids[best])
-        )
+        matched = score >= threshold and not self._marked_not(person_id, face.embedding)
+        return Verification(score, threshold, matched, face, None, person, int(face_ids[best]))
 
     def detect(self, data: bytes, max_faces: int) -> Detected:
         image = self._pipeline.decode(data)
@@ -165,4 +169,8 @@ class RecognitionService:
     def _search(self, embeddings: list[np.ndarray], top_k: int) -> list[list[PersonHit]]:
         if not embeddings:
             return []
-        return self._index.search(np.stack(embeddings).astype(np.float32), top_k)
+        return self._searcher.search(np.stack(embeddings).astype(np.float32), top_k)
+
+    def _marked_not(self, person_id: int, embedding: np.ndarray) -> bool:
+        """The face is a near-duplicate of one marked "not this person"."""
+        return self._negatives is not None and self._negatives.rejects(person_id, embedding)

@@ -11,6 +11,7 @@ from facebank.errors import FacebankError, NoFaceError
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.pipeline.types import Detection
 from facebank.services.index_sync import IndexManager
+from facebank.services.negative_reembed import NegativeReembedder
 from facebank.services.photos import new_face_record
 from facebank.store.media import MediaStore
 from facebank.store.people import FaceRecord, FaceRepository
@@ -25,15 +26,20 @@ MIN_SAME_FACE_IOU = 0.3
 class ReembedReport:
     reembedded: int = 0
     failed: list[dict[str, object]] = field(default_factory=list)
+    # "Not this person" labels moved along with the faces (services/negative_reembed.py).
+    negatives_reembedded: int = 0
+    negatives_failed: list[dict[str, object]] = field(default_factory=list)
 
 
 class Reembedder:
     """Moves faces of other model packs to the running one, from their original photos."""
 
     def __init__(
-        self, pipeline: FacePipeline, faces: FaceRepository, media: MediaStore, index: IndexManager
-    ) -> None:
+        self, pipeline: FacePipeline, faces: FaceRepository, media: MediaStore, index: IndexManager,
+        negatives: NegativeReembedder | None = None,
+    ) -> None:  # fmt: skip
         self._pipeline = pipeline
+        self._negatives = negatives
         self._faces = faces
         self._media = media
         self._index = index
@@ -50,6 +56,7 @@ class Reembedder:
                 if f.id not in skipped
             ]
             if not pending:
+                self._move_negatives(report)
                 return report
             for face in pending:
                 try:
@@ -59,6 +66,12 @@ class Reembedder:
                     skipped.add(face.id)
                     report.failed.append({"face_id": face.id, "error": exc.code})
                     log.warning("face %d not re-embedded: %s", face.id, exc.message)
+
+    def _move_negatives(self, report: ReembedReport) -> None:
+        if self._negatives is not None:
+            moved = self._negatives.run()
+            report.negatives_reembedded = moved.reembedded
+            report.negatives_failed = moved.failed
 
     def _reembed(self, face: FaceRecord) -> None:
         image = self._pipeline.decode(self._media.read(face.media_ref))

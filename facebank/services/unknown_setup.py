@@ -11,6 +11,7 @@ from facebank.index.unknown_vectors import UnknownVectors
 from facebank.services.audit import AuditService
 from facebank.services.gallery import GalleryService
 from facebank.services.index_sync import IndexManager
+from facebank.services.negative_search import NegativeAwareSearcher
 from facebank.services.unknown_actions import UnknownActions
 from facebank.services.unknown_upkeep import UnknownUpkeep
 from facebank.services.unknowns import UnknownService, link_rule
@@ -31,6 +32,7 @@ def build_unknowns(
     sessions: SessionFactory,
     media: MediaStore,
     index: IndexManager,
+    searcher: NegativeAwareSearcher,
     gallery: GalleryService,
     audit: AuditService,
     threshold: Callable[[], float],
@@ -47,6 +49,6 @@ def build_unknowns(
         keeper=keeper,
         actions=UnknownActions(repo, keeper, gallery, audit),
         upkeep=UnknownUpkeep(
-            repo, keeper, index, threshold, settings.unknown_retention_days, clock
+            repo, keeper, index, searcher, threshold, settings.unknown_retention_days, clock
         ),
     )

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from facebank.auth.clock import Clock
 from facebank.services.index_sync import IndexManager
+from facebank.services.negative_search import NegativeAwareSearcher
 from facebank.services.unknowns import UnknownService
 from facebank.store.unknowns import UnknownRepository
 
@@ -32,6 +33,7 @@ class UnknownUpkeep:
         repo: UnknownRepository,
         unknowns: UnknownService,
         index: IndexManager,
+        searcher: NegativeAwareSearcher,
         threshold: Callable[[], float],
         retention_days: float,
         clock: Clock,
@@ -39,11 +41,14 @@ class UnknownUpkeep:
         self._repo = repo
         self._unknowns = unknowns
         self._index = index
+        # Searches honour "not this person": a cluster marked not X is not flagged as X.
+        self._searcher = searcher
         self._threshold = threshold
         self._retention = timedelta(days=retention_days)
         self._clock = clock
-        # What the last flag round saw: gallery version, unknowns version, threshold.
-        self._flagged_at: tuple[int, int, float] | None = None
+        # What the last flag round saw: gallery version, unknowns version, threshold,
+        # negative labels.
+        self._flagged_at: tuple[int, int, float, int] | None = None
 
     def run_once(self) -> None:
         """One round of both jobs; a failure of one does not stop the other."""
@@ -70,15 +75,20 @@ class UnknownUpkeep:
     def flag(self) -> int:
         """Flag open clusters that match an enrolled person now (and unflag those that no
         longer do); returns how many clusters changed. A round where neither the gallery,
-        the unknown faces nor the threshold changed is skipped: two primary-key reads."""
+        the unknown faces, the threshold nor the labels changed is skipped (cheap reads)."""
         threshold = self._threshold()
-        seen = (self._index.lag().applied_version, self._repo.version(), threshold)
+        seen = (
+            self._index.lag().applied_version,
+            self._repo.version(),
+            threshold,
+            self._searcher.labels_generation(),
+        )
         if seen == self._flagged_at:
             return 0
         clusters, vectors = self._repo.open_representatives(self._index.model_id)
         changed = 0
         for start in range(0, len(clusters), SEARCH_BATCH):
-            hits = self._index.search(vectors[start : start + SEARCH_BATCH], 1)
+            hits = self._searcher.search(vectors[start : start + SEARCH_BATCH], 1)
             for cluster, row in zip(clusters[start : start + SEARCH_BATCH], hits, strict=True):
                 best = row[0] if row and row[0].score >= threshold else None
                 person = None if best is None else best.person_id
@@ -89,5 +99,5 @@ class UnknownUpkeep:
                     continue
                 changed += int(self._repo.set_match(cluster.id, person, score))
         # Read again: this round's own flags bumped the unknowns' version.
-        self._flagged_at = (seen[0], self._repo.version(), threshold)
+        self._flagged_at = (seen[0], self._repo.version(), threshold, seen[3])
         return changed

@@ -16,4 +16,5 @@ def vector_engine_index(settings: Settings, model_id: str, dim: int) -> Persiste
     return PgVectorIndex(
         settings.vector_url, dim, model_id,
         ann_threshold=settings.vector_ann_threshold, ef_search=settings.vector_ef_search,
+        pool_size=settings.vector_pool_size, timeout_s=settings.vector_timeout_s,
     )  # fmt: skip

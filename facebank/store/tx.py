@@ -1,7 +1,10 @@
 """Transactions for the repositories: one unit of work per call, committed or rolled back.
 
 Writes run as `fn(session)` so a deadlock or serialisation failure (which the database
-resolves by aborting one transaction) can be retried from the start.
+resolves by aborting one transaction) can be retried from the start. A database that cannot
+be reached (refused, dropped mid-transaction, no pooled connection in time) raises
+DatabaseUnavailableError, which the API answers with 503 and Retry-After; nothing is retried
+here, so a request fails fast while the database is away.
 """
 
 from __future__ import annotations
@@ -9,13 +12,16 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import Executable, Row
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
+from facebank.errors import DatabaseUnavailableError
 from facebank.store.db import SQLITE_BEGIN_OPTION
 
 T = TypeVar("T")
@@ -26,6 +32,9 @@ WRITE_ATTEMPTS = 4
 _MYSQL_TRANSIENT = {1213, 1205}
 _PG_TRANSIENT = {"40001", "40P01"}
 
+# What a client is told to wait before retrying while the database is away.
+RETRY_AFTER_S = 2
+
 # Bound on IN (...) lists: stays far below every backend's parameter limit.
 IN_CHUNK = 1000
 
@@ -34,6 +43,11 @@ SessionFactory = sessionmaker[Session]
 
 def run_write(session_factory: SessionFactory, fn: Callable[[Session], T]) -> T:
     """Run `fn` in a write transaction and commit; retry on transient lock conflicts."""
+    with unavailable_as_error():
+        return _run_write(session_factory, fn)
+
+
+def _run_write(session_factory: SessionFactory, fn: Callable[[Session], T]) -> T:
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         with session_factory() as session:
             # Must come before the first statement: it decides how SQLite's BEGIN is issued.
@@ -62,17 +76,33 @@ def run_read_rows(
     path's lookups, where the session's own bookkeeping cost ~0.8 ms a call (docs/bench.md).
     Returning the connection to the pool rolls its transaction back."""
     engine = session_factory.kw["bind"]
-    with engine.connect() as connection:
+    with unavailable_as_error(), engine.connect() as connection:
         return list(connection.execute(statement, params))
 
 
 def run_read(session_factory: SessionFactory, fn: Callable[[Session], T]) -> T:
     """Run `fn` in a short read transaction (ended before returning; nothing is held)."""
-    with session_factory() as session:
+    with unavailable_as_error(), session_factory() as session:
         try:
             return fn(session)
         finally:
             session.rollback()
+
+
+@contextmanager
+def unavailable_as_error() -> Iterator[None]:
+    """The driver's connection-level failures as DatabaseUnavailableError. OperationalError
+    and InterfaceError are what every driver raises for a refused or dropped connection
+    (SQL mistakes and constraint violations are other classes); a lock conflict left after
+    the retries is one too, and "try again shortly" is the right answer to it as well."""
+    try:
+        yield
+    except (OperationalError, InterfaceError, PoolTimeoutError) as exc:
+        cause = exc.orig if isinstance(exc, DBAPIError) else exc
+        raise DatabaseUnavailableError(
+            f"the database cannot be reached: {type(cause).__name__}",
+            retry_after_s=RETRY_AFTER_S,
+        ) from exc
 
 
 def is_transient(exc: DBAPIError) -> bool:

@@ -34,6 +34,7 @@ PAGES: tuple[Page, ...] = (
     Page("people", "/ui/people", "People", P.READ, "People"),
     Page("add_person", "/ui/people/new", "Add a person", P.ENROLL),
     Page("person", "/ui/people/{person_id:int}", "Person", P.READ),
+    Page("unknowns", "/ui/unknowns", "Unknown faces", P.READ, "Unknown faces"),
     Page("recognise", "/ui/recognise", "Recognise", P.RECOGNIZE, "Recognise"),
     Page("verify", "/ui/verify", "Verify", P.RECOGNIZE, "Verify"),
     Page("sessions", "/ui/sessions", "Sessions", P.READ, "Sessions"),

@@ -184,6 +184,25 @@ def delete_face(w: Walk) -> Call:
     return Call(lambda: w.admin.delete(f"/api/v1/faces/{fid}"), _on("delete", "face", fid))
 
 
+def add_negative(w: Walk) -> Call:
+    pid = w.person()["id"]
+    photo = identity_photos()["fr_biden"][0]
+    return Call(
+        lambda: w.admin.post(f"/api/v1/people/{pid}/negatives", files=[photo_file(photo)]),
+        _created("negative_label"),
+    )
+
+
+def delete_negative(w: Walk) -> Call:
+    pid = w.person()["id"]
+    photo = identity_photos()["fr_biden"][0]
+    nid = w.post(f"/api/v1/people/{pid}/negatives", files=[photo_file(photo)])["id"]
+    return Call(
+        lambda: w.admin.delete(f"/api/v1/people/{pid}/negatives/{nid}"),
+        _on("delete", "negative_label", nid),
+    )
+
+
 def merge_person(w: Walk) -> Call:
     into, source = w.person()["id"], w.person()["id"]
     return Call(
@@ -418,6 +437,8 @@ RECIPES: dict[Route, Callable[[Walk], Call]] = {
     ("DELETE", "/api/v1/people/{person_id}"): delete_person,
     ("POST", "/api/v1/people/{person_id}/faces"): add_faces,
     ("DELETE", "/api/v1/faces/{face_id}"): delete_face,
+    ("POST", "/api/v1/people/{person_id}/negatives"): add_negative,
+    ("DELETE", "/api/v1/people/{person_id}/negatives/{negative_id}"): delete_negative,
     ("POST", "/api/v1/people/{person_id}/merge"): merge_person,
     ("POST", "/api/v1/people/{person_id}/split"): split_person,
     ("POST", "/api/v1/index/rebuild"): rebuild_index,

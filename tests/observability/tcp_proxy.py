@@ -3,6 +3,8 @@
 `cut()` is the database going away (every connection closed, new ones refused);
 `freeze()` is a partition (connections stay open but no byte gets through);
 `restore()` brings back normal forwarding on the same port.
+The target is a TCP address, or a unix socket (`unix_path`: the embedded pgvector server
+listens on one only, tests/vectorpg.py).
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ CHUNK = 65536
 
 
 class TcpProxy:
-    def __init__(self, target_host: str, target_port: int) -> None:
+    def __init__(self, target_host: str, target_port: int, unix_path: str | None = None) -> None:
         self._target = (target_host, target_port)
+        self._unix_path = unix_path
         self._lock = threading.Lock()
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._frozen = threading.Event()
@@ -72,13 +75,24 @@ class TcpProxy:
             except OSError:  # the listener was closed by cut()
                 return
             try:
-                upstream = socket.create_connection(self._target, timeout=5)
+                upstream = self._connect_upstream()
             except OSError:
                 _close(client)
                 continue
             with self._lock:
                 self._pairs.append((client, upstream))
             threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+
+    def _connect_upstream(self) -> socket.socket:
+        if self._unix_path is None:
+            return socket.create_connection(self._target, timeout=5)
+        upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            upstream.connect(self._unix_path)
+        except OSError:
+            _close(upstream)
+            raise
+        return upstream
 
     def _pump(self, a: socket.socket, b: socket.socket) -> None:
         peers = {a: b, b: a}

@@ -234,3 +234,20 @@ def test_the_upkeep_loop_flags_by_itself(
             return cluster.match_person_id == person.id
 
         wait_until(flagged, timeout=10, what="the cluster flagged by the upkeep loop")
+
+
+def test_a_cluster_marked_not_that_person_is_unflagged(
+    services: Services, clock: SettableClock
+) -> None:
+    photos = identity_photos()[STRANGER_B]
+    kept = [keep_photo(services, p, clock.now) for p in photos[:4]]
+    person, _ = services.gallery.create_person(
+        TESTS, PersonFields(name="B"), [Photo(photos[4].read_bytes())], FaceChoice.AUTO
+    )
+    assert services.unknowns.upkeep.flag() == 1
+    for face in kept:
+        services.negatives.add_from_unknown(TESTS, person.id, face.face_id)
+    # The labels alone changed: the round is not skipped, and the flag goes.
+    assert services.unknowns.upkeep.flag() == 1
+    cluster = services.unknowns.keeper.cluster(kept[0].cluster_id).cluster
+    assert cluster.match_person_id is None and cluster.match_score is None

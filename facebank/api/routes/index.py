@@ -95,4 +95,5 @@ async def reembed(
             for f in report.failed
         ],
         index=schemas.IndexStatusOut.model_validate(index.status()),
+        negatives_reembedded=report.negatives_reembedded,
     )
