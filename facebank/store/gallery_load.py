@@ -10,7 +10,8 @@ multi-row INSERTs, psycopg pipelines them, sqlite3 reuses one prepared statement
 statement is compiled once by SQLAlchemy for the dialect, and each column's values are
 converted by its type's own bind processor, except JSON, which orjson writes (same JSON, a
 fraction of the cost) — SQLAlchemy's per-row parameter handling was most of the load. On
-SQLite the secondary indexes are built after the rows, in the same transaction (bulk_load).
+SQLite the secondary indexes are built after the rows, in the same transaction, under the
+rollback journal rather than WAL where possible (bulk_load).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from facebank.errors import ConflictError, GalleryNotEmptyError, ValidationFailedError
-from facebank.store.bulk_load import indexes_after
+from facebank.store.bulk_load import indexes_after, rollback_journal
 from facebank.store.changes import ChangeKind, record_change
 from facebank.store.coltypes import utcnow
 from facebank.store.tables import Face, Person
@@ -73,7 +74,8 @@ def load_gallery(
         return record_change(session, ChangeKind.RESET, ())
 
     try:
-        return run_write(session_factory, work)
+        with rollback_journal(session_factory.kw["bind"]):
+            return run_write(session_factory, work)
     except IntegrityError as exc:  # rolled back: nothing of the dump went in
         raise ConflictError(
             f"nothing was restored: the rows conflict (a duplicate id or external id?): {exc.orig}"
