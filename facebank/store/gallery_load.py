@@ -52,10 +52,13 @@ def load_gallery(
     session_factory: SessionFactory,
     people: Sequence[dict[str, Any]],
     faces: Sequence[dict[str, Any]],
+    before_commit: Callable[[], object] | None = None,
 ) -> int:
     """Insert checked rows (gallery_checks' person_rows, face_rows) into the empty gallery,
     atomically, each stamped with the time of the load; returns the change log's version of
-    the load (a reset: followers rebuild).
+    the load (a reset: followers rebuild). `before_commit` runs once the rows are in, inside
+    the transaction: what it raises rolls the load back (a restore waits there for the
+    photos it copies meanwhile, which a committed face must have).
     Raises GalleryNotEmptyError, with nothing written, when the gallery has a person."""
 
     def work(session: Session) -> int:
@@ -71,7 +74,10 @@ def load_gallery(
             _insert_rows(connection, _PEOPLE, people, {"created_at": now, "updated_at": now})
             _insert_rows(connection, _FACES, faces, {"created_at": now})
         _advance_sequences(connection)
-        return record_change(session, ChangeKind.RESET, ())
+        version = record_change(session, ChangeKind.RESET, ())
+        if before_commit is not None:
+            before_commit()
+        return version
 
     try:
         with rollback_journal(session_factory.kw["bind"]):
