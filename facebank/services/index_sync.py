@@ -191,7 +191,8 @@ class IndexManager:
     ) -> IndexStatus:  # fmt: skip
         """Take the whole index from rows the caller has just written (a restore), sparing
         the read back; see `install`."""
-        return self.install(self.build(face_ids, person_ids, vectors))
+        self.install(self.build(face_ids, person_ids, vectors))
+        return self.status()
 
     def build(
         self, face_ids: NDArray[np.int64], person_ids: NDArray[np.int64],
@@ -211,10 +212,11 @@ class IndexManager:
             return None
         return stage_snapshot(fresh, self._snapshot_dir)
 
-    def install(self, fresh: GalleryIndex, staged: StagedSnapshot | None = None) -> IndexStatus:
+    def install(self, fresh: GalleryIndex, staged: StagedSnapshot | None = None) -> int:
         """Make `fresh` (from `build`) the index once it is checked against the database's
         face ids; rebuilt from the database instead when they differ. Saved either way:
-        as `staged` (from `stage`) when that holds exactly the installed index's faces."""
+        as `staged` (from `stage`) when that holds exactly the installed index's faces.
+        Returns the index's size (status() would read every face id a second time)."""
         started = time.perf_counter()
         with self._write_lock:
             head = self._changes.head()  # before the ids: a later change is replayed
@@ -230,7 +232,7 @@ class IndexManager:
                 self._rebuild_locked()
                 self._mark_sync("rebuild", started)
             self._save_locked(staged)
-        return self.status()
+            return self._index.size
 
     def add(self, face_ids: list[int], person_ids: list[int], vectors: NDArray[np.float32]) -> None:
         if not face_ids:

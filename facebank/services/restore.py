@@ -218,7 +218,7 @@ class Restorer:
         (its staged snapshot committed)."""
         if built is None:
             return self.build_index()
-        return built.manager.install(built.index, built.staged).index_size
+        return built.manager.install(built.index, built.staged)
 
     def _index_manager(self, dim: int) -> IndexManager:
         """The index as the server builds it (same snapshot place and kind by size), so

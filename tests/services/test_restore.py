@@ -170,7 +170,8 @@ def test_an_index_given_that_differs_from_the_database_is_rebuilt_instead(
             )  # fmt: skip
             short = index.build(ids[:-1], people[:-1], vectors[:-1])
             staged = index.stage(short)  # a snapshot staged of it is never committed
-            assert index.install(short, staged).last_sync_kind == "rebuild"
+            assert index.install(short, staged) == 9
+            assert index.status().last_sync_kind == "rebuild"
             assert not staged.stage.exists() if staged else False
             loaded = load_snapshot(tmp_path / "index", vectors.shape[1], model)
             assert loaded is not None and loaded[0].size == 9
