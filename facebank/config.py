@@ -230,8 +230,9 @@ class Settings(BaseSettings):
     unknown_retention_days: float = Field(7.0, gt=0)
     # Clustering (facebank.index.unknown_linker): faces with cosine >= unknown_link are
     # neighbours; a new face joins a cluster giving it unknown_min_links of its
-    # unknown_neighbours nearest faces. README, "Unknown faces", has the measurements.
-    unknown_link: float = Field(0.45, gt=-1.0, lt=1.0)
+    # unknown_neighbours nearest faces. README, "Unknown faces", has the measurements; the
+    # defaults equal unknown_linker.DEFAULT_* (config sits below index; a test checks).
+    unknown_link: float = Field(0.425, gt=-1.0, lt=1.0)
     unknown_min_links: int = Field(2, ge=1, le=100)
     unknown_neighbours: int = Field(20, ge=1, le=1000)
     # How often open clusters are checked against the gallery (flagged when one matches an

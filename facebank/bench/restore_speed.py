@@ -1,13 +1,17 @@
 """How fast an export archive is restored into an empty SQLite gallery, index ready at the end.
 
     facebank bench restore [--faces 100000] [--faces-per-person 5] [--photos DIR]
+                           [--archive PATH]
 
 The archive is built from real data: the photos of DIR (a folder per person) are imported
 into a scratch gallery under the running model pack and exported; its faces are then
 replicated up to --faces, each copy's embedding nudged by a small deterministic
 perturbation (and normalised again), --faces-per-person to a person. The copies share the
 real photos by media hash, so the restore copies few files: what is measured is reading
-and checking the archive, inserting the rows, and building and saving the index.
+and checking the archive, inserting the rows, and building and saving the index. With
+--archive the archive is kept at PATH, and a later run restores that one as it is (its
+--faces and --photos then do not matter): runs compared before and after a change restore
+the very same bytes.
 """
 
 from __future__ import annotations
@@ -63,13 +67,16 @@ class RestoreSpeed:
 
 
 def measure(
-    settings: Settings, photos: Path, faces: int, per_person: int, workers: int, model_id: str
-) -> RestoreSpeed:
+    settings: Settings, photos: Path, faces: int, per_person: int, workers: int, model_id: str,
+    keep: Path | None = None,
+) -> RestoreSpeed:  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="facebank-restore-bench-") as tmp:
         root = Path(tmp)
-        real = _real_archive(settings, photos, root, workers, model_id)
-        media = MediaStore(root / "scratch" / "media")
-        archive = _replicated(real, media, root / "bench.zip", faces, per_person)
+        archive = keep if keep is not None else root / "bench.zip"
+        if not archive.is_file():
+            real = _real_archive(settings, photos, root, workers, model_id)
+            media = MediaStore(root / "scratch" / "media")
+            _replicated(real, media, archive, faces, per_person)
         target = settings.model_copy(update={"data_dir": root / "target", "database_url": ""})
         started, cpu = time.perf_counter(), time.process_time()
         loaded = read_archive(archive)
@@ -111,9 +118,7 @@ def _real_archive(
     return read_archive(dest)
 
 
-def _replicated(
-    real: Archive, media: MediaStore, dest: Path, faces: int, per_person: int
-) -> Path:
+def _replicated(real: Archive, media: MediaStore, dest: Path, faces: int, per_person: int) -> Path:
     if not real.faces:
         raise SystemExit("no face was enrolled from the photos: nothing to replicate")
     count = -(-faces // per_person)

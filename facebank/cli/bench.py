@@ -91,6 +91,9 @@ def _register_restore(parts: Any) -> None:
     restore.add_argument("--photos", type=Path, default=DEFAULT_FACES / "people",
                          help="a folder per person whose faces are replicated")  # fmt: skip
     restore.add_argument("--workers", type=int, help="import workers for the real faces")
+    restore.add_argument("--archive", type=Path,
+                         help="keep the built archive here and restore it as it is on the "
+                         "next run (same archive for before/after runs)")  # fmt: skip
     restore.add_argument("--json", type=Path, help="also write the result here")
     restore.set_defaults(handler=run_restore)
 
@@ -170,7 +173,9 @@ def run_restore(settings: Settings, args: argparse.Namespace) -> int:
 
     model_id = locate_model_pack(settings.model_dir).model_id
     workers = args.workers or settings.cpu_count
-    result = measure(settings, args.photos, args.faces, args.faces_per_person, workers, model_id)
+    result = measure(
+        settings, args.photos, args.faces, args.faces_per_person, workers, model_id, args.archive
+    )
     text = json.dumps(result.as_dict(), indent=2)
     print(text)
     if args.json is not None:

@@ -6,6 +6,7 @@ Layout of the snapshot directory:
     mapping-<gen>.npy         int64 (2, n): sorted face ids, their person ids
     sketch-<gen>.faiss        faiss.write_index_binary of the sketch codes, slot-aligned
                               with the index (only for a gallery large enough to have one)
+    .stage-<gen>/             data files staged ahead of their commit (stage_snapshot)
 
 Data files carry a fresh generation name and are never overwritten, and meta.json is
 swapped in atomically after they are durable. A crash at any point therefore leaves
@@ -16,12 +17,16 @@ id checksum, and the loader returns None so the caller rebuilds from the databas
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import shutil
 import threading
+import time
 import uuid
 import zlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,53 +44,99 @@ log = logging.getLogger(__name__)
 META_NAME = "meta.json"
 FORMAT_VERSION = 1
 _CHUNK = 16 << 20
+# A staged snapshot (stage_snapshot) waits in a folder of this prefix for its commit; one
+# older than this is a crashed restore's, removed by the next save.
+STAGE_PREFIX = ".stage-"
+STAGE_MAX_AGE_S = 3600.0
 # Saves within this process are serialised: two interleaved saves could each delete
 # the other's not-yet-referenced files while cleaning up.
 _save_lock = threading.Lock()
 
 
+@dataclass(frozen=True)
+class StagedSnapshot:
+    """A snapshot's data files, written and durable in a staging folder of the snapshot
+    directory, that no meta.json references yet: `commit_snapshot` makes it the current
+    one, `discard_snapshot` drops it. A restore stages its index while its rows are still
+    going into the database and commits it once they are committed and checked."""
+
+    directory: Path
+    stage: Path
+    files: dict[str, dict[str, int]]  # name: bytes, crc32
+    fields: dict[str, Any]  # meta.json's own, but for saved_at and db_state
+
+    @property
+    def count(self) -> int:
+        return int(self.fields["count"])
+
+    @property
+    def checksum(self) -> str:
+        return str(self.fields["checksum"])
+
+
 def save_snapshot(index: GalleryIndex, directory: Path, db_state: dict[str, Any]) -> None:
     """Write a snapshot of `index`; `db_state` (JSON-able) is returned by the loader."""
     json.dumps(db_state)  # fail on a non-JSON db_state before anything touches the disk
+    commit_snapshot(stage_snapshot(index, directory), db_state)
+
+
+def stage_snapshot(index: GalleryIndex, directory: Path) -> StagedSnapshot:
+    """Write `index`'s data files (fsynced) under a fresh generation into a staging folder
+    of `directory`, which cleaning up (`_remove_stale`) leaves alone while it is young."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     gen = uuid.uuid4().hex
+    stage = directory / f"{STAGE_PREFIX}{gen}"
+    stage.mkdir()
     index_name, mapping_name = f"index-{gen}.faiss", f"mapping-{gen}.npy"
     sketch_name = f"sketch-{gen}.faiss"
+    try:
+        count, checksum, sketch = index._write_files(
+            stage / index_name, stage / mapping_name, stage / sketch_name
+        )
+        files = {}
+        for name in (index_name, mapping_name) + ((sketch_name,) if sketch else ()):
+            _fsync_file(stage / name)
+            files[name] = {"bytes": (stage / name).stat().st_size, "crc32": _crc32(stage / name)}
+        fsync_dir(stage)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    fields = {
+        "format": FORMAT_VERSION,
+        "model_id": index.model_id,
+        "dim": index.dim,
+        "count": count,
+        "checksum": checksum,
+        "index_file": index_name,
+        "mapping_file": mapping_name,
+        "sketch_file": sketch_name if sketch is not None else None,
+        "sketch": sketch,
+        "files": files,
+    }
+    return StagedSnapshot(directory, stage, files, fields)
+
+
+def commit_snapshot(staged: StagedSnapshot, db_state: dict[str, Any]) -> None:
+    """Move the staged files into place and swap in the meta.json naming them."""
+    json.dumps(db_state)  # fail on a non-JSON db_state before anything touches the disk
+    directory = staged.directory
     with _save_lock:
-        tmp_index = directory / f".{index_name}.tmp"
-        tmp_mapping = directory / f".{mapping_name}.tmp"
-        tmp_sketch = directory / f".{sketch_name}.tmp"
         try:
-            count, checksum, sketch = index._write_files(tmp_index, tmp_mapping, tmp_sketch)
-            files = {}
-            written = [(tmp_index, index_name), (tmp_mapping, mapping_name)]
-            if sketch is not None:
-                written.append((tmp_sketch, sketch_name))
-            for tmp, name in written:
-                _fsync_file(tmp)
-                files[name] = {"bytes": tmp.stat().st_size, "crc32": _crc32(tmp)}
-                os.replace(tmp, directory / name)
+            for name in staged.files:
+                os.replace(staged.stage / name, directory / name)
             fsync_dir(directory)
-            meta = {
-                "format": FORMAT_VERSION,
-                "model_id": index.model_id,
-                "dim": index.dim,
-                "count": count,
-                "checksum": checksum,
-                "saved_at": datetime.now(UTC).isoformat(),
-                "index_file": index_name,
-                "mapping_file": mapping_name,
-                "sketch_file": sketch_name if sketch is not None else None,
-                "sketch": sketch,
-                "files": files,
-                "db_state": db_state,
-            }
+            meta = {**staged.fields, "saved_at": datetime.now(UTC).isoformat()}
+            meta["db_state"] = db_state
             _write_atomic(directory / META_NAME, json.dumps(meta, indent=2).encode())
         finally:
-            for tmp in (tmp_index, tmp_mapping, tmp_sketch):
-                tmp.unlink(missing_ok=True)
-        _remove_stale(directory, keep={index_name, mapping_name, sketch_name})
+            shutil.rmtree(staged.stage, ignore_errors=True)
+        _remove_stale(directory, keep=set(staged.files))
+
+
+def discard_snapshot(staged: StagedSnapshot) -> None:
+    """Drop a staged snapshot that will not be committed (its load failed)."""
+    shutil.rmtree(staged.stage, ignore_errors=True)
 
 
 def load_snapshot(
@@ -218,7 +269,9 @@ def _fsync_file(path: Path) -> None:
 
 
 def _remove_stale(directory: Path, keep: set[str]) -> None:
-    """Delete older generations and leftovers of interrupted saves."""
+    """Delete older generations, leftovers of interrupted saves, and staging folders old
+    enough that no restore can still be using them (one a crash left behind)."""
+    stale_stage = time.time() - STAGE_MAX_AGE_S
     for path in directory.iterdir():
         name = path.name
         ours = name.startswith(
@@ -226,3 +279,7 @@ def _remove_stale(directory: Path, keep: set[str]) -> None:
         )
         if ours and name not in keep and path.is_file():
             path.unlink(missing_ok=True)
+        elif name.startswith(STAGE_PREFIX) and path.is_dir():
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < stale_stage:
+                    shutil.rmtree(path, ignore_errors=True)

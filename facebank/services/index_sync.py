@@ -23,7 +23,14 @@ from facebank.index.gallery_index import GalleryIndex
 from facebank.index.people import PersonHit
 from facebank.index.protocol import VectorIndex
 from facebank.index.sketch import SKETCH_THRESHOLD
-from facebank.index.snapshot import load_snapshot, save_snapshot
+from facebank.index.snapshot import (
+    StagedSnapshot,
+    commit_snapshot,
+    discard_snapshot,
+    load_snapshot,
+    save_snapshot,
+    stage_snapshot,
+)
 from facebank.pipeline.observer import StageObserver
 from facebank.store.changes import Change, ChangeKind, ChangeLogRepository, LogHead
 from facebank.store.people import FaceRepository
@@ -186,7 +193,8 @@ class IndexManager:
     ) -> IndexStatus:  # fmt: skip
         """Take the whole index from rows the caller has just written (a restore), sparing
         the read back; see `install`."""
-        return self.install(self.build(face_ids, person_ids, vectors))
+        self.install(self.build(face_ids, person_ids, vectors))
+        return self.status()
 
     def build(
         self, face_ids: NDArray[np.int64], person_ids: NDArray[np.int64],
@@ -198,9 +206,19 @@ class IndexManager:
         fresh.add(face_ids, person_ids, vectors)
         return fresh
 
-    def install(self, fresh: GalleryIndex) -> IndexStatus:
+    def stage(self, fresh: GalleryIndex) -> StagedSnapshot | None:
+        """Write `fresh`'s snapshot files ahead of `install` (a restore does it while its
+        rows go in), trusted only if `install` finds `fresh` matching the database. None
+        with a vector engine, which keeps no snapshot."""
+        if self._engine_index is not None:
+            return None
+        return stage_snapshot(fresh, self._snapshot_dir)
+
+    def install(self, fresh: GalleryIndex, staged: StagedSnapshot | None = None) -> int:
         """Make `fresh` (from `build`) the index once it is checked against the database's
-        face ids; rebuilt from the database instead when they differ. Saved either way."""
+        face ids; rebuilt from the database instead when they differ. Saved either way:
+        as `staged` (from `stage`) when that holds exactly the installed index's faces.
+        Returns the index's size (status() would read every face id a second time)."""
         started = time.perf_counter()
         with self._write_lock:
             head = self._changes.head()  # before the ids: a later change is replayed
@@ -215,8 +233,8 @@ class IndexManager:
                 log.warning("the given index differs from the database: rebuilding instead")
                 self._rebuild_locked()
                 self._mark_sync("rebuild", started)
-            self._save_locked()
-        return self.status()
+            self._save_locked(staged)
+            return self._index.size
 
     def add(self, face_ids: list[int], person_ids: list[int], vectors: NDArray[np.float32]) -> None:
         if not face_ids:
@@ -409,7 +427,7 @@ class IndexManager:
             self._index.add(face_ids, person_ids, vectors)
         return int(extra.size), int(missing.size)
 
-    def _save_locked(self) -> None:
+    def _save_locked(self, staged: StagedSnapshot | None = None) -> None:
         if self._engine_index is not None:
             self._dirty = False  # the engine keeps its table: nothing to snapshot
             return
@@ -417,7 +435,12 @@ class IndexManager:
         ids = self._index.face_ids()
         state = {"count": int(ids.size), "version": self._applied,
                  "saved_at": datetime.now(UTC).isoformat()}  # fmt: skip
-        save_snapshot(self._index, self._snapshot_dir, state)
+        if staged is not None and (staged.count, staged.checksum) == (ids.size, ids_checksum(ids)):
+            commit_snapshot(staged, state)
+        else:
+            if staged is not None:
+                discard_snapshot(staged)  # of another index than the one installed
+            save_snapshot(self._index, self._snapshot_dir, state)
         self._snapshot_saved_at = datetime.now(UTC).isoformat()
         self._dirty = False
 

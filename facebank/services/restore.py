@@ -2,13 +2,14 @@
 
 When the archive was written under the running model pack, its rows go straight in
 (store.gallery_load): people and faces with their ids, embeddings, boxes, landmarks,
-quality and photos, no model work at all. Photos are copied into the media store first
-(content-addressed, each checked against its hash), then every row is inserted in one
-transaction while the index is built from the archive's embeddings on another thread;
-once the rows are committed the index is checked against them and its snapshot saved, so
-a server starting on the restored gallery loads it instead of rebuilding.
+quality and photos, no model work at all. Every row is inserted in one transaction while
+two other threads copy the photos into the media store (content-addressed, each checked
+against its hash) and build the index from the archive's embeddings; the transaction
+commits only after the last photo is durable. Once the rows are committed the index is
+checked against them and its snapshot saved, so a server starting on the restored gallery
+loads it instead of rebuilding.
 
-Crash safety: photos before rows, so a committed face always has its photo; a crash before
+Crash safety: photos before the commit, so a committed face always has its photo; a crash before
 the commit leaves the gallery empty (and a few unreferenced photos, which the next run
 reuses and a media sweep would remove), so running the restore again simply redoes it. A
 crash after the commit leaves the whole gallery: running again sees that it holds exactly
@@ -21,9 +22,10 @@ again from the archive's photos through the Importer (see restore_reembed).
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ from facebank.auth.principal import Principal
 from facebank.config import Settings
 from facebank.errors import ArchiveInvalidError, GalleryNotEmptyError
 from facebank.index.gallery_index import GalleryIndex
+from facebank.index.snapshot import StagedSnapshot, discard_snapshot
 from facebank.services.audit import Action, AuditService, Target
 from facebank.services.export_archive import Archive
 from facebank.services.import_archive import remove, unpack
@@ -65,8 +68,8 @@ class RestoreSummary:
     index_size: int = 0
     elapsed_s: float = 0.0
     imported: ImportSummary | None = None  # the re-embed path's import counts and skips
-    # Seconds per step of the fast path (check, photos, insert, index_wait, index_save):
-    # what the restore bench reports.
+    # Seconds per step of the fast path (check, insert, index_wait, index_save, and photos,
+    # copied while the rows go in): what the restore bench reports.
     phases: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -132,19 +135,24 @@ class Restorer:
         return summary
 
     def _load(self, archive: Archive) -> RestoreSummary:
-        """Check the rows, copy the photos, insert the rows; the index is built meanwhile on
-        another thread (faiss and sqlite3 both let go of the GIL: on two cores the build
-        costs next to nothing), then checked against the committed rows and saved."""
+        """Check the rows, then insert them while two other threads copy the photos and
+        build the index (faiss, sqlite3, hashing and fsync all let go of the GIL); the load
+        commits only once every photo is in, and the index is then checked against the
+        committed rows and saved."""
         clock = _Phases()
         people = person_rows(archive.people)
         faces = face_rows(archive.faces, {p["id"] for p in people}, archive.embeddings)
         summary = RestoreSummary(RESTORED, len(people), len(faces), phases=clock.lap("check"))
-        with ThreadPoolExecutor(1, thread_name_prefix="restore-index") as pool:
+        with ThreadPoolExecutor(2, thread_name_prefix="restore") as pool:
             index = pool.submit(self._index_of, archive)
-            summary.photos, summary.photos_missing = self._copy_photos(archive)
-            clock.lap("photos")
-            load_gallery(self._sessions, people, faces)
-            clock.lap("insert")
+            photos = pool.submit(self._copy_photos, archive)
+            try:
+                load_gallery(self._sessions, people, faces, before_commit=photos.result)
+            except BaseException:
+                _discard(index)
+                raise
+            clock.lap("insert")  # photos copied meanwhile: a bad one rolled the load back
+            summary.photos, summary.photos_missing, summary.phases["photos"] = photos.result()
             built = index.result()
             clock.lap("index_wait")
         summary.index_size = self._install(built)
@@ -189,9 +197,11 @@ class Restorer:
         self.record(actor, archive, result)
         return result
 
-    def _index_of(self, archive: Archive) -> tuple[IndexManager, GalleryIndex] | None:
+    def _index_of(self, archive: Archive) -> _Built | None:
         """The index of the archive's own rows of the running model, without reading the
-        embeddings back (None when it has none: the index comes from the database)."""
+        embeddings back, and its snapshot staged (None when it has none: the index comes
+        from the database). The snapshot is committed only by `_install`, once the index
+        is found to hold exactly the committed faces."""
         ours = [f for f in archive.faces if f["model_id"] == self._model_id]
         if not ours:
             return None
@@ -200,14 +210,15 @@ class Restorer:
         face_ids = np.fromiter((f["id"] for f in ours), dtype=np.int64, count=len(ours))
         person_ids = np.fromiter((f["person_id"] for f in ours), dtype=np.int64, count=len(ours))
         manager = self._index_manager(dim)
-        return manager, manager.build(face_ids, person_ids, vectors)
+        index = manager.build(face_ids, person_ids, vectors)
+        return _Built(manager, index, manager.stage(index))
 
-    def _install(self, built: tuple[IndexManager, GalleryIndex] | None) -> int:
-        """The built index, checked against the database (IndexManager.install) and saved."""
+    def _install(self, built: _Built | None) -> int:
+        """The built index, checked against the database (IndexManager.install) and saved
+        (its staged snapshot committed)."""
         if built is None:
             return self.build_index()
-        manager, index = built
-        return manager.install(index).index_size
+        return built.manager.install(built.index, built.staged)
 
     def _index_manager(self, dim: int) -> IndexManager:
         """The index as the server builds it (same snapshot place and kind by size), so
@@ -244,8 +255,10 @@ class Restorer:
             people=len(people),
         )
 
-    def _copy_photos(self, archive: Archive) -> tuple[int, int]:
-        """Copy each distinct photo into the media store; (copied, missing from the archive)."""
+    def _copy_photos(self, archive: Archive) -> tuple[int, int, float]:
+        """Copy each distinct photo into the media store; (copied, missing from the archive,
+        seconds it took)."""
+        started = time.perf_counter()
         wanted = sorted({(f["media_ref"], f["media_type"]) for f in archive.faces})
         types = dict(wanted)
         copied = missing = 0
@@ -258,7 +271,24 @@ class Restorer:
             if not self._media.exists(ref):
                 self._media.put(data, types[ref])
             copied += 1
-        return copied, missing
+        return copied, missing, round(time.perf_counter() - started, 3)
+
+
+@dataclass(frozen=True)
+class _Built:
+    """An index built from an archive, and its snapshot staged (not yet trusted)."""
+
+    manager: IndexManager
+    index: GalleryIndex
+    staged: StagedSnapshot | None
+
+
+def _discard(index: Future[_Built | None]) -> None:
+    """Drop the staged snapshot of a load that failed (once the index thread is done)."""
+    with contextlib.suppress(Exception):
+        built = index.result()
+        if built is not None and built.staged is not None:
+            discard_snapshot(built.staged)
 
 
 class _Phases:

@@ -10,7 +10,8 @@ multi-row INSERTs, psycopg pipelines them, sqlite3 reuses one prepared statement
 statement is compiled once by SQLAlchemy for the dialect, and each column's values are
 converted by its type's own bind processor, except JSON, which orjson writes (same JSON, a
 fraction of the cost) — SQLAlchemy's per-row parameter handling was most of the load. On
-SQLite the secondary indexes are built after the rows, in the same transaction (bulk_load).
+SQLite the secondary indexes are built after the rows, in the same transaction, under the
+rollback journal rather than WAL where possible (bulk_load).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from facebank.errors import ConflictError, GalleryNotEmptyError, ValidationFailedError
-from facebank.store.bulk_load import indexes_after
+from facebank.store.bulk_load import indexes_after, rollback_journal
 from facebank.store.changes import ChangeKind, record_change
 from facebank.store.coltypes import utcnow
 from facebank.store.tables import Face, Person
@@ -51,10 +52,13 @@ def load_gallery(
     session_factory: SessionFactory,
     people: Sequence[dict[str, Any]],
     faces: Sequence[dict[str, Any]],
+    before_commit: Callable[[], object] | None = None,
 ) -> int:
     """Insert checked rows (gallery_checks' person_rows, face_rows) into the empty gallery,
     atomically, each stamped with the time of the load; returns the change log's version of
-    the load (a reset: followers rebuild).
+    the load (a reset: followers rebuild). `before_commit` runs once the rows are in, inside
+    the transaction: what it raises rolls the load back (a restore waits there for the
+    photos it copies meanwhile, which a committed face must have).
     Raises GalleryNotEmptyError, with nothing written, when the gallery has a person."""
 
     def work(session: Session) -> int:
@@ -70,10 +74,14 @@ def load_gallery(
             _insert_rows(connection, _PEOPLE, people, {"created_at": now, "updated_at": now})
             _insert_rows(connection, _FACES, faces, {"created_at": now})
         _advance_sequences(connection)
-        return record_change(session, ChangeKind.RESET, ())
+        version = record_change(session, ChangeKind.RESET, ())
+        if before_commit is not None:
+            before_commit()
+        return version
 
     try:
-        return run_write(session_factory, work)
+        with rollback_journal(session_factory.kw["bind"]):
+            return run_write(session_factory, work)
     except IntegrityError as exc:  # rolled back: nothing of the dump went in
         raise ConflictError(
             f"nothing was restored: the rows conflict (a duplicate id or external id?): {exc.orig}"

@@ -53,13 +53,18 @@ def test_bench_restore_reports_the_rate_with_the_index_ready(
     photos = tmp_path / "photos"
     for identity in ("fr_biden", "fr_rose_leslie"):
         shutil.copytree(PEOPLE / identity, photos / identity)
-    result = tmp_path / "restore.json"
+    result, kept = tmp_path / "restore.json", tmp_path / "kept.zip"
     code = main(
         ["bench", "restore", "--faces", "250", "--faces-per-person", "4", "--photos",
-         str(photos), "--workers", "1", "--json", str(result)]
+         str(photos), "--workers", "1", "--json", str(result), "--archive", str(kept)]
     )  # fmt: skip
     assert code == 0
     measured = json.loads(result.read_text())
     assert (measured["faces"], measured["people"], measured["index_size"]) == (250, 63, 250)
     assert measured["photos"] == 4 and measured["faces_per_s"] > 0
     assert json.loads(capsys.readouterr().out) == measured
+    # Again on the kept archive, as it is: --faces and the photos no longer matter.
+    code = main(["bench", "restore", "--faces", "9", "--photos", str(tmp_path / "none"),
+                 "--archive", str(kept), "--json", str(result)])  # fmt: skip
+    assert code == 0
+    assert json.loads(result.read_text())["faces"] == 250

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -226,3 +227,43 @@ def test_index_disagreeing_with_mapping(saved: tuple[GalleryIndex, Path]) -> Non
     meta["files"][mapping_file.name]["crc32"] = snapshot._crc32(mapping_file)
     (directory / "meta.json").write_text(json.dumps(meta))
     assert load_snapshot(directory, DIM, MODEL) is not None
+
+
+def _stages(directory: Path) -> list[Path]:
+    return [p for p in directory.iterdir() if p.name.startswith(snapshot.STAGE_PREFIX)]
+
+
+def test_a_staged_snapshot_is_loaded_only_once_committed(tmp_path: Path) -> None:
+    index, *_ = build(50, 2, DIM, seed=8, model_id=MODEL)
+    staged = snapshot.stage_snapshot(index, tmp_path)
+    assert (staged.count, staged.checksum) == (100, ids_checksum(index.face_ids()))
+    assert load_snapshot(tmp_path, DIM, MODEL) is None  # staged: not a snapshot yet
+    save_snapshot(GalleryIndex(DIM, MODEL), tmp_path, {"v": 1})  # another save meanwhile
+    snapshot.commit_snapshot(staged, {"v": 2})
+    loaded = load_snapshot(tmp_path, DIM, MODEL)
+    assert loaded is not None
+    assert (loaded[0].face_ids().tolist(), loaded[1]) == (index.face_ids().tolist(), {"v": 2})
+    assert _stages(tmp_path) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["meta.json", *(p.name for p in data_files(tmp_path))]
+    )
+
+
+def test_a_discarded_stage_leaves_the_snapshot_as_it_was(saved: tuple[GalleryIndex, Path]) -> None:
+    index, directory = saved
+    newer, *_ = build(3, 1, DIM, seed=6, model_id=MODEL)
+    snapshot.discard_snapshot(snapshot.stage_snapshot(newer, directory))
+    assert _stages(directory) == []
+    loaded = load_snapshot(directory, DIM, MODEL)
+    assert loaded is not None
+    assert (loaded[0].size, loaded[1]) == (index.size, STATE)
+
+
+def test_a_crashed_restores_stage_is_removed_once_old(saved: tuple[GalleryIndex, Path]) -> None:
+    index, directory = saved
+    young = snapshot.stage_snapshot(index, directory).stage  # a restore still loading
+    old = snapshot.stage_snapshot(index, directory).stage  # a crash left it behind
+    long_ago = old.stat().st_mtime - snapshot.STAGE_MAX_AGE_S - 60
+    os.utime(old, (long_ago, long_ago))
+    save_snapshot(index, directory, {"v": 2})
+    assert _stages(directory) == [young]

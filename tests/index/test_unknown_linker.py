@@ -53,3 +53,18 @@ def test_a_bridge_joins_only_the_cluster_it_is_well_linked_to() -> None:
 def test_single_linkage_joins_on_one_link() -> None:
     single = LinkRule(0.425, 1, 20)
     assert assign(single, [4, 9], {4: 5, 9: 6}) == Assignment(9, (4,))
+
+
+def test_the_settings_defaults_are_the_measured_rule() -> None:
+    # config sits below index, so it spells the numbers out; they must not drift apart.
+    from facebank.config import Settings
+    from facebank.index.unknown_linker import (
+        DEFAULT_LINK,
+        DEFAULT_MIN_LINKS,
+        DEFAULT_NEIGHBOURS,
+    )
+
+    fields = Settings.model_fields
+    assert fields["unknown_link"].default == DEFAULT_LINK
+    assert fields["unknown_min_links"].default == DEFAULT_MIN_LINKS
+    assert fields["unknown_neighbours"].default == DEFAULT_NEIGHBOURS

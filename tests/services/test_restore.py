@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from facebank.errors import ArchiveInvalidError, ConflictError, GalleryNotEmptyError
+from facebank.index.snapshot import load_snapshot
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.index_sync import IndexManager
 from facebank.services.restore import ALREADY, REEMBEDDED, RESTORED
@@ -143,6 +144,8 @@ def test_a_restore_failing_halfway_leaves_the_gallery_empty(
         with pytest.raises(ConflictError, match="nothing was restored"):
             restore(fresh.settings, model, bad)
         assert fresh.people_count() == 0
+        index_dir = fresh.settings.index_dir
+        assert not [p for p in index_dir.glob(".stage-*")] if index_dir.exists() else True
         summary = restore(fresh.settings, model, good)  # so running again just restores
         assert (summary.mode, summary.faces) == (RESTORED, 9)
 
@@ -165,5 +168,12 @@ def test_an_index_given_that_differs_from_the_database_is_rebuilt_instead(
             assert (status.last_sync_kind, status.index_size, status.consistent) == (
                 "replace", 9, True
             )  # fmt: skip
+            short = index.build(ids[:-1], people[:-1], vectors[:-1])
+            staged = index.stage(short)  # a snapshot staged of it is never committed
+            assert index.install(short, staged) == 9
+            assert index.status().last_sync_kind == "rebuild"
+            assert not staged.stage.exists() if staged else False
+            loaded = load_snapshot(tmp_path / "index", vectors.shape[1], model)
+            assert loaded is not None and loaded[0].size == 9
         finally:
             engine.dispose()

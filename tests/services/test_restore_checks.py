@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
-from facebank.errors import ConflictError, ValidationFailedError
+from facebank.errors import ArchiveInvalidError, ConflictError, ValidationFailedError
 from facebank.pipeline.pipeline import FacePipeline
-from facebank.services.export_archive import read_archive
+from facebank.services.export_archive import PEOPLE, ArchiveWriter, photo_entry, read_archive
 from facebank.services.restore import RESTORED
 from facebank.store.db import make_engine
 from facebank.store.media import MediaStore
@@ -115,3 +115,31 @@ def _indexes(url: str) -> list[tuple[str, str]]:
             return [(row[0], row[1]) for row in conn.execute(text(query))]
     finally:
         engine.dispose()
+
+
+def test_a_photo_not_matching_its_hash_rolls_the_whole_load_back(
+    tmp_path: Path, face_pipeline: FacePipeline
+) -> None:
+    """The photos are copied while the rows go in: one that is not what its face names
+    (in an archive whose checksums are all consistent) fails the load before its commit."""
+    model = face_pipeline.model_id
+    with imported_gallery("sqlite", tmp_path / "source") as original:
+        good = export(original, model, tmp_path / "gallery.zip")
+        media = MediaStore(original.media_dir)
+        source = read_archive(good)
+        refs = sorted({(f["media_ref"], f["media_type"]) for f in source.faces})
+        swapped = tmp_path / "swapped.zip"
+        with swapped.open("wb") as stream:
+            writer = ArchiveWriter(stream, source.model_id)
+            writer.write_lines(PEOPLE, source.people, "people")
+            writer.write_faces(source.faces)
+            for i, (ref, kind) in enumerate(refs):  # the last entry holds the first photo
+                other = refs[0][0] if i == len(refs) - 1 else ref
+                writer.write_photo(photo_entry(ref, kind), media.path(other))
+            writer.close()
+    with gallery("sqlite", tmp_path / "restored") as fresh:
+        with pytest.raises(ArchiveInvalidError, match="does not match its hash"):
+            restore(fresh.settings, model, swapped)
+        assert fresh.people_count() == 0
+        assert not list(fresh.settings.index_dir.glob(".stage-*"))
+        assert restore(fresh.settings, model, good).mode == RESTORED
