@@ -3,6 +3,7 @@ records (facebank.store.unknown_records) and the people's schemas."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
 from pydantic import BaseModel, Field
@@ -10,10 +11,12 @@ from pydantic import BaseModel, Field
 from facebank.api import convert, schemas
 from facebank.services.unknown_actions import Resolution
 from facebank.services.unknowns import ClusterView
+from facebank.store.limits import SEEN_WHERE_MAX
 from facebank.store.paging import Page
 from facebank.store.people import PersonRecord
 from facebank.store.unknown_records import (
     ClusterStatus,
+    ClusterSummary,
     UnknownClusterRecord,
     UnknownFaceRecord,
 )
@@ -54,8 +57,25 @@ class UnknownClusterWithFaces(UnknownClusterOut):
     faces: list[UnknownFaceOut] = Field(description="best first")
 
 
+class SeenCameraOut(BaseModel):
+    id: int
+    name: str | None
+
+
+class SeenWhereOut(BaseModel):
+    sessions: list[int] = Field(description=f"session ids, lowest first, at most {SEEN_WHERE_MAX}")
+    session_count: int = Field(description="distinct sessions in all")
+    cameras: list[SeenCameraOut] = Field(description=f"lowest ids first, at most {SEEN_WHERE_MAX}")
+    camera_count: int = Field(description="distinct cameras in all")
+    uploads: int = Field(description="faces kept from uploaded photos (POST /recognize)")
+
+
+class UnknownClusterListed(UnknownClusterOut):
+    seen: SeenWhereOut = Field(description="where its faces were seen (none left: all zero)")
+
+
 class UnknownClustersPage(BaseModel):
-    items: list[UnknownClusterOut]
+    items: list[UnknownClusterListed]
     total: int
     offset: int
     limit: int
@@ -99,9 +119,14 @@ def cluster_with_faces(view: ClusterView) -> UnknownClusterWithFaces:
     )
 
 
-def clusters_page(page: Page[UnknownClusterRecord]) -> UnknownClustersPage:
+def cluster_listed(summary: ClusterSummary) -> UnknownClusterListed:
+    seen = SeenWhereOut.model_validate(asdict(summary.seen))
+    return UnknownClusterListed(**cluster_out(summary.cluster).model_dump(), seen=seen)
+
+
+def clusters_page(page: Page[ClusterSummary]) -> UnknownClustersPage:
     return UnknownClustersPage(
-        items=[cluster_out(c) for c in page.items],
+        items=[cluster_listed(c) for c in page.items],
         total=page.total,
         offset=page.offset,
         limit=page.limit,

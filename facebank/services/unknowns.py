@@ -29,6 +29,7 @@ from facebank.store.paging import Page
 from facebank.store.unknown_records import (
     ClusterFilter,
     ClusterOrder,
+    ClusterSummary,
     NewUnknownFace,
     UnknownClusterRecord,
     UnknownFaceRecord,
@@ -146,7 +147,7 @@ class UnknownService:
 
     def clusters(
         self, criteria: ClusterFilter, order: ClusterOrder, offset: int, limit: int
-    ) -> Page[UnknownClusterRecord]:
+    ) -> Page[ClusterSummary]:
         return self._repo.list_clusters(criteria, order, offset, limit)
 
     def cluster(self, cluster_id: int) -> ClusterView:

@@ -61,3 +61,4 @@ CALIBRATION_METHOD_MAX = 32
 
 # unknown faces and negative labels
 UNKNOWN_SOURCE_MAX = 16
+SEEN_WHERE_MAX = 5  # sessions and cameras a cluster listing names (with a count of all)

@@ -92,8 +92,35 @@ class UnknownClusterRecord:
 
 
 @dataclass(frozen=True)
+class SeenCamera:
+    id: int
+    name: str | None  # as its latest face recorded it
+
+
+@dataclass(frozen=True)
+class SeenWhere:
+    """Where a cluster's faces were seen: the first few sessions and cameras (lowest ids) with
+    how many there are in all, and how many faces came from uploads (POST /recognize)."""
+
+    sessions: tuple[int, ...] = ()
+    session_count: int = 0
+    cameras: tuple[SeenCamera, ...] = ()
+    camera_count: int = 0
+    uploads: int = 0
+
+
+@dataclass(frozen=True)
+class ClusterSummary:
+    """A cluster as a listing shows it: its numbers and where its faces were seen."""
+
+    cluster: UnknownClusterRecord
+    seen: SeenWhere
+
+
+@dataclass(frozen=True)
 class ClusterFilter:
-    status: ClusterStatus | None = ClusterStatus.OPEN  # None: every status
+    # None: every status; several: any of them.
+    status: ClusterStatus | frozenset[ClusterStatus] | None = ClusterStatus.OPEN
     session_id: int | None = None  # clusters with a face from this session
     camera_id: int | None = None  # ... from this camera
     seen_after: datetime | None = None  # last seen at or after

@@ -33,8 +33,10 @@ from facebank.store.unknown_records import (
     ClusterFilter,
     ClusterOrder,
     ClusterStatus,
+    ClusterSummary,
     KeptFace,
     NewUnknownFace,
+    SeenWhere,
     UnknownClusterRecord,
     UnknownFaceRecord,
     best_first,
@@ -43,6 +45,7 @@ from facebank.store.unknown_records import (
     quality_rank,
     storable_time,
 )
+from facebank.store.unknown_seen import seen_where
 from facebank.store.validation import check_media_ref, is_storable_id
 from facebank.store.vectors import decode_embeddings
 
@@ -127,14 +130,18 @@ class UnknownRepository:
 
     def list_clusters(
         self, criteria: ClusterFilter, order: ClusterOrder, offset: int, limit: int
-    ) -> Page[UnknownClusterRecord]:
+    ) -> Page[ClusterSummary]:
+        """A page of clusters, each with where its faces were seen (one grouped query for
+        the page, in the same read)."""
         conditions = _conditions(criteria)
 
-        def work(session: Session) -> Page[UnknownClusterRecord]:
+        def work(session: Session) -> Page[ClusterSummary]:
             total = session.scalar(select(func.count(UnknownCluster.id)).where(*conditions))
             query = select(UnknownCluster).where(*conditions).order_by(*_order_by(order))
-            rows = session.scalars(query.offset(offset).limit(limit))
-            return Page([cluster_record(r) for r in rows], int(total or 0), offset, limit)
+            rows = [cluster_record(r) for r in session.scalars(query.offset(offset).limit(limit))]
+            seen = seen_where(session, [r.id for r in rows])
+            items = [ClusterSummary(r, seen.get(r.id, SeenWhere())) for r in rows]
+            return Page(items, int(total or 0), offset, limit)
 
         return run_read(self._sessions, work)
 
@@ -411,8 +418,10 @@ def _faces_by_id(session: Session, face_ids: list[int]) -> list[UnknownFaceRecor
 
 def _conditions(criteria: ClusterFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
-    if criteria.status is not None:
+    if isinstance(criteria.status, ClusterStatus):
         conditions.append(UnknownCluster.status == criteria.status.value)
+    elif criteria.status is not None:
+        conditions.append(UnknownCluster.status.in_(sorted(s.value for s in criteria.status)))
     seen_in: list[ColumnElement[bool]] = []
     if criteria.session_id is not None:
         seen_in.append(UnknownFace.session_id == criteria.session_id)

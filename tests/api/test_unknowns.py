@@ -102,12 +102,23 @@ def test_dismiss_delete_and_unknown_ids(sqlite_client: TestClient) -> None:
     kept = [recognize(client, p, keep_unknown="true") for p in photos[:3]]
     cluster_id = kept[0]["unknown_cluster_id"]
 
+    (listed,) = open_clusters(client)
+    assert listed["seen"] == {
+        "sessions": [], "session_count": 0, "cameras": [], "camera_count": 0, "uploads": 3,
+    }  # fmt: skip
+
     gone = client.delete(f"/api/v1/unknowns/faces/{kept[0]['unknown_face_id']}")
     assert gone.status_code == 200
     assert client.get(f"{CLUSTERS}/{cluster_id}").json()["size"] == 2
     dismissed = client.post(f"{CLUSTERS}/{cluster_id}/dismiss")
     assert dismissed.status_code == 200 and dismissed.json()["faces_deleted"] == 2
     assert open_clusters(client) == [] and len(open_clusters(client, status="dismissed")) == 1
+    for status in ("any", "open,dismissed", "dismissed,named"):
+        assert [c["id"] for c in open_clusters(client, status=status)] == [cluster_id]
+    assert open_clusters(client, status="named,added") == []
+    for bad in ("sideways", "any,open", "open,", ",", ""):
+        refused = client.get(CLUSTERS, params={"status": bad})
+        assert refused.status_code == 422 and "error" in refused.json(), (bad, refused.text)
 
     for method, url in [
         ("GET", f"{CLUSTERS}/999999"),

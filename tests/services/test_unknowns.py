@@ -62,7 +62,7 @@ def keep_photo(services: Services, photo: Path, seen_at: datetime) -> KeptUnknow
 
 def open_sizes(services: Services) -> list[int]:
     page = services.unknowns.keeper.clusters(ClusterFilter(), ClusterOrder.LARGEST, 0, 50)
-    return [c.size for c in page.items]
+    return [c.cluster.size for c in page.items]
 
 
 def test_two_strangers_make_two_clusters(services: Services, clock: SettableClock) -> None:
@@ -214,7 +214,7 @@ def test_workers_cluster_together_and_drop_each_others_deletes(
 
 def open_clusters_of(services: Services) -> list[int]:
     page = services.unknowns.keeper.clusters(ClusterFilter(), ClusterOrder.LARGEST, 0, 50)
-    return [c.id for c in page.items]
+    return [c.cluster.id for c in page.items]
 
 
 def test_the_upkeep_loop_flags_by_itself(

@@ -102,6 +102,12 @@ def test_strangers_become_two_clusters_and_a_named_one_is_recognised_later(
             faces = _cluster_faces(client, cluster["id"])
             assert sorted(f["camera_name"] for f in faces) == ["door", "hall"]
             assert {f["session_id"] for f in faces} == {first}
+            # The listing says where without the faces: one session, both its cameras.
+            seen = cluster["seen"]
+            assert (seen["sessions"], seen["session_count"], seen["uploads"]) == ([first], 1, 0)
+            cameras = {(c["id"], c["name"]) for c in seen["cameras"]}
+            assert cameras == {(f["camera_id"], f["camera_name"]) for f in faces}
+            assert seen["camera_count"] == 2
             who = {_who(client, face_pipeline, f, known) for f in faces}
             assert len(who) == 1 and who <= set(STRANGERS), who
             cluster_of[who.pop()] = cluster["id"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -22,6 +23,7 @@ from facebank.store.unknown_records import (
     ClusterOrder,
     ClusterStatus,
     NewUnknownFace,
+    SeenWhere,
 )
 from facebank.store.unknowns import Decision, UnknownRepository
 from tests.store.factories import new_face
@@ -114,7 +116,7 @@ def test_list_filters_orders_and_pages(repo: UnknownRepository) -> None:
     new = repo.keep(sighting(3, 30, session_id=8, camera_id=80), Told())
 
     def ids(criteria: ClusterFilter, order: ClusterOrder = ClusterOrder.LARGEST) -> list[int]:
-        return [c.id for c in repo.list_clusters(criteria, order, 0, 10).items]
+        return [c.cluster.id for c in repo.list_clusters(criteria, order, 0, 10).items]
 
     assert ids(ClusterFilter()) == [big.face.cluster_id, new.face.cluster_id]
     assert ids(ClusterFilter(), ClusterOrder.NEWEST) == [new.face.cluster_id, big.face.cluster_id]
@@ -123,7 +125,30 @@ def test_list_filters_orders_and_pages(repo: UnknownRepository) -> None:
     assert ids(ClusterFilter(seen_after=T0 + timedelta(minutes=10))) == [new.face.cluster_id]
     assert ids(ClusterFilter(seen_before=T0 + timedelta(minutes=10))) == [big.face.cluster_id]
     page = repo.list_clusters(ClusterFilter(), ClusterOrder.LARGEST, 1, 1)
-    assert page.total == 2 and [c.id for c in page.items] == [new.face.cluster_id]
+    assert page.total == 2 and [c.cluster.id for c in page.items] == [new.face.cluster_id]
+
+
+def test_a_listing_says_where_each_cluster_was_seen(repo: UnknownRepository) -> None:
+    first = repo.keep(sighting(1, 0, session_id=3, camera_id=30, camera_name="door"), Told())
+    near = Told([first.face.id])
+    for n, (session_id, camera) in enumerate([(3, 30), (3, 31), (4, 40), (5, 50), (6, 60)]):
+        where = {"session_id": session_id, "camera_id": camera, "camera_name": f"cam-{camera}"}
+        repo.keep(sighting(10 + n, 1 + n, **where), near)
+    for n in range(3):  # uploads: no session, no camera
+        repo.keep(replace(sighting(20 + n, 10 + n), source="recognize"), near)
+    for n, session_id in enumerate([7, 8]):
+        where = {"session_id": session_id, "camera_id": 70 + n, "camera_name": f"cam-{70 + n}"}
+        repo.keep(sighting(30 + n, 20 + n, **where), near)
+    other = repo.keep(replace(sighting(40, 30), source="recognize"), Told())
+
+    page = repo.list_clusters(ClusterFilter(), ClusterOrder.LARGEST, 0, 10)
+    seen = {s.cluster.id: s.seen for s in page.items}
+    big = seen[first.face.cluster_id]
+    assert big.sessions == (3, 4, 5, 6, 7) and big.session_count == 6
+    assert [c.id for c in big.cameras] == [30, 31, 40, 50, 60] and big.camera_count == 7
+    assert big.cameras[0].name in {"door", "cam-30"} and big.cameras[1].name == "cam-31"
+    assert big.uploads == 3
+    assert seen[other.face.cluster_id] == SeenWhere(uploads=1)
 
 
 def test_deletes_fix_the_cluster_and_drop_empty_ones(repo: UnknownRepository) -> None:
@@ -157,7 +182,12 @@ def test_close_keeps_the_row_and_deletes_the_faces(repo: UnknownRepository) -> N
         repo.close_cluster(a.face.cluster_id, ClusterStatus.DISMISSED, None)
     assert repo.list_clusters(ClusterFilter(), ClusterOrder.NEWEST, 0, 10).total == 0
     named = repo.list_clusters(ClusterFilter(status=ClusterStatus.NAMED), ClusterOrder.NEWEST, 0, 5)
-    assert [c.id for c in named.items] == [a.face.cluster_id]
+    assert [c.cluster.id for c in named.items] == [a.face.cluster_id]
+    both = frozenset({ClusterStatus.NAMED, ClusterStatus.DISMISSED})
+    assert repo.list_clusters(ClusterFilter(status=both), ClusterOrder.NEWEST, 0, 5).total == 1
+    assert repo.list_clusters(ClusterFilter(status=None), ClusterOrder.NEWEST, 0, 5).total == 1
+    # A closed cluster has no faces left: nowhere seen.
+    assert named.items[0].seen == SeenWhere()
 
 
 def test_flag_and_media_refs(repo: UnknownRepository) -> None:
@@ -192,4 +222,4 @@ def test_concurrent_keeps_of_one_stranger_make_one_cluster(repo: UnknownReposito
         thread.join()
     assert not errors
     page = repo.list_clusters(ClusterFilter(), ClusterOrder.LARGEST, 0, 10)
-    assert [c.size for c in page.items] == [10]
+    assert [c.cluster.size for c in page.items] == [10]

@@ -19,6 +19,17 @@ router = APIRouter(prefix="/api/v1/unknowns", tags=["unknowns"])
 
 ERRORS = schemas.error_responses(400, 404, 409, 422)
 MAX_PAGE_SIZE = 200
+ANY_STATUS = "any"
+_ONE_STATUS = "|".join(s.value for s in ClusterStatus)
+STATUS_PATTERN = f"^({ANY_STATUS}|({_ONE_STATUS})(,({_ONE_STATUS}))*)$"
+
+
+def status_filter(text: str) -> ClusterStatus | frozenset[ClusterStatus] | None:
+    """`any`, one status or a comma list of them (already matched against STATUS_PATTERN)."""
+    if text == ANY_STATUS:
+        return None
+    wanted = frozenset(ClusterStatus(part) for part in text.split(","))
+    return next(iter(wanted)) if len(wanted) == 1 else wanted
 
 
 @router.get(
@@ -30,7 +41,15 @@ MAX_PAGE_SIZE = 200
 def list_clusters(
     _: Reader,
     unknowns: UnknownsDep,
-    status: ClusterStatus = ClusterStatus.OPEN,
+    status: Annotated[
+        str,
+        Query(
+            pattern=STATUS_PATTERN,
+            max_length=200,
+            description="a status, a comma list of them, or `any`",
+            examples=["open", "named,added", "any"],
+        ),
+    ] = ClusterStatus.OPEN.value,
     session_id: Annotated[int | None, Query(ge=1, description="with a face from it")] = None,
     camera_id: Annotated[int | None, Query(ge=1, description="with a face from it")] = None,
     seen_after: Annotated[
@@ -43,7 +62,7 @@ def list_clusters(
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> out.UnknownClustersPage:
-    criteria = ClusterFilter(status, session_id, camera_id, seen_after, seen_before)
+    criteria = ClusterFilter(status_filter(status), session_id, camera_id, seen_after, seen_before)
     return out.clusters_page(unknowns.clusters(criteria, order, offset, limit))
 
 
