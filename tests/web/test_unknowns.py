@@ -4,6 +4,7 @@ recognising real photos of never-enrolled people with keep_unknown=true, then re
 from __future__ import annotations
 
 import mimetypes
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -102,6 +103,9 @@ def test_review_name_one_cluster_and_dismiss_the_other(
     expect(page.locator("#summary")).to_have_text("2 clusters")
     expect(cards(page).nth(0)).to_contain_text("3 faces")  # largest first
     expect(cards(page).nth(1)).to_contain_text("2 faces")
+    # Where each was seen, from the listing alone: uploads, no session or camera.
+    expect(cards(page).nth(0).locator(".where")).to_have_text("3 uploaded photos")
+    expect(cards(page).nth(1).locator(".where")).to_have_text("2 uploaded photos")
     images_loaded(page, "#clusters")
     shot(shoot, page, "unknowns")
 
@@ -148,6 +152,15 @@ def test_review_name_one_cluster_and_dismiss_the_other(
     expect(cards(page)).to_have_count(1)
     expect(cards(page).first).to_contain_text("named")
     expect(cards(page).first.get_by_role("link", name="Stranger Five")).to_be_visible()
+    expect(cards(page).first.locator(".where")).to_have_count(0)  # its faces are gone
+    # Every status at once, kept in the address.
+    page.get_by_label("Status").select_option("All")
+    expect(cards(page)).to_have_count(2)
+    expect(page).to_have_url(re.compile(r"[?&]status=any(&|$)"))
+    expect(cards(page).filter(has_text="dismissed")).to_have_count(1)
+    page.reload()
+    expect(page.get_by_label("Status")).to_have_value("any")
+    expect(cards(page)).to_have_count(2)
     page.goto(f"{ui.url}/ui/people")
     expect(page.locator("#rows tr").filter(has_text="Stranger Five")).to_have_count(1)
     row = page.locator("#rows tr").filter(has_text="Stranger Five")

@@ -23,6 +23,23 @@ export function whereSeen(faces) {
   return parts.join(" · ");
 }
 
+// The same line from a listed cluster's `seen` (the API caps the names; counts say the rest).
+export function seenSummary(seen) {
+  if (!seen) return "";
+  const more = (shown, count) => (count > shown ? ` +${count - shown} more` : "");
+  const parts = [];
+  if (seen.camera_count) {
+    const names = seen.cameras.map((c) => c.name ?? `camera ${c.id}`);
+    parts.push(`${names.join(", ")}${more(names.length, seen.camera_count)}`);
+  }
+  if (seen.session_count) {
+    const word = seen.session_count === 1 ? "session" : "sessions";
+    parts.push(`${word} ${seen.sessions.join(", ")}${more(seen.sessions.length, seen.session_count)}`);
+  }
+  if (seen.uploads) parts.push(plural(seen.uploads, "uploaded photo"));
+  return parts.join(" · ");
+}
+
 // Shorter than ui.js's formatTime: a card has room for "3 Dec 2026, 14:05 – 16:40".
 const DAY = { dateStyle: "medium" };
 const TIME = { timeStyle: "short" };
@@ -78,6 +95,7 @@ export function clusterCard(cluster, href, names, onOpen) {
         cluster.status !== "open" ? h("span", { class: "badge", text: STATUS_WORDS[cluster.status] ?? cluster.status }) : null,
         cluster.status === "open" ? flagBadge(cluster, names.get(cluster.match_person_id)) : null),
       h("p", { class: "muted", text: seenSpan(cluster) }),
+      seenSummary(cluster.seen) ? h("p", { class: "muted where", text: seenSummary(cluster.seen) }) : null,
       becameLine(cluster, names)));
 }
 

@@ -148,7 +148,12 @@ async function fillCameras(sessionId, chosen = "") {
 
 function fillForm() {
   const f = state.filters;
-  form.elements.status.value = f.status;
+  const status = form.elements.status;
+  // A comma list from a typed address (the API takes one) gets an option of its own.
+  if (![...status.options].some((o) => o.value === f.status)) {
+    status.append(h("option", { value: f.status, text: f.status.replaceAll(",", ", ") }));
+  }
+  status.value = f.status;
   form.elements.seen_after.value = toLocal(f.seen_after);
   form.elements.seen_before.value = toLocal(f.seen_before);
   for (const radio of $$('input[name="order"]')) radio.checked = radio.value === state.order;
