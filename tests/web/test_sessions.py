@@ -141,6 +141,7 @@ def test_start_watch_and_stop_a_session_from_the_browser(
     page.get_by_label("End time").fill(ends.strftime("%Y-%m-%dT%H:%M"))  # the browser's local time
     page.get_by_label("Webhook URL").fill(receiver.url)
     page.get_by_label("Webhook secret").fill("short")
+    page.get_by_label("Send webhooks when an unknown face starts or grows a cluster").check()
 
     # The API's refusals land next to the fields they name: first the request's shape...
     page.get_by_role("button", name="Start session").click()
@@ -166,6 +167,8 @@ def test_start_watch_and_stop_a_session_from_the_browser(
     expect(page.locator('[data-stat="roster"]')).to_contain_text(f"{len(ENROLLED)} people")
     sid = int(page.url.rsplit("/", 1)[1])
     assert ui.services.sessions.get(sid).record.ends_at == ends
+    assert ui.services.sessions.get(sid).record.unknown_events is True
+    expect(page.locator('[data-stat="unknown_events"]')).to_contain_text("sent")
     expect(page.locator("#cameras")).to_contain_text("running")
     expect_everybody_seen(page)
     face = page.locator("#people img").first
@@ -220,6 +223,16 @@ def test_start_watch_and_stop_a_session_from_the_browser(
     expect(page.locator('[data-stat="people"]')).to_contain_text("3")
     expect(page.locator("#evidence .evidence-card")).to_have_count(len(ENROLLED))
     expect_everybody_seen(page)
+
+    # The stranger in the footage was kept as an unknown: the session links to the review
+    # page filtered by it, whose card says where the face was seen.
+    page.get_by_role("link", name="Unknown faces seen in this session").click()
+    expect(page).to_have_url(f"{ui.url}/ui/unknowns?session_id={sid}")
+    expect(page.locator("#f-session")).to_have_value(str(sid))
+    card = page.locator("#clusters .cluster-card").first
+    expect(card.locator(".where")).to_have_text(f"door · session {sid}")
+    page.wait_for_function("[...document.querySelectorAll('#clusters img')].every(i => i.complete)")
+    shoot(page, "unknowns-session")
 
 
 def test_phone_watch_and_replay_all_failed(

@@ -116,6 +116,7 @@ function request() {
     })),
     threshold: number($("#threshold").value),
     evidence: $("#evidence").checked,
+    unknown_events: $("#unknown-events").checked,
   };
   if (body.mode === "every") body.cooldown_s = number($("#cooldown").value);
   if (roster.size) body.roster = [...roster.keys()];

@@ -47,7 +47,11 @@ function renderSummary(s) {
     stat("Duration", duration(s.created_at, s.ended_at), "duration"),
     stat("People seen", String(people.size), "people"),
     stat("Recognitions", String(Math.max(recognitions(s), shownEvents.size)), "recognitions"),
-    stat("Evidence", s.evidence ? "kept" : "not kept", "evidence"));
+    stat("Evidence", s.evidence ? "kept" : "not kept", "evidence"),
+    stat("Unknown-face webhooks", s.unknown_events ? "sent" : "off", "unknown_events"));
+  const unknowns = $("#unknowns-link");
+  unknowns.href = `/ui/unknowns?${new URLSearchParams({ session_id: s.id })}`;
+  show(unknowns, true);
   const reason = $("#reason");
   reason.textContent = s.reason ? `Reason: ${s.reason}` : "";
   reason.className = `alert ${s.status === "failed" ? "error" : ""}`;
