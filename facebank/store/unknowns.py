@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import ColumnElement, delete, exists, func, select, update
+from sqlalchemy import ColumnElement, delete, exists, false, func, select, update
 from sqlalchemy.orm import Session
 
 from facebank.errors import ConflictError, NotFoundError
@@ -423,10 +423,13 @@ def _conditions(criteria: ClusterFilter) -> list[ColumnElement[bool]]:
     elif criteria.status is not None:
         conditions.append(UnknownCluster.status.in_(sorted(s.value for s in criteria.status)))
     seen_in: list[ColumnElement[bool]] = []
-    if criteria.session_id is not None:
-        seen_in.append(UnknownFace.session_id == criteria.session_id)
-    if criteria.camera_id is not None:
-        seen_in.append(UnknownFace.camera_id == criteria.camera_id)
+    for column, wanted in (
+        (UnknownFace.session_id, criteria.session_id),
+        (UnknownFace.camera_id, criteria.camera_id),
+    ):
+        if wanted is not None:
+            # An id no column can hold matches nothing (not a driver's overflow).
+            seen_in.append(column == wanted if is_storable_id(wanted) else false())
     if seen_in:
         faces = select(UnknownFace.id).where(UnknownFace.cluster_id == UnknownCluster.id, *seen_in)
         conditions.append(exists(faces))

@@ -122,6 +122,7 @@ def test_list_filters_orders_and_pages(repo: UnknownRepository) -> None:
     assert ids(ClusterFilter(), ClusterOrder.NEWEST) == [new.face.cluster_id, big.face.cluster_id]
     assert ids(ClusterFilter(session_id=8)) == [new.face.cluster_id]
     assert ids(ClusterFilter(camera_id=71)) == [big.face.cluster_id]
+    assert ids(ClusterFilter(camera_id=2**63)) == [] and ids(ClusterFilter(session_id=2**40)) == []
     assert ids(ClusterFilter(seen_after=T0 + timedelta(minutes=10))) == [new.face.cluster_id]
     assert ids(ClusterFilter(seen_before=T0 + timedelta(minutes=10))) == [big.face.cluster_id]
     page = repo.list_clusters(ClusterFilter(), ClusterOrder.LARGEST, 1, 1)
