@@ -30,7 +30,7 @@ from facebank.services.recognition import Recognition
 from facebank.store.people import PersonFields
 from tests.api.conftest import make_settings
 from tests.conftest import GROUPS, PHOTO_SUFFIXES, YALE, identity_photos
-from tests.vectorpg import fresh_vector_database
+from tests.vectorpg import fresh_vector_database, prefer_indexes
 
 pytestmark = pytest.mark.vector
 TESTS = system_principal("tests")
@@ -119,22 +119,12 @@ def backends(
             vector_url=exact_url,
         )  # fmt: skip
         hnsw_url = stack.enter_context(fresh_vector_database(vector_url))
-        _prefer_indexes(hnsw_url)
+        prefer_indexes(hnsw_url)  # the planner would scan 58 rows rather than walk HNSW
         hnsw = _container(
             stack, root / "hnsw", db_url, pipeline, index_backend="pgvector",
             vector_url=hnsw_url, vector_ann_threshold=2,
         )  # fmt: skip
         yield Backends(faiss, exact, hnsw, exact_url, hnsw_url, enrolled, held_out)
-
-
-def _prefer_indexes(url: str) -> None:
-    """Make the engine's planner take the HNSW index whenever a search allows index scans.
-    On 58 rows it would rather scan and sort (cheaper, and exact), so the HNSW path would
-    not be tested; at ANN_THRESHOLD faces and up it picks the index by itself. Exact scans
-    still work: they switch index scans off, leaving the sequential scan the only plan."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        name = sql.Identifier(conn.info.dbname)
-        conn.execute(sql.SQL("ALTER DATABASE {} SET enable_seqscan = off").format(name))
 
 
 def _recognize(services: Services, photo: Path) -> Recognition:
