@@ -34,6 +34,7 @@ from numpy.typing import NDArray
 from facebank.bench.distractors import closeness, make_distractors, pair_scores
 from facebank.bench.index_seeds import Seeds
 from facebank.index import GalleryIndex, load_snapshot, save_snapshot
+from facebank.index.protocol import VectorIndex
 
 MODEL = "bench"
 TOP_K = 5
@@ -74,15 +75,15 @@ def bench_size(seeds: Seeds, faces: int, work_dir: Path) -> SizeResult:
     near = closeness(distractors, real, different)
     rss_before = _rss()
     started = time.perf_counter()
-    index = _build(seeds, distractors)
+    index = build_gallery(seeds, distractors)
     build_s = time.perf_counter() - started
     bytes_per_face = (_rss() - rss_before) / faces
     fresh = distractors[-ENROLLS:].copy()
     del distractors
     gc.collect()
-    exact = _exact_rank1(index, seeds)
+    exact = exact_rank1(index, seeds)
     agree, mate, misses = _agreement(index, seeds, exact)
-    times = _search_ms(index, seeds.vectors)
+    times = search_ms(index, seeds.vectors)
     flat_ms = _flat_ms(index, real)
     enroll_ms = _enroll_ms(index, fresh)
     save_s, load_s, loaded_kind, snap_bytes = _snapshot(index, work_dir)
@@ -114,7 +115,7 @@ def cached_distractors(
     return made
 
 
-def _build(seeds: Seeds, distractors: NDArray[np.float32]) -> GalleryIndex:
+def build_gallery(seeds: Seeds, distractors: NDArray[np.float32]) -> GalleryIndex:
     n_real = seeds.vectors.shape[0]
     real_ids = np.arange(REAL_FACE_ID0, REAL_FACE_ID0 + n_real, dtype=np.int64)
     other_ids = np.arange(n_real + 1, n_real + 1 + distractors.shape[0], dtype=np.int64)
@@ -128,7 +129,7 @@ def _build(seeds: Seeds, distractors: NDArray[np.float32]) -> GalleryIndex:
     return index
 
 
-def _exact_rank1(
+def exact_rank1(
     index: GalleryIndex, seeds: Seeds
 ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
     """Per query, the face (and score) the exact scan ranks first without its own face."""
@@ -158,7 +159,7 @@ def _agreement(
     return agree / len(seeds.names), mate / len(seeds.names), misses
 
 
-def _search_ms(index: GalleryIndex, queries: NDArray[np.float32]) -> list[float]:
+def search_ms(index: VectorIndex, queries: NDArray[np.float32]) -> list[float]:
     """Each real query searched alone, twice over, with no write in between (a write's
     memory traffic would evict the codes and charge the search for it)."""
     times = []

@@ -45,6 +45,12 @@ def register(commands: Any) -> None:
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR,
                         help="caches embeddings and distractors (GBs at 1M), holds snapshots")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--backend", choices=("faiss", "pgvector"), default="faiss",
+                        help="pgvector: an exact and an HNSW table against FAISS "
+                             "(facebank/bench/index_bench_pgvector.py)")
+    parser.add_argument("--vector-url", default="",
+                        help="the PostgreSQL + pgvector server for --backend pgvector (it "
+                             "creates and drops its own tables); default: an embedded one")
     parser.set_defaults(handler=run)  # fmt: skip
 
 
@@ -57,10 +63,15 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     print(f"queries: {seeds.vectors.shape[0]} real photos of {int(seeds.people.max()) + 1} "
           f"identities, each searched with its own face left out (its other photos are mates)")
     print("distractors:", " ".join((distractors.__doc__ or "").split()))
-    results = []
     for faces in sizes:
         if faces <= seeds.vectors.shape[0]:
             raise SystemExit(f"--faces {faces}: must exceed the {len(seeds.names)} real photos")
+    if args.backend == "pgvector":
+        from facebank.cli.index_bench_pgvector import run_engine
+
+        return run_engine(settings, args, seeds, sizes)
+    results = []
+    for faces in sizes:
         result = index_bench.bench_size(seeds, faces, args.work_dir)
         results.append(index_bench.as_dict(result))
         _print_closeness(result.faces, result.closeness)
@@ -85,9 +96,11 @@ def _print_closeness(faces: int, near: dict[str, float]) -> None:
           f"max {near['real_different_max']:.3f}, 99.9th pct {near['real_different_p99_9']:.3f}")
 
 
-def format_table(rows: list[dict[str, Any]]) -> str:
-    header = [title for _, title, _ in COLUMNS]
-    body = [[fmt.format(row[key]) for key, _, fmt in COLUMNS] for row in rows]
+def format_table(
+    rows: list[dict[str, Any]], columns: tuple[tuple[str, str, str], ...] = COLUMNS
+) -> str:
+    header = [title for _, title, _ in columns]
+    body = [[fmt.format(row[key]) for key, _, fmt in columns] for row in rows]
     widths = [max(len(c) for c in col) for col in zip(header, *body, strict=True)]
     lines = [" | ".join(c.rjust(w) for c, w in zip(line, widths, strict=True))
              for line in [header, *body]]

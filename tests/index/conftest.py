@@ -2,9 +2,10 @@
 
 FAISS in process; pgvector answering by exact scan (its mode below ann_threshold faces);
 and pgvector through its HNSW index (built from the second face on, ef_search at its maximum,
-so small galleries are still searched whole). The pgvector ones need the embedded server
-(`vector_url` in tests/conftest.py), started once per run; one that cannot start fails the
-tests, saying why.
+so small galleries are still searched whole), in a database whose planner prefers index
+scans: on tables this small it would otherwise scan them sequentially, exactly. The pgvector
+ones need the embedded server (`vector_url` in tests/conftest.py), started once per run; one
+that cannot start fails the tests, saying why.
 """
 
 from __future__ import annotations
@@ -17,8 +18,17 @@ import pytest
 from facebank.index import GalleryIndex
 from facebank.index.pgvector_index import EF_SEARCH_MAX, PgVectorIndex
 from facebank.index.protocol import VectorIndex
+from tests.vectorpg import fresh_vector_database, prefer_indexes
 
 from .helpers import IndexFactory
+
+
+@pytest.fixture(scope="session")
+def hnsw_vector_url(vector_url: str) -> Iterator[str]:
+    """A database whose planner walks the HNSW graph even on tiny tables (prefer_indexes)."""
+    with fresh_vector_database(vector_url) as url:
+        prefer_indexes(url)
+        yield url
 
 
 @pytest.fixture(
@@ -33,6 +43,8 @@ def new_index(request: pytest.FixtureRequest) -> Iterator[IndexFactory]:
         yield GalleryIndex
         return
     url: str = request.getfixturevalue("vector_url")
+    if request.param == "pgvector-hnsw":
+        url = request.getfixturevalue("hnsw_vector_url")
     made: list[PgVectorIndex] = []
 
     def make(dim: int, model_id: str) -> VectorIndex:

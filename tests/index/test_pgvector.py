@@ -62,11 +62,11 @@ def test_rebuild_replaces_everything(vector_url: str) -> None:
     index.close()
 
 
-def test_hnsw_recall_against_faiss(vector_url: str) -> None:
+def test_hnsw_recall_against_faiss(hnsw_vector_url: str) -> None:
     # 2,000 people x 2 faces; queries are noisy copies of gallery faces (a second photo of
     # someone), answered by HNSW at the default ef_search and by exact FAISS.
     faiss_index, face_ids, _, vectors = build(2000, 2, DIM, seed=6)
-    index = PgVectorIndex(vector_url, DIM, "m", table=_table(), ann_threshold=2)
+    index = PgVectorIndex(hnsw_vector_url, DIM, "m", table=_table(), ann_threshold=2)
     index.add(face_ids, np.repeat(np.arange(1, 2001), 2), vectors)
     assert index.kind == "hnsw"
     picked = np.random.default_rng(7).choice(face_ids.size, 100, replace=False)
