@@ -270,15 +270,18 @@ class GalleryIndex:
         """Like faiss' search, from the sketch's candidates scored exactly. Read lock held."""
         assert self._sketch is not None
         slots = self._sketch.candidates(q, max(SKETCH_CANDIDATES, 4 * k))
-        vectors, slot_ids = self._stored_vectors(), self._stored_ids()
-        scores = np.full((q.shape[0], k), -np.inf, dtype=np.float32)
-        ids = np.full((q.shape[0], k), -1, dtype=np.int64)
-        for row, (query, cand) in enumerate(zip(q, slots, strict=True)):
-            cand = cand[cand >= 0]
-            exact = vectors[cand] @ query
-            best = np.argsort(-exact, kind="stable")[:k]
-            scores[row, : best.size] = exact[best]
-            ids[row, : best.size] = slot_ids[cand[best]]
+        flat = cast(faiss.IndexFlatIP, faiss.downcast_index(self._index.index))
+        scores = np.empty((q.shape[0], k), dtype=np.float32)
+        best = np.empty((q.shape[0], k), dtype=np.int64)
+        # faiss scores the candidates in place, keeping the k best (no gathered copy of
+        # their vectors: 0.17 against 0.22 ms for 512 at 1M). -1 pads end a row; slots
+        # not filled come back as -1.
+        faiss.knn_inner_products_by_idx(  # type: ignore[attr-defined]  # not in the stubs
+            faiss.swig_ptr(q), flat.get_xb(), faiss.swig_ptr(slots), self._dim, q.shape[0],
+            flat.ntotal, slots.shape[1], k, faiss.swig_ptr(scores), faiss.swig_ptr(best),
+            slots.shape[1],
+        )  # fmt: skip
+        ids = np.where(best >= 0, self._stored_ids()[np.maximum(best, 0)], -1)
         return scores, ids
 
     def _search_gathered(
