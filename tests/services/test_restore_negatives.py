@@ -22,6 +22,7 @@ import pytest
 
 from facebank.auth.roles import Role
 from facebank.config import Settings
+from facebank.errors import ValidationFailedError
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.export_archive import CROPS, MANIFEST, NEGATIVES, read_archive
 from facebank.services.restore import ALREADY, REEMBEDDED, RESTORED
@@ -183,3 +184,30 @@ def test_another_model_packs_archive_re_embeds_its_labels(
 def _cosine(a: bytes, b: bytes) -> float:
     x, y = np.frombuffer(a, "<f4"), np.frombuffer(b, "<f4")
     return float(x @ y / np.linalg.norm(x) / np.linalg.norm(y))
+
+
+BAD_LABELS = {
+    "no such person": ({"person_id": 10**9}, "belongs to no person"),
+    "four landmarks": ({"landmarks": [[1.0, 2.0]] * 4}, "box or landmarks malformed"),
+    "short embedding": ({"dim": 511}, "not dim"),
+    "bool id": ({"id": True}, "bad id"),
+    "naive time": ({}, "created_at"),
+}
+
+
+@pytest.mark.parametrize("bad", list(BAD_LABELS))
+def test_a_bad_label_refuses_the_whole_restore(
+    bad: str, labelled: tuple[Settings, Path, int], tmp_path: Path, face_pipeline: FacePipeline
+) -> None:
+    original, archive, _ = labelled
+    source = read_archive(archive)
+    change, message = BAD_LABELS[bad]
+    labels = [{**n, **change} for n in source.negatives]
+    if bad == "naive time":
+        labels = [{**n, "created_at": n["created_at"].replace(tzinfo=None)} for n in labels]
+    media = MediaStore(original.media_dir)
+    broken = with_faces(archive, media, source.faces, tmp_path / "bad.zip", negatives=labels)
+    with gallery("sqlite", tmp_path / "restored") as fresh:
+        with pytest.raises(ValidationFailedError, match=message):
+            restore(fresh.settings, face_pipeline.model_id, broken)
+        assert fresh.people_count() == 0 and dump(fresh.settings).negatives == []
