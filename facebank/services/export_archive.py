@@ -1,24 +1,29 @@
 """The export archive: one zip format, one writer and one reader.
 
-Layout (format 2): people.jsonl, embeddings.f32 (every face's embedding, little-endian
+Layout (format 3): people.jsonl, embeddings.f32 (every face's embedding, little-endian
 float32, one after another in the order of faces.jsonl), faces.jsonl (every other column;
-each row's `dim` says how many values are its own), photos/<media hash>.<ext>, and
-manifest.json last, with the format version, facebank version, model id, counts and the
-sha256 of every other entry. Embeddings are raw bytes rather than base64 in the JSON lines
-(format 1, still read) because parsing them was most of a restore's time. The writer
+each row's `dim` says how many values are its own), photos/<media hash>.<ext>,
+negatives.jsonl (the "not this person" labels, every column, the embedding as base64: they
+are few), negative_crops/<media hash>.<ext> (each label's own crop), and manifest.json
+last, with the format version, facebank version, model id, counts and the sha256 of every
+other entry. Embeddings are raw bytes rather than base64 in the JSON lines (format 1,
+still read) because parsing them was most of a restore's time. Formats 1 and 2 (without
+labels) are still read, as archives without labels. The writer
 streams to any binary file (a file or an HTTP response); the reader refuses a truncated or
 corrupt archive before anything is read into the gallery.
 """
 
 from __future__ import annotations
 
+import base64
 import binascii
 import hashlib
 import json
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,19 +33,38 @@ from facebank import __version__
 from facebank.errors import ArchiveInvalidError
 
 FORMAT = "facebank-export"
-FORMAT_VERSION = 2
-READABLE_VERSIONS = frozenset({1, 2})
+FORMAT_VERSION = 3
+READABLE_VERSIONS = frozenset({1, 2, 3})
+LABELS_SINCE = 3  # the first format with negatives.jsonl
 MANIFEST = "manifest.json"
 PEOPLE = "people.jsonl"
 FACES = "faces.jsonl"
 EMBEDDINGS = "embeddings.f32"
 PHOTOS = "photos/"
+NEGATIVES = "negatives.jsonl"
+CROPS = "negative_crops/"
 ARCHIVE_SUFFIX = ".zip"
 MEDIA_TYPE = "application/zip"
 
 
 def photo_entry(media_ref: str, media_type: str) -> str:
     return f"{PHOTOS}{media_ref}.{media_type.lower()}"
+
+
+def crop_entry(media_ref: str, media_type: str) -> str:
+    return f"{CROPS}{media_ref}.{media_type.lower()}"
+
+
+def _encode_negative(label: dict[str, Any]) -> dict[str, Any]:
+    """A label row as JSON: its embedding as base64, its time as ISO 8601."""
+    embedding = base64.b64encode(bytes(label["embedding"])).decode()
+    return {**label, "embedding": embedding, "created_at": label["created_at"].isoformat()}
+
+
+def _decode_negative(label: dict[str, Any]) -> dict[str, Any]:
+    """The stored row back (gallery_checks.negative_rows checks its values)."""
+    created = datetime.fromisoformat(label["created_at"])
+    return {**label, "embedding": binascii.a2b_base64(label["embedding"]), "created_at": created}
 
 
 def _decode_v1_face(face: dict[str, Any]) -> dict[str, Any]:
@@ -55,7 +79,7 @@ class ArchiveWriter:
         self._zip = zipfile.ZipFile(stream, "w", zipfile.ZIP_STORED)
         self._sums: dict[str, str] = {}
         self._model_id = model_id
-        self._counts = {"people": 0, "faces": 0, "photos": 0}
+        self._counts = {"people": 0, "faces": 0, "photos": 0, "negatives": 0, "negative_crops": 0}
 
     def write_lines(self, name: str, rows: Iterable[dict[str, Any]], count: str) -> None:
         digest = hashlib.sha256()
@@ -78,16 +102,21 @@ class ArchiveWriter:
         rows = ({k: v for k, v in face.items() if k != "embedding"} for face in faces)
         self.write_lines(FACES, rows, "faces")
 
-    def write_photo(self, name: str, source: Path) -> None:
+    def write_negatives(self, labels: Iterable[dict[str, Any]]) -> None:
+        self.write_lines(NEGATIVES, map(_encode_negative, labels), "negatives")
+
+    def write_photo(self, name: str, source: Path, count: str = "photos") -> None:
         digest = hashlib.sha256()
         with source.open("rb") as handle, self._zip.open(name, "w", force_zip64=True) as entry:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
                 entry.write(chunk)
         self._sums[name] = digest.hexdigest()
-        self._counts["photos"] += 1
+        self._counts[count] += 1
 
     def close(self) -> None:
+        if NEGATIVES not in self._sums:  # a gallery without labels still says so
+            self.write_negatives(())
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -104,13 +133,15 @@ class ArchiveWriter:
 class Archive:
     """The checked rows. Each face's `embedding` is a view into `embeddings`, which holds
     every face's embedding one after another (in `faces` order): a restore checks and
-    indexes them as one array instead of 100,000 small ones."""
+    indexes them as one array instead of 100,000 small ones. `negatives` are the labels'
+    rows (none in an archive of format 1 or 2), each with its embedding as bytes."""
 
     manifest: dict[str, Any]
     people: list[dict[str, Any]]
     faces: list[dict[str, Any]]
     path: Path
     embeddings: bytes = b""
+    negatives: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def model_id(self) -> str:
@@ -123,10 +154,19 @@ class Archive:
     def photos(self, wanted: Iterable[tuple[str, str]]) -> Iterator[tuple[str, bytes | None]]:
         """(media ref, bytes) of each wanted (media ref, media type), through one open zip;
         None for a photo the archive lacks (the export found it missing from the media)."""
+        return self._files(wanted, photo_entry)
+
+    def crops(self, wanted: Iterable[tuple[str, str]]) -> Iterator[tuple[str, bytes | None]]:
+        """As `photos`, for the labels' crops."""
+        return self._files(wanted, crop_entry)
+
+    def _files(
+        self, wanted: Iterable[tuple[str, str]], entry: Callable[[str, str], str]
+    ) -> Iterator[tuple[str, bytes | None]]:
         with zipfile.ZipFile(self.path) as archive:
             names = set(archive.namelist())
             for media_ref, media_type in wanted:
-                name = photo_entry(media_ref, media_type)
+                name = entry(media_ref, media_type)
                 yield media_ref, archive.read(name) if name in names else None
 
 
@@ -147,6 +187,7 @@ def read_archive(path: Path) -> Archive:
             # The rows are hashed on the very bytes that are parsed: read once.
             people = _lines(_checked(archive, PEOPLE, sums[PEOPLE], path))
             faces = _lines(_checked(archive, FACES, sums[FACES], path))
+            negatives = _negatives(archive, manifest, path)
             embeddings = blobs.result()
             if manifest["format_version"] == 1:
                 faces = [_decode_v1_face(f) for f in faces]
@@ -156,9 +197,21 @@ def read_archive(path: Path) -> Archive:
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError) as exc:
         raise ArchiveInvalidError(f"{path}: not a readable facebank export ({exc})") from exc
     counts = manifest["counts"]
-    if counts.get("people") != len(people) or counts.get("faces") != len(faces):
+    if (counts.get("people"), counts.get("faces"), counts.get("negatives", 0)) != (
+        len(people), len(faces), len(negatives)
+    ):  # fmt: skip
         raise ArchiveInvalidError(f"{path}: counts do not match the manifest")
-    return Archive(manifest, people, faces, path, embeddings)
+    return Archive(manifest, people, faces, path, embeddings, negatives)
+
+
+def _negatives(
+    archive: zipfile.ZipFile, manifest: dict[str, Any], path: Path
+) -> list[dict[str, Any]]:
+    """The labels' rows (none before format 3)."""
+    if manifest["format_version"] < LABELS_SINCE:
+        return []
+    data = _checked(archive, NEGATIVES, manifest["sha256"][NEGATIVES], path)
+    return [_decode_negative(label) for label in _lines(data)]
 
 
 def _verified_blobs(path: Path, manifest: dict[str, Any]) -> bytes:
@@ -167,7 +220,10 @@ def _verified_blobs(path: Path, manifest: dict[str, Any]) -> bytes:
     sums = manifest["sha256"]
     with zipfile.ZipFile(path) as archive:  # its own: the caller reads through the other
         for name, expected in sums.items():
-            if name not in (PEOPLE, FACES, EMBEDDINGS) and _sha256(archive, name) != expected:
+            if (
+                name not in (PEOPLE, FACES, EMBEDDINGS, NEGATIVES)
+                and _sha256(archive, name) != expected
+            ):
                 raise ArchiveInvalidError(f"{path}: {name} does not match its checksum")
         if manifest["format_version"] == 1:
             return b""
@@ -194,7 +250,9 @@ def _check_manifest(manifest: Any, names: set[str]) -> None:
     if manifest.get("format_version") not in READABLE_VERSIONS:
         raise ArchiveInvalidError(f"archive format {manifest.get('format_version')} unsupported")
     missing = set(manifest.get("sha256", {})) - names
-    needed = {PEOPLE, FACES} | ({EMBEDDINGS} if manifest["format_version"] > 1 else set())
+    version = manifest["format_version"]
+    needed = {PEOPLE, FACES} | ({EMBEDDINGS} if version > 1 else set())
+    needed |= {NEGATIVES} if version >= LABELS_SINCE else set()
     if missing or needed - set(manifest.get("sha256", {})):
         raise ArchiveInvalidError(f"archive is missing entries: {sorted(missing)[:5]}")
 

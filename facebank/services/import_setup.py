@@ -11,6 +11,8 @@ from sqlalchemy import Engine
 
 from facebank.auth.clock import system_clock
 from facebank.config import Settings
+from facebank.pipeline.factory import build_pipeline
+from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.audit import AuditService
 from facebank.services.duplicates import DuplicateCheck
 from facebank.services.importer import Importer
@@ -71,8 +73,18 @@ def open_importer(settings: Settings) -> Iterator[Importer]:
 
 
 @contextmanager
-def open_restorer(settings: Settings, model_id: str) -> Iterator[Restorer]:
-    """A Restorer of archives into the settings' gallery, for the running model `model_id`."""
+def open_restorer(
+    settings: Settings, model_id: str, pipeline: FacePipeline | None = None
+) -> Iterator[Restorer]:
+    """A Restorer of archives into the settings' gallery, for the running model `model_id`.
+    `pipeline` (else one built from the settings, only should the re-embed path have a
+    label to embed again) embeds the archive's labels."""
+
+    def labels_pipeline() -> FacePipeline:
+        return pipeline or build_pipeline(settings, narrow_lanes=0)
+
     with _opened(settings) as parts:
         importer = _importer(settings, parts)
-        yield Restorer(settings, parts.sessions, parts.media, parts.audit, importer, model_id)
+        yield Restorer(
+            settings, parts.sessions, parts.media, parts.audit, importer, model_id, labels_pipeline
+        )

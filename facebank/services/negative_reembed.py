@@ -66,19 +66,28 @@ class NegativeReembedder:
         return report
 
     def _reembed(self, negative: NegativeRecord) -> None:
-        image = self._pipeline.decode(self._media.read(negative.media_ref))
-        x1, y1, x2, y2 = (float(v) for v in negative.box)
-        detection = Detection(
-            box=(x1, y1, x2, y2),
-            landmarks=np.asarray(negative.landmarks, dtype=np.float32),
-            score=1.0,  # not used for alignment or embedding
-        )
-        face = self._pipeline.embed(image, [detection])[0]
-        geometry = FaceGeometry(
-            self._pipeline.model_id,
-            encode_embedding(face.embedding),
-            int(face.embedding.size),
-            negative.box,
-            negative.landmarks,
-        )
+        crop = self._media.read(negative.media_ref)
+        geometry = embed_crop(self._pipeline, crop, negative.box, negative.landmarks)
         self._repo.replace_embedding(negative.id, geometry)
+
+
+def embed_crop(
+    pipeline: FacePipeline, crop: bytes, box: list[float], landmarks: list[list[float]]
+) -> FaceGeometry:
+    """A label's face embedded by `pipeline` from its stored crop, aligned by the landmarks
+    it keeps (also how a restore under another model pack moves the archive's labels)."""
+    image = pipeline.decode(crop)
+    x1, y1, x2, y2 = (float(v) for v in box)
+    detection = Detection(
+        box=(x1, y1, x2, y2),
+        landmarks=np.asarray(landmarks, dtype=np.float32),
+        score=1.0,  # not used for alignment or embedding
+    )
+    face = pipeline.embed(image, [detection])[0]
+    return FaceGeometry(
+        pipeline.model_id,
+        encode_embedding(face.embedding),
+        int(face.embedding.size),
+        box,
+        landmarks,
+    )

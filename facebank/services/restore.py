@@ -2,8 +2,9 @@
 
 When the archive was written under the running model pack, its rows go straight in
 (store.gallery_load): people and faces with their ids, embeddings, boxes, landmarks,
-quality and photos, no model work at all. Every row is inserted in one transaction while
-two other threads copy the photos into the media store (content-addressed, each checked
+quality and photos, and the "not this person" labels with theirs and their crops, no model
+work at all. Every row is inserted in one transaction while two other threads copy the
+photos (and the labels' crops) into the media store (content-addressed, each checked
 against its hash) and build the index from the archive's embeddings; the transaction
 commits only after the last photo is durable. Once the rows are committed the index is
 checked against them and its snapshot saved, so a server starting on the restored gallery
@@ -17,7 +18,10 @@ the archive's people and faces and only (re)builds the index. Any other non-empt
 is refused (GalleryNotEmptyError), with nothing written.
 
 Under another model pack the embeddings are useless, so `reembed` enrolls every person
-again from the archive's photos through the Importer (see restore_reembed).
+again from the archive's photos through the Importer (see restore_reembed), then embeds the
+labels again from their crops, onto the re-enrolled people (see restore_labels).
+A server on the restored gallery applies the labels: its NegativeCache rereads them when
+their version (count, highest id, newest time) moves, at once when it starts.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +43,7 @@ from facebank.config import Settings
 from facebank.errors import ArchiveInvalidError, GalleryNotEmptyError
 from facebank.index.gallery_index import GalleryIndex
 from facebank.index.snapshot import StagedSnapshot, discard_snapshot
+from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.audit import Action, AuditService, Target
 from facebank.services.export_archive import Archive
 from facebank.services.import_archive import remove, unpack
@@ -45,10 +51,12 @@ from facebank.services.import_report import ImportSummary
 from facebank.services.importer import Importer, Progress
 from facebank.services.index_sync import IndexManager
 from facebank.services.photos import FaceChoice
+from facebank.services.restore_labels import LabelRestorer
 from facebank.services.restore_reembed import archive_source, check_resumable, unpack_limits
 from facebank.store.gallery_checks import face_rows, person_rows
 from facebank.store.gallery_load import gallery_ids, load_gallery
 from facebank.store.media import MediaStore, media_ref
+from facebank.store.negative_checks import negative_rows
 from facebank.store.people import FaceRepository, PeopleRepository
 from facebank.store.tx import SessionFactory
 from facebank.store.vectors import decode_embeddings
@@ -68,6 +76,10 @@ class RestoreSummary:
     index_size: int = 0
     elapsed_s: float = 0.0
     imported: ImportSummary | None = None  # the re-embed path's import counts and skips
+    negatives: int = 0  # "not this person" labels restored
+    negatives_reembedded: int = 0  # of those, embedded again from their crops
+    negatives_skipped: list[dict[str, Any]] = field(default_factory=list)  # re-embed path
+    crops_missing: int = 0  # labels whose crop the archive did not hold
     # Seconds per step of the fast path (check, insert, index_wait, index_save, and photos,
     # copied while the rows go in): what the restore bench reports.
     phases: dict[str, float] = field(default_factory=dict)
@@ -80,7 +92,9 @@ class RestoreSummary:
         return (
             f"{self.mode}: {self.people} people, {self.faces} faces, {self.photos} photos "
             f"({self.photos_missing} missing) in {self.elapsed_s:.2f} s "
-            f"({self.faces_per_s:,.0f} faces/s); index: {self.index_size} faces"
+            f"({self.faces_per_s:,.0f} faces/s); index: {self.index_size} faces; "
+            f"{self.negatives} 'not this person' labels ({self.negatives_reembedded} "
+            f"re-embedded, {len(self.negatives_skipped)} skipped)"
         )
 
 
@@ -93,6 +107,7 @@ class Restorer:
         audit: AuditService,
         importer: Importer,
         model_id: str,
+        pipeline: Callable[[], FacePipeline],
     ) -> None:
         self._settings = settings
         self._sessions = sessions
@@ -100,6 +115,8 @@ class Restorer:
         self._audit = audit
         self._importer = importer
         self._model_id = model_id
+        # The re-embed path's labels only: built when one must be embedded again.
+        self._labels = LabelRestorer(sessions, media, model_id, pipeline)
 
     @property
     def model_id(self) -> str:
@@ -142,17 +159,23 @@ class Restorer:
         clock = _Phases()
         people = person_rows(archive.people)
         faces = face_rows(archive.faces, {p["id"] for p in people}, archive.embeddings)
+        labels = negative_rows(archive.negatives, {p["id"] for p in people})
         summary = RestoreSummary(RESTORED, len(people), len(faces), phases=clock.lap("check"))
+        summary.negatives = len(labels)
         with ThreadPoolExecutor(2, thread_name_prefix="restore") as pool:
             index = pool.submit(self._index_of, archive)
             photos = pool.submit(self._copy_photos, archive)
             try:
-                load_gallery(self._sessions, people, faces, before_commit=photos.result)
+                load_gallery(
+                    self._sessions, people, faces, before_commit=photos.result, negatives=labels
+                )
             except BaseException:
                 _discard(index)
                 raise
             clock.lap("insert")  # photos copied meanwhile: a bad one rolled the load back
-            summary.photos, summary.photos_missing, summary.phases["photos"] = photos.result()
+            copied = photos.result()
+            summary.photos, summary.photos_missing = copied.photos, copied.photos_missing
+            summary.crops_missing, summary.phases["photos"] = copied.crops_missing, copied.seconds
             built = index.result()
             clock.lap("index_wait")
         summary.index_size = self._install(built)
@@ -190,8 +213,11 @@ class Restorer:
             )
         finally:
             remove(work)
+        labels = self._labels.run(archive, source)
         result = RestoreSummary(REEMBEDDED, summary.people_created, summary.faces_added)
         result.photos, result.imported = summary.photos_total, summary
+        result.negatives, result.negatives_reembedded = labels.restored, labels.reembedded
+        result.negatives_skipped = labels.skipped
         result.index_size = self.build_index()
         result.elapsed_s = time.monotonic() - started
         self.record(actor, archive, result)
@@ -239,6 +265,7 @@ class Restorer:
             "people": summary.people,
             "faces": summary.faces,
             "photos": summary.photos,
+            "negatives": summary.negatives,
         }
         self._audit.record(actor, Action.RESTORE, Target.GALLERY, None, details)
 
@@ -255,23 +282,38 @@ class Restorer:
             people=len(people),
         )
 
-    def _copy_photos(self, archive: Archive) -> tuple[int, int, float]:
-        """Copy each distinct photo into the media store; (copied, missing from the archive,
-        seconds it took)."""
+    def _copy_photos(self, archive: Archive) -> _Copied:
+        """Copy each distinct photo, then each label's crop, into the media store."""
         started = time.perf_counter()
-        wanted = sorted({(f["media_ref"], f["media_type"]) for f in archive.faces})
-        types = dict(wanted)
+        photos = {(f["media_ref"], f["media_type"]) for f in archive.faces}
+        copied, missing = self._copy(archive.photos(sorted(photos)), dict(photos), "photo")
+        crops = {(n["media_ref"], n["media_type"]) for n in archive.negatives}
+        _, crops_missing = self._copy(archive.crops(sorted(crops)), dict(crops), "crop")
+        return _Copied(copied, missing, crops_missing, round(time.perf_counter() - started, 3))
+
+    def _copy(
+        self, files: Iterator[tuple[str, bytes | None]], types: dict[str, str], kind: str
+    ) -> tuple[int, int]:
+        """(copied, missing from the archive); each file checked against its hash."""
         copied = missing = 0
-        for ref, data in archive.photos(wanted):
+        for ref, data in files:
             if data is None:
                 missing += 1
                 continue
             if media_ref(data) != ref:
-                raise ArchiveInvalidError(f"photo {ref} does not match its hash")
+                raise ArchiveInvalidError(f"{kind} {ref} does not match its hash")
             if not self._media.exists(ref):
                 self._media.put(data, types[ref])
             copied += 1
-        return copied, missing, round(time.perf_counter() - started, 3)
+        return copied, missing
+
+
+@dataclass(frozen=True)
+class _Copied:
+    photos: int
+    photos_missing: int
+    crops_missing: int
+    seconds: float
 
 
 @dataclass(frozen=True)

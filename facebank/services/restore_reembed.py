@@ -66,6 +66,19 @@ def check_resumable(people: PeopleRepository, source: list[SourcePerson]) -> Non
             return
 
 
+def gallery_identities(people: PeopleRepository) -> dict[str, int]:
+    """Each person of the gallery by identity (as SourcePerson.identity names it): how the
+    archive's labels find their re-enrolled people."""
+    found: dict[str, int] = {}
+    offset = 0
+    while True:
+        page = people.search(PersonFilter(), offset, _PAGE)
+        found.update((_identity(p), p.id) for p in page.items)
+        offset += len(page.items)
+        if not page.items or offset >= page.total:
+            return found
+
+
 def _identity(person: PersonRecord) -> str:
     if person.external_id is not None:
         return f"external_id:{person.external_id}"

@@ -1,8 +1,8 @@
 """Bulk load of a gallery dump (gallery_dump's rows) into an empty gallery, in one transaction.
 
-People and faces keep their ids, so a restored gallery answers exactly as the one exported
-(the same person ids in every recognition). That needs an empty gallery, which is checked
-inside the same write transaction; the load is then all or nothing: a crash or Ctrl-C
+People, faces and "not this person" labels keep their ids, so a restored gallery answers
+exactly as the one exported (the same person ids in every recognition). That needs an
+empty gallery, which is checked inside the same write transaction; the load is then all or nothing: a crash or Ctrl-C
 before the commit leaves the gallery empty, so running it again starts over cleanly.
 
 Rows go in through the driver's executemany, BATCH rows per call (pymysql turns those into
@@ -28,12 +28,13 @@ from facebank.errors import ConflictError, GalleryNotEmptyError, ValidationFaile
 from facebank.store.bulk_load import indexes_after, rollback_journal
 from facebank.store.changes import ChangeKind, record_change
 from facebank.store.coltypes import utcnow
-from facebank.store.tables import Face, Person
+from facebank.store.tables import Face, NegativeLabel, Person
 from facebank.store.tx import SessionFactory, run_read, run_write
 
 BATCH = 2000
 _PEOPLE: Table = Person.__table__  # type: ignore[assignment]  # declared as a FromClause
 _FACES: Table = Face.__table__  # type: ignore[assignment]
+_NEGATIVES: Table = NegativeLabel.__table__  # type: ignore[assignment]
 T = TypeVar("T")
 
 
@@ -53,9 +54,11 @@ def load_gallery(
     people: Sequence[dict[str, Any]],
     faces: Sequence[dict[str, Any]],
     before_commit: Callable[[], object] | None = None,
+    negatives: Sequence[dict[str, Any]] = (),
 ) -> int:
-    """Insert checked rows (gallery_checks' person_rows, face_rows) into the empty gallery,
-    atomically, each stamped with the time of the load; returns the change log's version of
+    """Insert checked rows (gallery_checks' person_rows, face_rows, and negative_checks'
+    negative_rows, which keep their own times) into the empty gallery, atomically, people
+    and faces stamped with the time of the load; returns the change log's version of
     the load (a reset: followers rebuild). `before_commit` runs once the rows are in, inside
     the transaction: what it raises rolls the load back (a restore waits there for the
     photos it copies meanwhile, which a committed face must have).
@@ -73,6 +76,7 @@ def load_gallery(
         with indexes_after(connection, (_PEOPLE.name, _FACES.name)):
             _insert_rows(connection, _PEOPLE, people, {"created_at": now, "updated_at": now})
             _insert_rows(connection, _FACES, faces, {"created_at": now})
+        _insert_rows(connection, _NEGATIVES, negatives, {})  # few: its indexes stay
         _advance_sequences(connection)
         version = record_change(session, ChangeKind.RESET, ())
         if before_commit is not None:
@@ -86,6 +90,23 @@ def load_gallery(
         raise ConflictError(
             f"nothing was restored: the rows conflict (a duplicate id or external id?): {exc.orig}"
         ) from exc
+
+
+def load_negatives(session_factory: SessionFactory, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert checked label rows (new ids) in one transaction, unless the gallery has a
+    label already (an earlier run of the same re-embedded restore put them in): how many
+    went in. All or none."""
+
+    def work(session: Session) -> int:
+        if session.scalar(select(func.count()).select_from(_NEGATIVES)):
+            return 0
+        _insert_rows(session.connection(), _NEGATIVES, rows, {})
+        return len(rows)
+
+    try:
+        return run_write(session_factory, work)
+    except IntegrityError as exc:  # e.g. a person deleted meanwhile: rolled back
+        raise ConflictError(f"no label was restored: the rows conflict: {exc.orig}") from exc
 
 
 def _insert_rows(
@@ -140,7 +161,7 @@ def _advance_sequences(connection: Connection) -> None:
     rowid follow the largest id by themselves): set them past the restored ids, never back."""
     if connection.dialect.name != "postgresql":
         return
-    for table in ("people", "faces"):
+    for table in ("people", "faces", "negative_labels"):
         sequence = connection.scalar(text(f"SELECT pg_get_serial_sequence('{table}', 'id')"))
         top = connection.scalar(text(f"SELECT MAX(id) FROM {table}"))  # noqa: S608 - fixed names
         if sequence is None or top is None:

@@ -25,6 +25,7 @@ from facebank.store.db import make_session_factory
 from facebank.store.gallery_dump import read_gallery
 from facebank.store.media import media_ref
 from tests.api.conftest import BACKENDS, api_key_for, app_client, photo_file, running_services
+from tests.api.test_negatives import STRANGER, mark_not
 from tests.conftest import identity_photos
 from tests.waiting import wait_until
 
@@ -167,3 +168,25 @@ async def _download_then_vanish(admin: TestClient, key: str) -> dict[str, Any]:
     with anyio.fail_after(60):  # a hang here is the bug this test is for
         await admin.app(scope, receive, send)
     return seen
+
+
+def test_the_download_holds_the_not_this_person_labels(
+    sqlite_enrolled: tuple[Services, TestClient], tmp_path: Path
+) -> None:
+    services, admin = sqlite_enrolled
+    person = admin.get("/api/v1/people").json()["items"][0]["id"]
+    label = mark_not(admin, person, STRANGER)
+    dest = tmp_path / "download.zip"
+    dest.write_bytes(admin.get(URL).content)
+
+    archive = read_archive(dest)
+    stored = read_gallery(make_session_factory(services.engine)).negatives
+    assert [n["id"] for n in archive.negatives] == [label["id"]]
+    assert archive.negatives == [{**n, "embedding": bytes(n["embedding"])} for n in stored]
+    ref = archive.negatives[0]["media_ref"]
+    (crop,) = archive.crops([(ref, label["media_type"])])
+    assert crop[1] is not None and media_ref(crop[1]) == ref
+    counts = {"completed": True, **archive.manifest["counts"]}
+    assert _last_export_row(admin)["details"] == counts
+    assert (counts["negatives"], counts["negative_crops"]) == (1, 1)
+    wait_until(lambda: not _writers(), what="the export writer thread to end")

@@ -16,6 +16,7 @@ from facebank.services.container import Services, build_services
 from facebank.services.export_archive import (
     PEOPLE,
     ArchiveWriter,
+    crop_entry,
     photo_entry,
     read_archive,
 )
@@ -64,8 +65,10 @@ def restore(settings: Settings, model_id: str, archive: Path) -> RestoreSummary:
         return restorer.restore(ACTOR, read_archive(archive))
 
 
-def reembed(settings: Settings, model_id: str, archive: Path) -> RestoreSummary:
-    with open_restorer(settings, model_id) as restorer:
+def reembed(
+    settings: Settings, model_id: str, archive: Path, pipeline: FacePipeline | None = None
+) -> RestoreSummary:
+    with open_restorer(settings, model_id, pipeline) as restorer:
         return restorer.run(ACTOR, read_archive(archive), ImportSummary(), workers=1)
 
 
@@ -121,7 +124,7 @@ def rewrite_archive(
     last face the first one's id, which only the database refuses (with the running
     model's id and embeddings kept, so the restore takes the fast path)."""
     source = read_archive(archive)
-    faces = [{**f, "model_id": model_id, "embedding": _negated(f["embedding"])}
+    faces = [{**f, "model_id": model_id, "embedding": negated(f["embedding"])}
              for f in source.faces]  # fmt: skip
     if duplicate_last:
         faces = [*source.faces[:-1], {**source.faces[-1], "id": source.faces[0]["id"]}]
@@ -130,10 +133,11 @@ def rewrite_archive(
 
 def with_faces(
     archive: Path, media: MediaStore, faces: list[dict[str, Any]], dest: Path,
-    model_id: str | None = None,
+    model_id: str | None = None, negatives: list[dict[str, Any]] | None = None,
 ) -> Path:  # fmt: skip
     """`archive`'s people with `faces` and `archive`'s photos (from `media`), written as a
-    valid archive (checksums and all) of `model_id` (by default the archive's own)."""
+    valid archive (checksums and all) of `model_id` (by default the archive's own), with
+    `negatives` and their crops (by default none)."""
     source = read_archive(archive)
     with dest.open("wb") as stream:
         writer = ArchiveWriter(stream, model_id or source.model_id)
@@ -141,9 +145,12 @@ def with_faces(
         writer.write_faces(faces)
         for ref, kind in sorted({(f["media_ref"], f["media_type"]) for f in source.faces}):
             writer.write_photo(photo_entry(ref, kind), media.path(ref))
+        writer.write_negatives(negatives or [])
+        for ref, kind in sorted({(n["media_ref"], n["media_type"]) for n in negatives or []}):
+            writer.write_photo(crop_entry(ref, kind), media.path(ref), "negative_crops")
         writer.close()
     return dest
 
 
-def _negated(embedding: bytes) -> bytes:
+def negated(embedding: bytes) -> bytes:
     return (-np.frombuffer(embedding, dtype="<f4")).astype("<f4").tobytes()

@@ -51,7 +51,7 @@ def test_the_archive_holds_the_whole_gallery(kind: str, tmp_path: Path) -> None:
         url = g.settings.effective_database_url
         dest = tmp_path / "gallery.zip"
         counts = export(url, g.settings.media_dir, dest)
-        assert counts == {"people": 4, "faces": 9, "photos": 9}
+        assert counts == {"people": 4, "faces": 9, "photos": 9, "negatives": 0, "negative_crops": 0}
 
         archive = read_archive(dest)
         engine = make_engine(url)
@@ -124,7 +124,7 @@ def test_format_1_archives_are_still_read_and_stray_embedding_bytes_refused(
         good = tmp_path / "good.zip"
         export(g.settings.effective_database_url, g.settings.media_dir, good)
     current = read_archive(good)
-    assert current.manifest["format_version"] == FORMAT_VERSION == 2
+    assert current.manifest["format_version"] == FORMAT_VERSION == 3
 
     def as_format_1(entries: dict[str, bytes]) -> None:
         # Format 1 kept each embedding in its face's line, as base64.
