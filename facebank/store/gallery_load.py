@@ -2,8 +2,9 @@
 
 People, faces and "not this person" labels keep their ids, so a restored gallery answers
 exactly as the one exported (the same person ids in every recognition). That needs an
-empty gallery, which is checked inside the same write transaction; the load is then all or nothing: a crash or Ctrl-C
-before the commit leaves the gallery empty, so running it again starts over cleanly.
+empty gallery, which is checked inside the same write transaction; the load is then all or
+nothing: a crash or Ctrl-C before the commit leaves the gallery empty, so running it again
+starts over cleanly.
 
 Rows go in through the driver's executemany, BATCH rows per call (pymysql turns those into
 multi-row INSERTs, psycopg pipelines them, sqlite3 reuses one prepared statement): the
