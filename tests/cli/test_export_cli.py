@@ -26,7 +26,9 @@ def test_export_writes_a_verified_archive(
         dest.parent.mkdir()
         assert main(["export", str(dest)]) == 0
     archive = read_archive(dest)
-    assert archive.manifest["counts"] == {"people": 4, "faces": 9, "photos": 9}
+    assert archive.manifest["counts"] == {
+        "people": 4, "faces": 9, "photos": 9, "negatives": 0, "negative_crops": 0
+    }
     assert sorted(p["name"] for p in archive.people)[0] == "Joe Biden"
     assert list(dest.parent.iterdir()) == [dest]  # no partial file left behind
     assert "exported 4 people, 9 faces and 9 photos" in capsys.readouterr().err
