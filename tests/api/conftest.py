@@ -25,6 +25,7 @@ from facebank.config import Settings
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.container import Services, build_services
 from tests.dbservers import fresh_database
+from tests.observability.tcp_proxy import TcpProxy
 
 BACKENDS = [
     "sqlite",
@@ -67,6 +68,22 @@ def app_client(services: Services, role: Role | None = Role.ADMIN) -> Iterator[T
         if role is not None:
             client.headers[API_KEY_HEADER] = api_key_for(services, role, f"tests-{role.value}")
         yield client
+
+
+@contextmanager
+def admin_behind(
+    proxy: TcpProxy, settings: Settings, pipeline: FacePipeline
+) -> Iterator[TestClient]:
+    """An admin client of services whose database or engine is reached through `proxy`;
+    the proxy is restored before they close, so closing never waits on a cut link."""
+    services = build_services(settings, pipeline=pipeline)
+    try:
+        services.start()
+        with app_client(services) as client:
+            yield client
+    finally:
+        proxy.restore()
+        services.close()
 
 
 @contextmanager

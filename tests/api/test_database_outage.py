@@ -15,8 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
 from facebank.pipeline.pipeline import FacePipeline
-from facebank.services.container import build_services
-from tests.api.conftest import app_client, make_settings, photo_file
+from tests.api.conftest import admin_behind, make_settings, photo_file
 from tests.conftest import identity_photos
 from tests.dbservers import fresh_database
 from tests.observability.tcp_proxy import TcpProxy
@@ -78,14 +77,8 @@ def proxied_admin(kind: str, data_dir: Path, pipeline: FacePipeline
                 data_dir, proxied.render_as_string(hide_password=False),
                 index_follow_interval_s=0.2,
             )  # fmt: skip
-            services = build_services(settings, pipeline=pipeline)
-            try:
-                services.start()
-                with app_client(services) as client:
-                    yield client, proxy
-            finally:
-                proxy.restore()
-                services.close()
+            with admin_behind(proxy, settings, pipeline) as client:
+                yield client, proxy
         finally:
             proxy.close()
 

@@ -15,8 +15,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from facebank.pipeline.pipeline import FacePipeline
-from facebank.services.container import build_services
-from tests.api.conftest import app_client, make_settings, photo_file
+from tests.api.conftest import admin_behind, make_settings, photo_file
 from tests.conftest import identity_photos
 from tests.observability.tcp_proxy import TcpProxy
 from tests.vectorpg import fresh_vector_database
@@ -47,14 +46,8 @@ def engine_behind_proxy(
                 index_backend="pgvector", vector_url=proxied, vector_timeout_s=TIMEOUT_S,
                 index_follow_interval_s=0.2,
             )  # fmt: skip
-            services = build_services(settings, pipeline=pipeline)
-            try:
-                services.start()
-                with app_client(services) as client:
-                    yield client, proxy
-            finally:
-                proxy.restore()
-                services.close()
+            with admin_behind(proxy, settings, pipeline) as client:
+                yield client, proxy
         finally:
             proxy.close()
 
