@@ -294,6 +294,10 @@ class Settings(BaseSettings):
         return (self.media_root or self.data_dir) / "media"
 
     @property
+    def effective_model_cache_dir(self) -> Path:
+        return self.model_cache_dir or self.data_dir / "model_cache"
+
+    @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
 

@@ -39,7 +39,14 @@ def measure(photos: Path, copies: int, workers: int, ceiling_s: float) -> dict[s
     with tempfile.TemporaryDirectory(prefix="facebank-import-bench-") as tmp:
         root = Path(tmp)
         source = read_source(_copied_source(photos, copies, root))
-        settings = Settings(_env_file=None, data_dir=root / "data", database_url="")
+        # The models as the ceiling's processes (and a server that ran before) prepared them:
+        # a user imports into a data directory whose model cache exists.
+        settings = Settings(
+            _env_file=None,
+            data_dir=root / "data",
+            database_url="",
+            model_cache_dir=Settings().effective_model_cache_dir,
+        )
         summary = ImportSummary()
         with open_importer(settings) as importer:
             # The copies are one person under N names on purpose: commit them all, as before.

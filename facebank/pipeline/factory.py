@@ -45,7 +45,7 @@ def build_pipeline(settings: Settings, narrow_lanes: int | None = None) -> FaceP
     pack = locate_model_pack(settings.model_dir)
     wide_threads = wide_lane_threads(settings)
     narrow = narrow_lane_count(settings) if narrow_lanes is None else narrow_lanes
-    cache = ModelCache(settings.model_cache_dir or settings.data_dir / "model_cache")
+    cache = ModelCache(settings.effective_model_cache_dir)
     pack = replace(pack, embedder_path=cache.recogniser(pack.embedder_path))
     lanes: list[Lane] = []
     if wide_threads > 1 or narrow == 0:
