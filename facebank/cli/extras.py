@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from importlib.util import find_spec
 
-# What `facebank bench` imports beyond the runtime: the load generator's HTTP client and
-# the chart. `eval` and `sessions-bench` need nothing beyond the runtime.
-BENCH_MODULES = ("aiohttp", "matplotlib")
+# What `facebank bench` imports beyond the runtime: the chart (its HTTP client is its own).
+# `eval` and `sessions-bench` need nothing beyond the runtime.
+BENCH_MODULES = ("matplotlib",)
 # `facebank bench --vs-stock` also runs the stock pipeline it compares with.
 STOCK_MODULES = ("insightface",)
 

@@ -1,5 +1,5 @@
 """The runtime does without the bench extra: the app and the command line import neither
-matplotlib nor aiohttp, and `facebank bench` without them names the extra to install."""
+matplotlib nor insightface, and `facebank bench` without them names the extra to install."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from facebank.cli import extras
 from facebank.cli.main import main
 from tests.conftest import REPO
 
-BENCH_ONLY = ("matplotlib", "aiohttp")
+BENCH_ONLY = ("matplotlib", "insightface")
 PROBE = """
 import json, sys
 from facebank.api.app import create_app
@@ -39,11 +39,11 @@ def test_app_and_cli_import_no_bench_package(tmp_path: Path) -> None:
 
 
 def test_bench_without_the_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    def without_aiohttp(name: str) -> ModuleSpec | None:
-        return None if name == "aiohttp" else find_spec(name)
+    def without_matplotlib(name: str) -> ModuleSpec | None:
+        return None if name == "matplotlib" else find_spec(name)
 
-    monkeypatch.setattr(extras, "find_spec", without_aiohttp)
+    monkeypatch.setattr(extras, "find_spec", without_matplotlib)
     with pytest.raises(SystemExit) as exited:
         main(["bench", "--url", "http://127.0.0.1:9"])
     message = str(exited.value.code)
-    assert "facebank[bench]" in message and "aiohttp" in message
+    assert "facebank[bench]" in message and "matplotlib" in message
