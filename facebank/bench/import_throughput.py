@@ -4,27 +4,27 @@
 
 PHOTOS is a folder per person. The source imported is N copies of it (default 20: with
 ../shared/faces/people 1,540 photos, about 40 s here, the size of a bulk import; the workers'
-~1 s start-up is a fixed cost), each copy its own people, so every photo is analysed (copies
-of a photo are refused as duplicates only after their model work), into a fresh SQLite
-database in a temporary data directory. The ceiling is the bench's: the same number of
-single-thread processes analysing the same photos with no database and no media writes,
-for S seconds (default 15) just before the import and again just after it. The import is
-compared with the mean of the two, so a host that drifts linearly faster or slower during
-the run cancels out; both are reported (far apart: the machine was not quiet, and the
-ratio is noise). The import's rate counts its whole run, the workers' start-up included;
-the steady rate leaves the start-up out.
+~1 s start-up is a fixed cost), each copy its own people and its photos' bytes made distinct
+(facebank.bench.photo_copies), so every photo is analysed, stored and committed as in a real
+import, into a fresh SQLite database in a temporary data directory. The ceiling is the
+bench's: the same number of single-thread processes analysing the same photos with no
+database and no media writes, for S seconds (default 15) just before the import and again
+just after it. The import is compared with the mean of the two, so a host that drifts
+linearly faster or slower during the run cancels out; both are reported (far apart: the
+machine was not quiet, and the ratio is noise). The import's rate counts its whole run,
+the workers' start-up included; the steady rate leaves the start-up out.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import tempfile
 from pathlib import Path
 
 from facebank.auth.principal import system_principal
 from facebank.bench.ceiling import measure_throughput
+from facebank.bench.photo_copies import distinct_copy
 from facebank.config import Settings
 from facebank.services.import_report import ImportSummary
 from facebank.services.import_setup import open_importer
@@ -32,10 +32,14 @@ from facebank.services.import_sources import SourcePerson, read_source
 
 
 def _copied_source(photos: Path, copies: int, root: Path) -> Path:
+    """`copies` copies of the folder per person, each photo's bytes distinct per copy."""
     source = root / "source"
     for copy in range(copies):
         for person in sorted(p for p in photos.iterdir() if p.is_dir()):
-            shutil.copytree(person, source / f"{person.name}_{copy}")
+            folder = source / f"{person.name}_{copy}"
+            folder.mkdir(parents=True)
+            for photo in sorted(p for p in person.iterdir() if p.is_file()):
+                (folder / photo.name).write_bytes(distinct_copy(photo.read_bytes(), copy))
     return source
 
 
