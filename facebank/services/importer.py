@@ -234,6 +234,10 @@ class Importer:
         label = work.person.label
         met: set[str] = set()  # the person's photos met so far in this run
         enrollable: list[PhotoOutcome] = []
+        # Whose photos other people have: one read for the person's new photos.
+        in_use = self._faces.media_refs_in_use(
+            o.ref for o in work.outcomes if o.face is not None and o.ref is not None
+        )
         for outcome in sorted(work.outcomes, key=lambda o: o.path):
             if outcome.skip is not None:
                 summary.skipped.append(Skipped(label, outcome.path, outcome.skip, outcome.detail))
@@ -244,7 +248,7 @@ class Importer:
                 summary.skipped.append(Skipped(label, outcome.path, DUPLICATE, detail))
             elif outcome.face is None:
                 summary.photos_already += 1
-            elif self._faces.media_ref_in_use(outcome.ref):
+            elif outcome.ref in in_use:
                 detail = "this photo is already enrolled for another person"
                 summary.skipped.append(Skipped(label, outcome.path, DUPLICATE, detail))
             else:
@@ -326,8 +330,9 @@ class Importer:
         return records
 
     def _forget_media(self, new_faces: list[NewFace]) -> None:
+        in_use = self._faces.media_refs_in_use(face.media_ref for face in new_faces)
         for face in new_faces:
-            if not self._faces.media_ref_in_use(face.media_ref):
+            if face.media_ref not in in_use:
                 self._media.delete(face.media_ref)
 
 
