@@ -10,6 +10,13 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, TextIO
 
+from facebank.errors import ImageInvalidError
+
+# The reasons the import itself gives (the others are the refusing error's code).
+MISSING_FILE = "missing_file"  # a listed photo or folder that does not exist; no photos
+CHANGED_FILE = "changed_file"  # the photo's bytes changed between its analysis and commit
+IMAGE_INVALID = ImageInvalidError.code  # a photo the decoder or a model chokes on
+
 
 @dataclass(frozen=True)
 class Skipped:
@@ -17,7 +24,7 @@ class Skipped:
 
     person: str  # the source's label for the row: folder name or "row N"
     photo: str
-    reason: str  # no_face, multiple_faces, image_invalid, duplicate, missing_file, ...
+    reason: str  # no_face, image_invalid, duplicate, missing_file, changed_file, ...
     detail: str = ""
 
 

@@ -2,10 +2,11 @@
 
 As the bench's bare ceiling runs (facebank.bench.ceiling): processes, not threads, so the
 workers share not even the GIL, each ONNX Runtime session on one thread. A worker reads a
-photo, hashes it, and when the person does not have it yet decodes, detects, embeds and
-writes the photo into the content-addressed media store (atomic; a crash leaves at most an
-unreferenced file, which the server's start-up sweep removes). It never touches the
-database: the parent commits each person's faces in one transaction.
+photo, hashes it, and when the person does not have it yet decodes, detects and embeds it.
+It writes nothing: no database, no media store. The face it returns names the photo by its
+ref (the sha256 the media store files it under) and format; the parent reads the photo
+again, checks the ref, and stores it before it commits the person's faces in one
+transaction. So a worker never waits on a disk flush while its core idles.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from facebank.config import Settings
 from facebank.errors import FacebankError
 from facebank.pipeline.factory import build_pipeline
 from facebank.pipeline.pipeline import FacePipeline
+from facebank.services.import_report import IMAGE_INVALID, MISSING_FILE
 from facebank.services.photos import (
     EnrollRules,
     FaceChoice,
@@ -30,7 +32,7 @@ from facebank.services.photos import (
     new_face_record,
     prepare_photo,
 )
-from facebank.store.media import MediaStore, media_ref
+from facebank.store.media import media_ref
 from facebank.store.people import NewFace
 
 # Jobs queued per worker: enough that no worker waits for the next photo, few enough that
@@ -39,8 +41,6 @@ JOBS_PER_WORKER = 4
 # How often a worker checks that its parent still lives (a SIGKILLed parent leaves the
 # pool's workers waiting forever on its queue, each holding its models in memory).
 PARENT_CHECK_S = 1.0
-MISSING_FILE = "missing_file"
-IMAGE_INVALID = "image_invalid"
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,11 @@ class PhotoJob:
 
 @dataclass(frozen=True)
 class PhotoOutcome:
-    """`face` when enrollable; `ref` alone when the person already has it; else `skip`."""
+    """`face` when enrollable; `ref` alone when the person already has it; else `skip`.
+
+    The face's media_ref is `ref` and its media_type the photo's format (the extension it is
+    stored under): what the media store's put returns and is given, once the parent stores
+    the photo. Until then no file holds it."""
 
     person: int
     path: str
@@ -65,7 +69,6 @@ class PhotoOutcome:
 @dataclass
 class _Worker:
     pipeline: FacePipeline
-    media: MediaStore
     choice: FaceChoice
     rules: EnrollRules
 
@@ -79,9 +82,7 @@ def _start_worker(settings: Settings, choice: FaceChoice, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     pipeline = build_pipeline(settings.model_copy(update={"ort_threads": 1}), narrow_lanes=0)
-    _worker = _Worker(
-        pipeline, MediaStore(settings.media_dir), choice, EnrollRules.from_settings(settings)
-    )
+    _worker = _Worker(pipeline, choice, EnrollRules.from_settings(settings))
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -103,13 +104,12 @@ def analyse_photo(job: PhotoJob) -> PhotoOutcome:
         return PhotoOutcome(job.person, job.path, ref=ref)
     try:
         prepared = prepare_photo(_worker.pipeline, Photo(data), _worker.choice, _worker.rules)
-        stored = _worker.media.put(data, prepared.image.format)
     except FacebankError as exc:
         return PhotoOutcome(job.person, job.path, ref=ref, skip=exc.code, detail=exc.message)
     except Exception as exc:  # a photo the decoder or a model chokes on is one bad photo
         detail = f"could not be analysed ({exc.__class__.__name__}: {exc})"
         return PhotoOutcome(job.person, job.path, ref=ref, skip=IMAGE_INVALID, detail=detail)
-    face = new_face_record(prepared.face, prepared.image, stored, _worker.pipeline.model_id)
+    face = new_face_record(prepared.face, prepared.image, ref, _worker.pipeline.model_id)
     return PhotoOutcome(job.person, job.path, ref=ref, face=face)
 
 

@@ -21,6 +21,13 @@ reported (running again retries them and refuses them again: nothing is added); 
 with no usable photo is not created. Writes go through the store's repositories, so a
 server running on the same database takes the new faces into its index at its next
 follow, and each is audited under the given (system) principal, as the API's are.
+
+The workers only read and analyse; the parent writes. When a person's outcomes are all in,
+it reads each photo to enroll again, checks that its bytes are still those analysed (a
+photo changed meanwhile is reported as `changed_file`, one removed as `missing_file`) and
+puts it into the media store, then commits the person's faces: the files exist before the
+transaction that references them, so a crash between the two leaves only unreferenced
+files, which the server's start-up sweep removes.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -36,12 +44,12 @@ from facebank.config import Settings
 from facebank.errors import DuplicateFaceError, FacebankError, NotFoundError
 from facebank.services.audit import Action, AuditService, Target, audit_entry
 from facebank.services.duplicates import DuplicateCheck
-from facebank.services.import_report import ImportSummary, Skipped
+from facebank.services.import_report import CHANGED_FILE, MISSING_FILE, ImportSummary, Skipped
 from facebank.services.import_sources import ORIGIN_KEY, SourcePerson
 from facebank.services.import_workers import PhotoJob, PhotoOutcome, PhotoWorkers
 from facebank.services.index_sync import IndexManager
 from facebank.services.photos import FaceChoice
-from facebank.store.media import MediaStore
+from facebank.store.media import MediaStore, media_ref
 from facebank.store.people import (
     FaceRecord,
     FaceRepository,
@@ -53,7 +61,6 @@ from facebank.store.people import (
 
 DUPLICATE = "duplicate"
 INVALID_ROW = "invalid_row"
-MISSING_FILE = "missing_file"
 _SEARCH_PAGE = 500
 
 Progress = Callable[[ImportSummary], None]
@@ -203,7 +210,7 @@ class Importer:
         enrollable = self._enrollable(work, summary)
         if not allow_duplicate:
             enrollable = self._not_duplicates(work, enrollable, summary)
-        new_faces = [outcome.face for outcome in enrollable if outcome.face is not None]
+        new_faces = self._store_photos(work, enrollable, summary)
         if not new_faces:
             if work.existing is not None:
                 summary.people_unchanged += 1
@@ -227,6 +234,10 @@ class Importer:
         label = work.person.label
         met: set[str] = set()  # the person's photos met so far in this run
         enrollable: list[PhotoOutcome] = []
+        # Whose photos other people have: one read for the person's new photos.
+        in_use = self._faces.media_refs_in_use(
+            o.ref for o in work.outcomes if o.face is not None and o.ref is not None
+        )
         for outcome in sorted(work.outcomes, key=lambda o: o.path):
             if outcome.skip is not None:
                 summary.skipped.append(Skipped(label, outcome.path, outcome.skip, outcome.detail))
@@ -237,7 +248,7 @@ class Importer:
                 summary.skipped.append(Skipped(label, outcome.path, DUPLICATE, detail))
             elif outcome.face is None:
                 summary.photos_already += 1
-            elif self._faces.media_ref_in_use(outcome.ref):
+            elif outcome.ref in in_use:
                 detail = "this photo is already enrolled for another person"
                 summary.skipped.append(Skipped(label, outcome.path, DUPLICATE, detail))
             else:
@@ -248,8 +259,7 @@ class Importer:
     def _not_duplicates(
         self, work: _Pending, enrollable: list[PhotoOutcome], summary: ImportSummary
     ) -> list[PhotoOutcome]:
-        """The outcomes whose face passes the duplicate check; the others are reported and
-        their photos forgotten."""
+        """The outcomes whose face passes the duplicate check; the others are reported."""
         person_id = None if work.existing is None else work.existing.id
         kept = []
         for outcome in enrollable:
@@ -258,13 +268,35 @@ class Importer:
                 index = self._index_for(outcome.face)
                 self._duplicates.check(index, [_vector(outcome.face)], person_id)
             except DuplicateFaceError as exc:
-                self._forget_media([outcome.face])
                 summary.skipped.append(
                     Skipped(work.person.label, outcome.path, exc.code, exc.message)
                 )
                 continue
             kept.append(outcome)
         return kept
+
+    def _store_photos(
+        self, work: _Pending, enrollable: list[PhotoOutcome], summary: ImportSummary
+    ) -> list[NewFace]:
+        """The faces whose photo is now in the media store. Each photo is read again and
+        stored only if its bytes are those the worker analysed (the face's media_ref); a
+        storage failure (e.g. a full disk) stops the import, as no photo could be kept."""
+        stored = []
+        for outcome in enrollable:
+            face = outcome.face
+            assert face is not None  # enrollable outcomes have one
+            try:
+                data = Path(outcome.path).read_bytes()
+            except OSError as exc:
+                reason, detail = MISSING_FILE, f"gone before its commit ({exc.strerror})"
+            else:
+                if media_ref(data) == face.media_ref:
+                    self._media.put(data, face.media_type)
+                    stored.append(face)
+                    continue
+                reason, detail = CHANGED_FILE, "the file changed while importing; import again"
+            summary.skipped.append(Skipped(work.person.label, outcome.path, reason, detail))
+        return stored
 
     def _index_for(self, face: NewFace) -> IndexManager:
         if self._index is None:
@@ -298,8 +330,9 @@ class Importer:
         return records
 
     def _forget_media(self, new_faces: list[NewFace]) -> None:
+        in_use = self._faces.media_refs_in_use(face.media_ref for face in new_faces)
         for face in new_faces:
-            if not self._faces.media_ref_in_use(face.media_ref):
+            if face.media_ref not in in_use:
                 self._media.delete(face.media_ref)
 
 

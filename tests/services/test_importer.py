@@ -13,6 +13,7 @@ from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.import_report import ImportSummary
 from facebank.services.import_setup import open_importer
 from facebank.services.import_sources import read_source
+from facebank.store.media import MediaStore, media_ref
 from tests.api.conftest import BACKENDS, running_services
 from tests.conftest import PEOPLE
 from tests.poor_photos import OBAMA, blurred, tiny
@@ -140,3 +141,40 @@ def test_poor_photos_and_duplicates_are_reported_and_the_import_goes_on(tmp_path
         assert "blur" in details["blurred.jpg"] and "face_px" in details["tiny.jpg"]
         assert "Barack Obama" in details["obama2.jpg"]
         assert [row[0] for row in g.state()] == ["Barack Obama"]
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"), [("overwrite", "changed_file"), ("remove", "missing_file")]
+)
+def test_a_photo_changed_after_its_analysis_is_not_enrolled(
+    change: str, reason: str, tmp_path: Path
+) -> None:
+    """The parent reads each photo again to store it: bytes that are no longer those the
+    worker analysed are reported, never stored under the analysed photo's face."""
+    kit = PEOPLE / "fr_kit_harington"
+    person = tmp_path / "people" / "Kit_Harington"
+    person.mkdir(parents=True)
+    first, second = person / "a.jpg", person / "b.jpg"
+    shutil.copy(kit / "john1.jpeg", first)
+    shutil.copy(kit / "john2.jpeg", second)
+    original = media_ref(first.read_bytes())
+
+    def swap_first(summary: ImportSummary) -> None:
+        # One worker takes the jobs in order: the first outcome in is a.jpg's, and the
+        # person commits only once b.jpg's is in too.
+        if summary.photos_done == 1:
+            if change == "overwrite":
+                shutil.copy(kit / "johnsnow_test1.jpg", first)
+            else:
+                first.unlink()
+
+    with gallery("sqlite", tmp_path / "data") as g:
+        with open_importer(g.settings) as importer:
+            people = read_source(tmp_path / "people")
+            summary = importer.run(ACTOR, people, ImportSummary(), workers=1, progress=swap_first)
+        assert (summary.people_created, summary.faces_added) == (1, 1)
+        assert reasons(summary) == [("Kit_Harington", "a.jpg", reason)]
+        [(*_, refs)] = g.state()
+        assert refs == (media_ref(second.read_bytes()),)
+        assert sorted(MediaStore(g.settings.media_dir).iter_refs()) == [refs[0]]
+        assert original not in refs

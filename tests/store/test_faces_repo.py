@@ -104,6 +104,9 @@ def test_media_refs(people: PeopleRepository, faces: FaceRepository) -> None:
     assert faces.all_media_refs() == {media_ref(1), media_ref(2)}
     assert faces.media_ref_in_use(media_ref(1))
     assert not faces.media_ref_in_use(media_ref(9))
+    wanted = [media_ref(2), media_ref(9), media_ref(1), media_ref(2)]
+    assert faces.media_refs_in_use(wanted) == {media_ref(1), media_ref(2)}
+    assert faces.media_refs_in_use([]) == set()
     people.delete(a.id)
     assert faces.media_ref_in_use(media_ref(1))  # still used by B
     assert not faces.media_ref_in_use(media_ref(2))
@@ -111,3 +114,5 @@ def test_media_refs(people: PeopleRepository, faces: FaceRepository) -> None:
     assert faces.all_media_refs() == set()
     with pytest.raises(ValidationFailedError):
         faces.media_ref_in_use("../../etc/passwd")
+    with pytest.raises(ValidationFailedError):
+        faces.media_refs_in_use([media_ref(1), "../../etc/passwd"])
