@@ -78,7 +78,7 @@ def measure(folders: list[Path], repeat: int) -> dict[str, Any]:
         image = pipeline.decode(path.read_bytes())
         inputs.append(shrink_to(image.pixels, settings.max_detect_side)[0])
         faces = pipeline.detect(image, max_faces=1)
-        crop = _face_crop(image.pixels, faces[0]) if faces else None
+        crop = _face_crop(image.pixels, image.in_pixels(faces[0])) if faces else None
         if crop is not None and min(crop.shape[:2]) >= 20:
             inputs.append(shrink_to(crop, settings.max_detect_side)[0])
     inputs += _faceless()

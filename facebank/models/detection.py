@@ -25,6 +25,16 @@ class Detection:
         x1, y1, x2, y2 = self.box
         return max(0.0, x2 - x1) * max(0.0, y2 - y1)
 
+    def divided(self, sx: float, sy: float) -> Detection:
+        """The same face with x divided by `sx` and y by `sy`: into another scale's pixels."""
+        x1, y1, x2, y2 = self.box
+        scale = np.array([sx, sy], dtype=np.float32)
+        return Detection(
+            box=(x1 / sx, y1 / sy, x2 / sx, y2 / sy),
+            landmarks=(self.landmarks / scale).astype(np.float32),
+            score=self.score,
+        )
+
     def rounded(self) -> RoundedDetection:
         """The geometry as it is stored and answered: pixels to 0.01, the score to 1e-5."""
         return RoundedDetection(

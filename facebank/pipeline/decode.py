@@ -22,6 +22,12 @@ _OPENERS = ["JPEG", "PNG", "WEBP", "BMP", "GIF"]
 _SIXTEEN_BIT = {"I", "I;16", "I;16B", "I;16L", "I;16N"}
 _ALPHA = {"RGBA", "RGBa", "LA", "La", "PA"}
 _JPEG_END = b"\xff\xd9"  # EOI marker
+# libjpeg's DCT scaling: the reduced scales OpenCV asks it for, largest first.
+_REDUCED = {
+    8: cv2.IMREAD_REDUCED_COLOR_8,
+    4: cv2.IMREAD_REDUCED_COLOR_4,
+    2: cv2.IMREAD_REDUCED_COLOR_2,
+}
 
 
 def _open(data: bytes, limits: ImageLimits) -> Image.Image:
@@ -93,25 +99,50 @@ def _to_bgr(img: Image.Image) -> NDArray[np.uint8]:
     return np.ascontiguousarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
 
 
-def _plain_jpeg(data: bytes, img: Image.Image) -> NDArray[np.uint8] | None:
-    """Colour or grey JPEG straight to upright BGR through OpenCV's libjpeg-turbo, or None.
+def reduction(width: int, height: int, max_detect_side: int) -> int:
+    """The largest of 8, 4, 2 at which a width x height JPEG decodes with its long side still
+    at least `max_detect_side` (so detection sees what a full decode shrunk would show it),
+    else 1. Also 1 where the reduced photo would be square but the original is not: its
+    upright size could not be told from the decoded shape then."""
+    for factor in _REDUCED:
+        w, h = -(-width // factor), -(-height // factor)  # libjpeg rounds up
+        if max(w, h) >= max_detect_side and (w != h or width == height):
+            return factor
+    return 1
+
+
+def _plain_jpeg(data: bytes, img: Image.Image, factor: int = 1) -> NDArray[np.uint8] | None:
+    """Colour or grey JPEG straight to upright BGR through OpenCV's libjpeg-turbo, or None;
+    at 1/`factor` scale (libjpeg decodes only the DCT coefficients that scale needs).
 
     Measured on the 77 people photos: 1.3 s against Pillow's 2.2 s with the same pixels
     (one copy instead of three, the GIL released throughout; docs/bench.md). Only for
     streams that end in an EOI marker: OpenCV only warns about a truncated stream and pads
     it with grey, so those take Pillow's path, which refuses them. Orientation: OpenCV
-    applies the EXIF tag itself (IMREAD_COLOR).
+    applies the EXIF tag itself (IMREAD_COLOR and the reduced flags).
     """
     if img.format != "JPEG" or img.mode not in ("RGB", "L") or not data.endswith(_JPEG_END):
         return None
-    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if pixels is None or pixels.ndim != 3 or sorted(pixels.shape[:2]) != sorted(img.size):
+    flag = _REDUCED.get(factor, cv2.IMREAD_COLOR)
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
+    expected = sorted(-(-side // factor) for side in img.size)
+    if pixels is None or pixels.ndim != 3 or sorted(pixels.shape[:2]) != expected:
         return None
     return np.ascontiguousarray(pixels, dtype=np.uint8)
 
 
+def _upright_size(pixels: NDArray[np.uint8], img: Image.Image, factor: int) -> tuple[int, int]:
+    """The original photo's upright (width, height), from its stored size and how the
+    1/`factor` decode came out (turned a quarter by EXIF orientation or not)."""
+    width, height = img.size
+    if pixels.shape[1] == -(-width // factor):
+        return width, height
+    return height, width
+
+
 def decode_image(data: bytes, limits: ImageLimits) -> DecodedImage:
-    """Decode an upload with size limits, EXIF orientation and any colour mode -> BGR."""
+    """Decode an upload with size limits, EXIF orientation and any colour mode -> BGR;
+    a large plain JPEG at reduced scale where `limits.decode_reduced` allows it."""
     if not data:
         raise ImageInvalidError("image is empty (0 bytes)")
     if len(data) > limits.max_bytes:
@@ -122,6 +153,12 @@ def decode_image(data: bytes, limits: ImageLimits) -> DecodedImage:
         )
     img = _open(data, limits)
     fmt = _FORMATS.get(img.format or "", "unknown")
+    factor = reduction(*img.size, limits.max_detect_side) if limits.decode_reduced else 1
+    if factor > 1:
+        pixels = _plain_jpeg(data, img, factor)
+        if pixels is not None:
+            size = _upright_size(pixels, img, factor)
+            return DecodedImage(pixels, fmt, scale=factor, full_size=size, source=data)
     pixels = _plain_jpeg(data, img)
     if pixels is None:
         pixels = _to_bgr(_load(img))

@@ -55,6 +55,7 @@ def build_pipeline(settings: Settings, narrow_lanes: int | None = None) -> FaceP
         max_bytes=settings.max_upload_bytes,
         max_pixels=settings.max_image_pixels,
         max_detect_side=settings.max_detect_side,
+        decode_reduced=settings.decode_reduced,
     )
     return FacePipeline(
         Lanes(lanes),

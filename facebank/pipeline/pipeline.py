@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
+from numpy.typing import NDArray
 
 from facebank.pipeline.align import norm_crop
 from facebank.pipeline.decode import decode_image
@@ -12,16 +15,6 @@ from facebank.pipeline.observer import ObserverHub
 from facebank.pipeline.quality import face_quality
 from facebank.pipeline.shrink import shrink_to
 from facebank.pipeline.types import DecodedImage, Detection, Face, ImageLimits, Quality
-
-
-def _rescaled(det: Detection, sx: float, sy: float) -> Detection:
-    x1, y1, x2, y2 = det.box
-    scale = np.array([sx, sy], dtype=np.float32)
-    return Detection(
-        box=(x1 / sx, y1 / sy, x2 / sx, y2 / sy),
-        landmarks=(det.landmarks / scale).astype(np.float32),
-        score=det.score,
-    )
 
 
 class FacePipeline:
@@ -62,6 +55,18 @@ class FacePipeline:
         with self.observers.timed("decode"):
             return decode_image(data, self.limits)
 
+    def crop_source(self, image: DecodedImage, detections: list[Detection]) -> DecodedImage:
+        """The image to crop `detections` from: `image`, or where it is a reduced decode and
+        a face's shorter side there is under the recogniser's input size, a full-size decode
+        (decoded only then), so small faces keep every pixel they had."""
+        if image.scale == 1 or image.source is None:
+            return image
+        need = min(self.lanes.first.embedder.input_size)
+        if all(_shorter_side(image.in_pixels(d)) >= need for d in detections):
+            return image
+        with self.observers.timed("decode"):
+            return decode_image(image.source, replace(self.limits, decode_reduced=False))
+
     def detect(
         self, image: DecodedImage, max_faces: int | None = None, extra_passes: bool = True
     ) -> list[Detection]:
@@ -74,13 +79,15 @@ class FacePipeline:
 
     def _detect_all(self, image: DecodedImage, extra_passes: bool) -> list[Detection]:
         pixels, sx, sy = image.pixels, 1.0, 1.0
-        if max(image.pixels.shape[:2]) > self.limits.max_detect_side:
+        if max(pixels.shape[:2]) > self.limits.max_detect_side:
             # The detector letterboxes to det_size anyway; shrinking huge photos first
             # keeps its bilinear resize from aliasing, and is faster.
             pixels, sx, sy = shrink_to(image.pixels, self.limits.max_detect_side)
         found = self.passes.detect(self.lanes.current().detector, pixels, extra_passes)
+        # Detector pixels -> original photo pixels (a reduced decode is 1/scale of those).
+        sx, sy = sx / image.scale, sy / image.scale
         if sx != 1.0 or sy != 1.0:
-            found = [_rescaled(d, sx, sy) for d in found]
+            found = [d.divided(sx, sy) for d in found]
         found.sort(key=lambda d: d.area, reverse=True)
         return found
 
@@ -88,8 +95,9 @@ class FacePipeline:
         """Align every face, embed them in one batched run, score their quality."""
         if not detections:
             return []
+        image = self.crop_source(image, detections)
         with self.observers.timed("align"):
-            crops = [norm_crop(image.pixels, d.landmarks) for d in detections]
+            crops = [_aligned(image, d) for d in detections]
         with self.observers.timed("embed"):
             vectors = self.lanes.current().embedder.embed(crops)
         with self.observers.timed("quality"):
@@ -102,10 +110,25 @@ class FacePipeline:
         self, image: DecodedImage, detections: list[Detection]
     ) -> list[tuple[Detection, Quality]]:
         """Quality of each face without embedding it (for detection-only requests)."""
-        return [(d, face_quality(d, norm_crop(image.pixels, d.landmarks))) for d in detections]
+        image = self.crop_source(image, detections)
+        return [(d, face_quality(d, _aligned(image, d))) for d in detections]
 
     def analyze(
         self, data: bytes, max_faces: int | None = None
     ) -> tuple[DecodedImage, list[Face]]:
+        """The image the faces were aligned from (crop_source: crop them from it), and the
+        faces, largest first."""
         image = self.decode(data)
-        return image, self.embed(image, self.detect(image, max_faces))
+        detections = self.detect(image, max_faces)
+        image = self.crop_source(image, detections)
+        return image, self.embed(image, detections)
+
+
+def _aligned(image: DecodedImage, detection: Detection) -> NDArray[np.uint8]:
+    """The face aligned onto the recogniser's template, from the image's own pixels."""
+    return norm_crop(image.pixels, image.in_pixels(detection).landmarks)
+
+
+def _shorter_side(detection: Detection) -> float:
+    x1, y1, x2, y2 = detection.box
+    return min(x2 - x1, y2 - y1)

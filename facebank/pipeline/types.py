@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,22 +18,40 @@ class ImageLimits:
     max_pixels: int
     # Longest side fed to the detector; larger photos are downscaled first.
     max_detect_side: int
+    # Decode plain JPEGs of at least 2x max_detect_side at 1/2, 1/4 or 1/8 scale (libjpeg
+    # DCT scaling; FACEBANK_DECODE_REDUCED, on in the service). Off here: a bare decode
+    # gives every pixel.
+    decode_reduced: bool = False
 
 
 @dataclass(frozen=True)
 class DecodedImage:
-    """BGR uint8 pixels after EXIF orientation, plus what the upload looked like."""
+    """BGR uint8 pixels after EXIF orientation, plus what the upload looked like.
+
+    `pixels` may be a reduced decode of a large JPEG (pipeline/decode.py): `scale` original
+    pixels per pixel of `pixels`. Everything handed out (width, height, detections) is in
+    the original photo's pixels; `in_pixels` is the one mapping into `pixels`."""
 
     pixels: NDArray[np.uint8]
     format: str  # "jpeg", "png", "webp", "bmp", "gif"
+    scale: int = 1
+    # The original photo's upright (width, height) where `pixels` is reduced.
+    full_size: tuple[int, int] | None = None
+    # The upload, kept with a reduced decode so faces too small in it can be aligned from a
+    # full-size one (FacePipeline.crop_source).
+    source: bytes | None = field(default=None, repr=False)
 
     @property
     def width(self) -> int:
-        return int(self.pixels.shape[1])
+        return self.full_size[0] if self.full_size else int(self.pixels.shape[1])
 
     @property
     def height(self) -> int:
-        return int(self.pixels.shape[0])
+        return self.full_size[1] if self.full_size else int(self.pixels.shape[0])
+
+    def in_pixels(self, detection: Detection) -> Detection:
+        """`detection` (original photo pixels) in the coordinates of `pixels`."""
+        return detection if self.scale == 1 else detection.divided(self.scale, self.scale)
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,7 @@ class NegativeService:
         self._people.get(person_id)  # unknown person: fail before any model work
         image = self._pipeline.decode(photo.data)
         detection = choose_detection(self._pipeline.detect(image), choice, self._dominant_ratio)
+        image = self._pipeline.crop_source(image, [detection])  # the crop keeps small faces sharp
         face = self._pipeline.embed(image, [detection])[0]
         crop, moved = crop_around(image, face)
         rounded = moved.detection.rounded()

@@ -50,17 +50,20 @@ def crop_around(
     image: DecodedImage, face: Face, margin: float = CROP_MARGIN
 ) -> tuple[DecodedImage, Face]:
     """The part of `image` around `face` (`margin` of the box size on each side, clipped to
-    the image), and the face moved into the crop's coordinates."""
-    x1, y1, x2, y2 = face.detection.box
+    the image), and the face moved into the crop's coordinates. Cut from `image.pixels`, a
+    reduced decode where the photo was large (the crop's pixels, and so its coordinates,
+    are then that scale's; pass FacePipeline.crop_source's image to keep small faces)."""
+    inner = image.in_pixels(face.detection)
+    x1, y1, x2, y2 = inner.box
     mx, my = (x2 - x1) * margin, (y2 - y1) * margin
     left, top = max(0, int(x1 - mx)), max(0, int(y1 - my))
-    right = min(image.width, int(x2 + mx) + 1)
-    bottom = min(image.height, int(y2 + my) + 1)
+    right = min(image.pixels.shape[1], int(x2 + mx) + 1)
+    bottom = min(image.pixels.shape[0], int(y2 + my) + 1)
     pixels = np.ascontiguousarray(image.pixels[top:bottom, left:right])
     shift = np.array([left, top], dtype=np.float32)
     moved = Detection(
         box=(x1 - left, y1 - top, x2 - left, y2 - top),
-        landmarks=(face.detection.landmarks - shift).astype(np.float32),
-        score=face.detection.score,
+        landmarks=(inner.landmarks - shift).astype(np.float32),
+        score=inner.score,
     )
     return DecodedImage(pixels, "jpeg"), replace(face, detection=moved)

@@ -215,3 +215,63 @@ def test_jpegs_the_fast_path_must_not_take(photo: Image.Image) -> None:
         decode_image(truncated, LIMITS)
     assert np.array_equal(decode_image(trailing, LIMITS).pixels, _bgr(photo))
     assert decode_image(cmyk, LIMITS).pixels.shape == (150, 120, 3)
+
+
+# --- reduced decoding of large JPEGs (issue 14) ----------------------------------------------
+
+REDUCED = replace(LIMITS, decode_reduced=True)
+
+
+@pytest.mark.parametrize(
+    ("size", "factor"),
+    [((4600, 3061), 2), ((3838, 2000), 1), ((3840, 2000), 2), ((7680, 100), 4), ((15360, 9), 8)],
+)
+def test_reduction_keeps_the_long_side_at_least_the_detect_side(
+    size: tuple[int, int], factor: int
+) -> None:
+    assert decode_module.reduction(*size, 1920) == factor
+
+
+def test_reduction_refuses_a_square_reduced_shape_of_an_oblong_photo() -> None:
+    # 3841x3840 would decode to 1921x1920 at 1/2; 3841x3842 to 1921x1921 (orientation lost).
+    assert decode_module.reduction(3841, 3840, 1920) == 2
+    assert decode_module.reduction(3841, 3842, 1920) == 1
+    assert decode_module.reduction(3842, 3842, 1920) == 2
+
+
+def test_huge_jpeg_decodes_at_half_scale_with_its_original_size() -> None:
+    data = HUGE_PHOTO.read_bytes()
+    full = decode_image(data, LIMITS)
+    out = decode_image(data, REDUCED)
+    assert (full.scale, out.scale) == (1, 2)
+    assert (out.width, out.height) == (full.width, full.height) == (3061, 4600)
+    assert out.pixels.shape == (2300, 1531, 3) and out.pixels.flags["C_CONTIGUOUS"]
+    assert out.source is data and full.source is None
+    # libjpeg's 1/2 DCT scaling is close to a 2x2 box filter of the full decode.
+    box = full.pixels[:, :3060].reshape(2300, 2, 1530, 2, 3).mean(axis=(1, 3))
+    assert np.abs(out.pixels[:, :1530].astype(float) - box).mean() < 2
+
+
+def test_photo_under_twice_the_detect_side_is_not_reduced() -> None:
+    path = PEOPLE / "fr_biden" / "biden.jpg"  # 970x2204: over 1920, under 3840
+    out = decode_image(path.read_bytes(), REDUCED)
+    assert out.scale == 1 and out.source is None
+    assert np.array_equal(out.pixels, decode_image(path.read_bytes(), LIMITS).pixels)
+
+
+def test_reduced_decode_keeps_exif_orientation(photo: Image.Image) -> None:
+    big = photo.resize((photo.width * 6, photo.height * 6))  # long side > 3840
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: turn 90 degrees clockwise to stand upright
+    data = _encode(big, "JPEG", quality=80, exif=exif.tobytes())
+    out = decode_image(data, REDUCED)
+    full = decode_image(data, LIMITS)
+    assert out.scale == 2 and (out.width, out.height) == (full.width, full.height)
+    assert (full.width, full.height) == (big.height, big.width)
+    assert out.pixels.shape[:2] == ((big.width + 1) // 2, (big.height + 1) // 2)
+
+
+def test_non_jpeg_huge_photo_is_decoded_full_size(photo: Image.Image) -> None:
+    data = _encode(photo.resize((4000, 500)), "PNG")
+    out = decode_image(data, REDUCED)
+    assert out.scale == 1 and out.pixels.shape == (500, 4000, 3)

@@ -89,7 +89,7 @@ def _jpeg(pixels: NDArray[np.uint8]) -> bytes:
 
 def _crop_to_face(image: DecodedImage, face: Detection, keep: float) -> bytes:
     """The photo cut to `keep` x the face box around its centre: the face fills the frame."""
-    x1, y1, x2, y2 = face.box
+    x1, y1, x2, y2 = image.in_pixels(face).box
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
     half_w, half_h = (x2 - x1) * keep / 2, (y2 - y1) * keep / 2
     top, left = max(0, int(cy - half_h)), max(0, int(cx - half_w))
@@ -148,7 +148,7 @@ def _classroom(p: FacePipeline, face_px: int) -> DecodedImage:
     for i, path in enumerate(photos(PEOPLE)[:30]):
         image = p.decode(path.read_bytes())
         [face] = p.detect(image, max_faces=1)
-        x1, y1, x2, y2 = face.box
+        x1, y1, x2, y2 = image.in_pixels(face).box  # a large photo's pixels may be reduced
         half = (x2 - x1) * 1.5
         top, left = int(max(0, (y1 + y2) / 2 - half)), int(max(0, (x1 + x2) / 2 - half))
         crop = image.pixels[top : int((y1 + y2) / 2 + half), left : int((x1 + x2) / 2 + half)]

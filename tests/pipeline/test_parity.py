@@ -13,6 +13,7 @@ import pytest
 
 from facebank.models.pack import locate_model_pack
 from facebank.pipeline.align import estimate_norm, norm_crop
+from facebank.pipeline.decode import decode_image
 from facebank.pipeline.pipeline import FacePipeline
 
 from .conftest import GROUPS, PEOPLE, photos
@@ -48,7 +49,8 @@ def test_same_boxes_and_embeddings(
     path: Path, pipeline: FacePipeline, reference: tuple[Any, Any]
 ) -> None:
     det, rec = reference
-    image = pipeline.decode(path.read_bytes())
+    # Full size: parity is of the model code on the same pixels, not of reduced decoding.
+    image = decode_image(path.read_bytes(), replace(pipeline.limits, decode_reduced=False))
     mine = pipeline.lanes.first.detector.detect(image.pixels, DET_SIZE, 0.5)
     ref_boxes, ref_kps = det.detect(image.pixels)
 

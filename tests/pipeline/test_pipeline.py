@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import io
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
+from facebank.config import Settings
 from facebank.errors import ImageInvalidError
+from facebank.pipeline.decode import decode_image
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.pipeline.types import DecodedImage
 
@@ -56,8 +60,10 @@ def test_huge_photo_downscaled_but_boxes_in_original_pixels(pipeline: FacePipeli
     assert -50 < x1 < x2 < image.width + 50 and -50 < y1 < y2 < image.height + 50
     lx, ly = face.landmarks[:, 0], face.landmarks[:, 1]
     assert (x1 <= lx).all() and (lx <= x2).all() and (y1 <= ly).all() and (ly <= y2).all()
-    # Same face detected on a manual downscale lands on the same spot in original pixels.
-    small = np.ascontiguousarray(image.pixels[::4, ::4])
+    # Same face detected on a manual downscale lands on the same spot in original pixels
+    # (the decode itself is already reduced: image.scale original pixels per pixel).
+    step = 4 // image.scale
+    small = np.ascontiguousarray(image.pixels[::step, ::step])
     [ref] = pipeline.detect(DecodedImage(small, "jpeg"), max_faces=1)
     np.testing.assert_allclose(np.array(face.box), np.array(ref.box) * 4, rtol=0.05, atol=40)
 
@@ -112,3 +118,93 @@ def test_concurrent_calls_equal_serial(pipeline: FacePipeline) -> None:
         assert [f.detection.box for f in a] == [f.detection.box for f in b]
         for fa, fb in zip(a, b, strict=True):
             np.testing.assert_allclose(fa.embedding, fb.embedding, atol=1e-6)
+
+
+# --- reduced decoding of large JPEGs (issue 14) ----------------------------------------------
+
+
+def _full_size(pipeline: FacePipeline) -> FacePipeline:
+    """The same pipeline with FACEBANK_DECODE_REDUCED=false."""
+    return FacePipeline(
+        pipeline.lanes,
+        replace(pipeline.limits, decode_reduced=False),
+        det_size=pipeline.det_size,
+        det_threshold=pipeline.det_threshold,
+        model_id=pipeline.model_id,
+        passes=pipeline.passes,
+    )
+
+
+def _small_face_in_big_photo(pipeline: FacePipeline) -> bytes:
+    """A 4000x2600 JPEG (reduced to 1/2) holding a real face about 160 px high: 80 px in
+    the reduced pixels, under the recogniser's 112."""
+    portrait = cv2.imread(str(SINGLE_FACE))
+    [face] = pipeline.detect(DecodedImage(portrait, "jpeg"), max_faces=1)
+    x1, y1, x2, y2 = face.box
+    ratio = 160 / min(x2 - x1, y2 - y1)
+    small = cv2.resize(portrait, None, fx=ratio, fy=ratio, interpolation=cv2.INTER_AREA)
+    canvas = np.full((2600, 4000, 3), 150, np.uint8)
+    canvas[1200 : 1200 + small.shape[0], 2500 : 2500 + small.shape[1]] = small
+    ok, data = cv2.imencode(".jpg", canvas, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    assert ok
+    return bytes(data.tobytes())
+
+
+def test_reduced_decode_is_on_in_the_service(pipeline: FacePipeline) -> None:
+    assert Settings(_env_file=None).decode_reduced and pipeline.limits.decode_reduced
+
+
+@pytest.mark.parametrize("name", ["deepface_id09/img40.jpg", "deepface_id03/img49.jpg"])
+def test_reduced_detections_in_original_pixels_near_full_size(
+    pipeline: FacePipeline, name: str
+) -> None:
+    data = (PEOPLE / name).read_bytes()
+    reduced, full = pipeline.decode(data), _full_size(pipeline).decode(data)
+    assert reduced.scale == 2 and full.scale == 1
+    assert (reduced.width, reduced.height) == (full.width, full.height)
+    [mine] = pipeline.detect(reduced, max_faces=1)
+    [ref] = pipeline.detect(full, max_faces=1)
+    # Within 2% of the face's size (it is 1000-1250 px here; measured up to 11 px apart).
+    tolerance = 0.02 * min(ref.box[2] - ref.box[0], ref.box[3] - ref.box[1])
+    assert np.abs(np.array(mine.box) - np.array(ref.box)).max() < tolerance
+    assert np.abs(mine.landmarks - ref.landmarks).max() < tolerance
+    # A big face is aligned from the reduced pixels: no second decode.
+    assert pipeline.crop_source(reduced, [mine]) is reduced
+    [face] = pipeline.embed(reduced, [mine])
+    [same] = pipeline.embed(full, [mine])
+    assert float(face.embedding @ same.embedding) > 0.95  # 0.983 and 0.996 measured
+    assert face.quality.face_px == same.quality.face_px  # original pixels either way
+
+
+def test_small_face_of_a_reduced_photo_is_aligned_from_full_size(pipeline: FacePipeline) -> None:
+    data = _small_face_in_big_photo(pipeline)
+    reduced = pipeline.decode(data)
+    assert reduced.scale == 2 and (reduced.width, reduced.height) == (4000, 2600)
+    [det] = pipeline.detect(reduced, max_faces=1)
+    x1, y1, x2, y2 = reduced.in_pixels(det).box
+    assert min(x2 - x1, y2 - y1) < min(pipeline.lanes.first.embedder.input_size)
+    source = pipeline.crop_source(reduced, [det])
+    assert source.scale == 1 and np.array_equal(source.pixels, cv2.imdecode(
+        np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR))
+    full = decode_image(data, replace(pipeline.limits, decode_reduced=False))
+    [face] = pipeline.embed(reduced, [det])
+    [ref] = pipeline.embed(full, [det])
+    assert np.array_equal(face.embedding, ref.embedding)
+    assert pipeline.assess(reduced, [det])[0][1] == ref.quality
+    image, [analysed] = pipeline.analyze(data)
+    assert image.scale == 1 and np.array_equal(analysed.embedding, ref.embedding)
+
+
+def test_setting_off_decodes_and_embeds_at_full_size(pipeline: FacePipeline) -> None:
+    data = HUGE_PHOTO.read_bytes()
+    off = _full_size(pipeline)
+    image, faces = off.analyze(data)
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    assert image.scale == 1 and image.source is None and np.array_equal(image.pixels, pixels)
+    # Exactly what a full-size image gives, from detection on.
+    plain = DecodedImage(pixels, "jpeg")
+    expected = pipeline.embed(plain, pipeline.detect(plain))
+    assert [f.detection.box for f in faces] == [f.detection.box for f in expected]
+    assert all(
+        np.array_equal(a.embedding, b.embedding) for a, b in zip(faces, expected, strict=True)
+    )

@@ -54,7 +54,7 @@ def sprite_for(pipeline: FacePipeline, label: str, photo: Path, face_px: int) ->
     image = pipeline.decode(photo.read_bytes())
     faces = pipeline.detect(image)
     largest = max(faces, key=lambda d: d.area)
-    return video.cut_sprite(label, image.pixels, largest.box, face_px)
+    return video.cut_sprite(label, image.pixels, image.in_pixels(largest).box, face_px)
 
 
 def build_scene(pipeline: FacePipeline) -> Scene:

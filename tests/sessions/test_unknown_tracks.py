@@ -117,7 +117,8 @@ def test_enrolled_people_off_the_roster_are_not_unknown(
 def _sizes(pipeline: FacePipeline, photo: Path) -> list[tuple[DecodedImage, Face]]:
     """The same real photo at full size and shrunk to a quarter: a large and a small face."""
     image = pipeline.decode(photo.read_bytes())
-    small = np.asarray(cv2.resize(image.pixels, (image.width // 4, image.height // 4)), np.uint8)
+    height, width = image.pixels.shape[:2]
+    small = np.asarray(cv2.resize(image.pixels, (width // 4, height // 4)), np.uint8)
     return [_face(pipeline, image), _face(pipeline, DecodedImage(small, "raw"))]
 
 

@@ -118,7 +118,8 @@ def measure(people_dir: Path, face_px: int, jpeg_quality: int, threshold: float,
     for n, label in enumerate(labels):
         shown = photos[label][1] if label in enrolled else photos[label][-1]
         image, detection = _largest(pipeline, shown)
-        sprite = video.cut_sprite(label, image.pixels, detection.box, face_px)
+        box = image.in_pixels(detection).box
+        sprite = video.cut_sprite(label, image.pixels, box, face_px)
         walks.append(video.Walk(sprite, n * WALK_FRAMES, WALK_FRAMES, 40, pause=0.4))
         truth[n] = enrolled.get(label)
     base = video.background(WIDTH, HEIGHT)

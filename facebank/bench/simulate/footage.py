@@ -52,7 +52,7 @@ def walkers_footage(
     for n, (label, path) in enumerate(photos.items()):
         image = pipeline.decode(path.read_bytes())
         face = max(pipeline.detect(image), key=lambda d: d.area)
-        sprite = video.cut_sprite(label, image.pixels, face.box, face_px)
+        sprite = video.cut_sprite(label, image.pixels, image.in_pixels(face).box, face_px)
         top = height // 6 + (n % 3) * height // 10
         walks.append(video.Walk(sprite, n * (walk_frames + gap_frames), walk_frames, top,
                                 left_to_right=n % 2 == 0, pause=0.4))
