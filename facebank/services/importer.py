@@ -55,13 +55,11 @@ from facebank.store.people import (
     FaceRepository,
     NewFace,
     PeopleRepository,
-    PersonFilter,
     PersonRecord,
 )
 
 DUPLICATE = "duplicate"
 INVALID_ROW = "invalid_row"
-_SEARCH_PAGE = 500
 
 Progress = Callable[[ImportSummary], None]
 # The gallery's index for a model id and embedding size, opened at the first face to check.
@@ -189,15 +187,12 @@ class Importer:
                 return self._people.get_by_external_id(fields.external_id)
             except NotFoundError:
                 return None
-        offset = 0
-        while True:
-            page = self._people.search(PersonFilter(name=fields.name), offset, _SEARCH_PAGE)
-            for candidate in page.items:
-                if candidate.metadata.get(ORIGIN_KEY) == person.origin:
-                    return candidate
-            offset += len(page.items)
-            if not page.items or offset >= page.total:
-                return None
+        # By the exact name the importer gave the person (the origin names the same row, so
+        # the same name): one indexed read, where a search by name scans the whole gallery.
+        for candidate in self._people.named(fields.name):
+            if candidate.metadata.get(ORIGIN_KEY) == person.origin:
+                return candidate
+        return None
 
     def _faces_of(self, person: PersonRecord | None) -> list[FaceRecord]:
         return [] if person is None else self._faces.list_for_person(person.id)
