@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from facebank.errors import ConflictError, NotFoundError, ValidationFailedError
+from facebank.store.audit import AuditsFor, audited_all
 from facebank.store.changes import ChangeKind, record_change
 from facebank.store.coltypes import utcnow
 from facebank.store.limits import (
@@ -344,9 +345,13 @@ class PeopleRepository:
         self._sessions = session_factory
 
     def create(
-        self, person: PersonFields, faces: Sequence[NewFace] = ()
+        self,
+        person: PersonFields,
+        faces: Sequence[NewFace] = (),
+        audit: AuditsFor[tuple[PersonRecord, list[FaceRecord]]] | None = None,
     ) -> tuple[PersonRecord, list[FaceRecord]]:
-        """Insert the person and all faces in one transaction: all of them or nothing."""
+        """Insert the person and all faces in one transaction: all of them or nothing, with
+        their `audit` entries when given."""
 
         def work(session: Session) -> tuple[PersonRecord, list[FaceRecord]]:
             _ensure_external_id_free(session, person.external_id, person_id=None)
@@ -358,7 +363,8 @@ class PeopleRepository:
             stored = insert_faces(session, row.id, faces, now)
             if stored:
                 record_change(session, ChangeKind.ADD, (face.id for face in stored))
-            return _reread(session, row.id), stored
+            created = (_reread(session, row.id), stored)
+            return created if audit is None else audited_all(session, created, audit, now)
 
         try:
             return run_write(self._sessions, work)
@@ -612,8 +618,14 @@ class FaceRepository:
     def session_factory(self) -> SessionFactory:
         return self._sessions
 
-    def add(self, person_id: int, faces: Sequence[NewFace]) -> list[FaceRecord]:
-        """Add faces to an existing person in one transaction (all or none)."""
+    def add(
+        self,
+        person_id: int,
+        faces: Sequence[NewFace],
+        audit: AuditsFor[list[FaceRecord]] | None = None,
+    ) -> list[FaceRecord]:
+        """Add faces to an existing person in one transaction (all or none), with their
+        `audit` entries when given."""
 
         def work(session: Session) -> list[FaceRecord]:
             # Locked so a concurrent PeopleRepository.delete cannot miss these faces.
@@ -623,7 +635,7 @@ class FaceRepository:
             person.updated_at = now
             if stored:
                 record_change(session, ChangeKind.ADD, (face.id for face in stored))
-            return stored
+            return stored if audit is None else audited_all(session, stored, audit, now)
 
         try:
             return run_write(self._sessions, work)
