@@ -51,7 +51,7 @@ from facebank.services.import_workers import PhotoJob, PhotoOutcome, PhotoWorker
 from facebank.services.index_sync import IndexManager
 from facebank.services.photos import FaceChoice
 from facebank.store.audit import NewAuditEntry
-from facebank.store.media import MediaStore, media_ref
+from facebank.store.media import MediaStore
 from facebank.store.people import (
     FaceRecord,
     FaceRepository,
@@ -285,8 +285,7 @@ class Importer:
             except OSError as exc:
                 reason, detail = MISSING_FILE, f"gone before its commit ({exc.strerror})"
             else:
-                if media_ref(data) == face.media_ref:
-                    self._media.put(data, face.media_type)
+                if self._media.put_if_ref(data, face.media_type, face.media_ref):
                     stored.append(face)
                     continue
                 reason, detail = CHANGED_FILE, "the file changed while importing; import again"
