@@ -287,6 +287,7 @@ def people_select(*conditions: ColumnElement[bool]) -> Select[tuple[object, ...]
 
 # Built once: the statement's cache key is then computed once, not per call.
 PEOPLE_BY_IDS = people_select(_PEOPLE.c.id.in_(bindparam("ids", expanding=True)))
+PEOPLE_BY_NAME = people_select(_PEOPLE.c.name == bindparam("name")).order_by(_PEOPLE.c.id)
 
 
 def person_from_row(row: Row[Any]) -> PersonRecord:
@@ -407,13 +408,12 @@ class PeopleRepository:
 
     def named(self, name: str) -> list[PersonRecord]:
         """The people whose name equals `name`, by id: one read on the name's index (a
-        search by name lowers both sides, which no index serves, and counts its matches).
+        search by name lowers both sides, which no index serves, and counts its matches),
+        once per person of an import, so a prepared statement on a bare connection.
         Byte-exact on SQLite and PostgreSQL; MySQL's default collation also folds case."""
 
-        def work(session: Session) -> list[PersonRecord]:
-            return read_people(session, people_select(Person.name == name).order_by(Person.id))
-
-        return run_read(self._sessions, work)
+        rows = run_read_rows(self._sessions, PEOPLE_BY_NAME, {"name": name})
+        return [person_from_row(row) for row in rows]
 
     def search(
         self,
