@@ -223,9 +223,7 @@ def build_services(
         clock,
         unknowns=unknowns.keeper,  # unknown tracks' faces, kept and clustered (issue 12)
     )
-    importer = Importer(
-        settings, people, faces, media, auth.audit, duplicates, lambda _model, _dim: index
-    )
+    importer = Importer(settings, people, faces, media, duplicates, lambda _model, _dim: index)
     imports = ImportJobService(settings, ImportJobsRepository(sessions), importer, index.follow)
     services = Services(
         settings,

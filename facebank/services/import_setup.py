@@ -61,7 +61,7 @@ def _importer(settings: Settings, parts: _Parts) -> Importer:
         return index
 
     duplicates = DuplicateCheck(people, settings.duplicate_threshold)
-    return Importer(settings, people, faces, parts.media, parts.audit, duplicates, open_index)
+    return Importer(settings, people, faces, parts.media, duplicates, open_index)
 
 
 @contextmanager

@@ -20,7 +20,8 @@ A person with some refused photos is enrolled with the good ones and the refused
 reported (running again retries them and refuses them again: nothing is added); a person
 with no usable photo is not created. Writes go through the store's repositories, so a
 server running on the same database takes the new faces into its index at its next
-follow, and each is audited under the given (system) principal, as the API's are.
+follow, and each is audited under the given (system) principal, as the API's are (here in
+the transaction of the person's faces: an import has no index step to undo after it).
 
 The workers only read and analyse; the parent writes. When a person's outcomes are all in,
 it reads each photo to enroll again, checks that its bytes are still those analysed (a
@@ -42,26 +43,25 @@ import numpy as np
 from facebank.auth.principal import Principal
 from facebank.config import Settings
 from facebank.errors import DuplicateFaceError, FacebankError, NotFoundError
-from facebank.services.audit import Action, AuditService, Target, audit_entry
+from facebank.services.audit import Action, Target, audit_entry
 from facebank.services.duplicates import DuplicateCheck
 from facebank.services.import_report import CHANGED_FILE, MISSING_FILE, ImportSummary, Skipped
 from facebank.services.import_sources import ORIGIN_KEY, SourcePerson
 from facebank.services.import_workers import PhotoJob, PhotoOutcome, PhotoWorkers
 from facebank.services.index_sync import IndexManager
 from facebank.services.photos import FaceChoice
-from facebank.store.media import MediaStore, media_ref
+from facebank.store.audit import NewAuditEntry
+from facebank.store.media import MediaStore
 from facebank.store.people import (
     FaceRecord,
     FaceRepository,
     NewFace,
     PeopleRepository,
-    PersonFilter,
     PersonRecord,
 )
 
 DUPLICATE = "duplicate"
 INVALID_ROW = "invalid_row"
-_SEARCH_PAGE = 500
 
 Progress = Callable[[ImportSummary], None]
 # The gallery's index for a model id and embedding size, opened at the first face to check.
@@ -89,7 +89,6 @@ class Importer:
         people: PeopleRepository,
         faces: FaceRepository,
         media: MediaStore,
-        audit: AuditService,
         duplicates: DuplicateCheck,
         open_index: IndexOpener,
     ) -> None:
@@ -97,7 +96,6 @@ class Importer:
         self._people = people
         self._faces = faces
         self._media = media
-        self._audit = audit
         self._duplicates = duplicates
         self._open_index = open_index
         self._index: IndexManager | None = None
@@ -189,15 +187,12 @@ class Importer:
                 return self._people.get_by_external_id(fields.external_id)
             except NotFoundError:
                 return None
-        offset = 0
-        while True:
-            page = self._people.search(PersonFilter(name=fields.name), offset, _SEARCH_PAGE)
-            for candidate in page.items:
-                if candidate.metadata.get(ORIGIN_KEY) == person.origin:
-                    return candidate
-            offset += len(page.items)
-            if not page.items or offset >= page.total:
-                return None
+        # By the exact name the importer gave the person (the origin names the same row, so
+        # the same name): one indexed read, where a search by name scans the whole gallery.
+        for candidate in self._people.named(fields.name):
+            if candidate.metadata.get(ORIGIN_KEY) == person.origin:
+                return candidate
+        return None
 
     def _faces_of(self, person: PersonRecord | None) -> list[FaceRecord]:
         return [] if person is None else self._faces.list_for_person(person.id)
@@ -290,8 +285,7 @@ class Importer:
             except OSError as exc:
                 reason, detail = MISSING_FILE, f"gone before its commit ({exc.strerror})"
             else:
-                if media_ref(data) == face.media_ref:
-                    self._media.put(data, face.media_type)
+                if self._media.put_if_ref(data, face.media_type, face.media_ref):
                     stored.append(face)
                     continue
                 reason, detail = CHANGED_FILE, "the file changed while importing; import again"
@@ -314,20 +308,24 @@ class Importer:
     def _write(
         self, actor: Principal, work: _Pending, new_faces: list[NewFace]
     ) -> list[FaceRecord]:
-        """One transaction for the person and all their new faces, then the audit entries."""
-        entries = []
-        if work.existing is None:
-            assert work.person.fields is not None
-            person, records = self._people.create(work.person.fields, new_faces)
-            entries.append(audit_entry(actor, Action.CREATE, Target.PERSON, person.id))
-        else:
-            records = self._faces.add(work.existing.id, new_faces)
-        entries += [
-            audit_entry(actor, Action.CREATE, Target.FACE, r.id, {"person_id": r.person_id})
-            for r in records
-        ]
-        self._audit.record_many(entries)
-        return records
+        """One transaction for the person, all their new faces and the audit entries of
+        each: a separate audit transaction cost as much again as the person's own."""
+
+        def faces_created(records: list[FaceRecord]) -> list[NewAuditEntry]:
+            return [
+                audit_entry(actor, Action.CREATE, Target.FACE, r.id, {"person_id": r.person_id})
+                for r in records
+            ]
+
+        def person_created(created: tuple[PersonRecord, list[FaceRecord]]) -> list[NewAuditEntry]:
+            person, records = created
+            entry = audit_entry(actor, Action.CREATE, Target.PERSON, person.id)
+            return [entry, *faces_created(records)]
+
+        if work.existing is not None:
+            return self._faces.add(work.existing.id, new_faces, faces_created)
+        assert work.person.fields is not None
+        return self._people.create(work.person.fields, new_faces, person_created)[1]
 
     def _forget_media(self, new_faces: list[NewFace]) -> None:
         in_use = self._faces.media_refs_in_use(face.media_ref for face in new_faces)

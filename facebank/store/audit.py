@@ -74,6 +74,8 @@ class AuditFilter:
 # Builds a change's audit entry from its stored result (whose id exists only after the
 # insert), inside the change's transaction.
 AuditFor = Callable[[T], NewAuditEntry]
+# The same for a change with many targets (a person and each of their faces).
+AuditsFor = Callable[[T], Sequence[NewAuditEntry]]
 
 
 # --- row mapping and repository ----------------------------------------------------------
@@ -97,6 +99,13 @@ def add_entry(session: Session, entry: NewAuditEntry, at: datetime) -> None:
 def audited(session: Session, result: T, audit: AuditFor[T], at: datetime) -> T:
     """Stage the audit entry of `result` in the caller's transaction; hand `result` on."""
     add_entry(session, audit(result), at)
+    return result
+
+
+def audited_all(session: Session, result: T, audit: AuditsFor[T], at: datetime) -> T:
+    """Stage every audit entry of `result` in the caller's transaction; hand `result` on."""
+    for entry in audit(result):
+        add_entry(session, entry, at)
     return result
 
 

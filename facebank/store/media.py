@@ -39,15 +39,27 @@ class MediaStore:
     def put(self, data: bytes, ext: str) -> str:
         """Store the bytes (atomically and durably) and return their ref. Storing the same
         bytes again is a no-op that returns the same ref."""
+        ref = media_ref(data)
+        self._put(data, ext, ref)
+        return ref
+
+    def put_if_ref(self, data: bytes, ext: str, ref: str) -> bool:
+        """Store the bytes as `put` does if their ref is `ref` (a photo checked unchanged
+        since it was analysed), hashing them once; False, storing nothing, if it is not."""
+        if media_ref(data) != ref:
+            return False
+        self._put(data, ext, ref)
+        return True
+
+    def _put(self, data: bytes, ext: str, ref: str) -> None:
         ext = ext.lower().lstrip(".")
         if not _EXT.fullmatch(ext):
             raise ValidationFailedError(f"bad media file extension {ext!r}", field="ext")
-        ref = media_ref(data)
         existing = self._find(ref)
         if existing is not None:
             # Refresh the age so a concurrent sweep treats the photo as newly written.
             os.utime(existing)
-            return ref
+            return
         directory = self._dir(ref)
         directory.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=directory)
@@ -62,7 +74,6 @@ class MediaStore:
                 os.unlink(tmp_name)
             raise
         fsync_dir(directory)
-        return ref
 
     def path(self, ref: str) -> Path:
         found = self._find(check_media_ref(ref))

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from facebank.errors import ConflictError, NotFoundError, ValidationFailedError
+from facebank.store.audit import AuditsFor, audited_all
 from facebank.store.changes import ChangeKind, record_change
 from facebank.store.coltypes import utcnow
 from facebank.store.limits import (
@@ -286,6 +287,7 @@ def people_select(*conditions: ColumnElement[bool]) -> Select[tuple[object, ...]
 
 # Built once: the statement's cache key is then computed once, not per call.
 PEOPLE_BY_IDS = people_select(_PEOPLE.c.id.in_(bindparam("ids", expanding=True)))
+PEOPLE_BY_NAME = people_select(_PEOPLE.c.name == bindparam("name")).order_by(_PEOPLE.c.id)
 
 
 def person_from_row(row: Row[Any]) -> PersonRecord:
@@ -344,9 +346,13 @@ class PeopleRepository:
         self._sessions = session_factory
 
     def create(
-        self, person: PersonFields, faces: Sequence[NewFace] = ()
+        self,
+        person: PersonFields,
+        faces: Sequence[NewFace] = (),
+        audit: AuditsFor[tuple[PersonRecord, list[FaceRecord]]] | None = None,
     ) -> tuple[PersonRecord, list[FaceRecord]]:
-        """Insert the person and all faces in one transaction: all of them or nothing."""
+        """Insert the person and all faces in one transaction: all of them or nothing, with
+        their `audit` entries when given."""
 
         def work(session: Session) -> tuple[PersonRecord, list[FaceRecord]]:
             _ensure_external_id_free(session, person.external_id, person_id=None)
@@ -358,7 +364,8 @@ class PeopleRepository:
             stored = insert_faces(session, row.id, faces, now)
             if stored:
                 record_change(session, ChangeKind.ADD, (face.id for face in stored))
-            return _reread(session, row.id), stored
+            created = (_reread(session, row.id), stored)
+            return created if audit is None else audited_all(session, created, audit, now)
 
         try:
             return run_write(self._sessions, work)
@@ -398,6 +405,15 @@ class PeopleRepository:
                 f"no person with external id {external_id!r}", external_id=external_id
             )
         return found
+
+    def named(self, name: str) -> list[PersonRecord]:
+        """The people whose name equals `name`, by id: one read on the name's index (a
+        search by name lowers both sides, which no index serves, and counts its matches),
+        once per person of an import, so a prepared statement on a bare connection.
+        Byte-exact on SQLite and PostgreSQL; MySQL's default collation also folds case."""
+
+        rows = run_read_rows(self._sessions, PEOPLE_BY_NAME, {"name": name})
+        return [person_from_row(row) for row in rows]
 
     def search(
         self,
@@ -602,8 +618,14 @@ class FaceRepository:
     def session_factory(self) -> SessionFactory:
         return self._sessions
 
-    def add(self, person_id: int, faces: Sequence[NewFace]) -> list[FaceRecord]:
-        """Add faces to an existing person in one transaction (all or none)."""
+    def add(
+        self,
+        person_id: int,
+        faces: Sequence[NewFace],
+        audit: AuditsFor[list[FaceRecord]] | None = None,
+    ) -> list[FaceRecord]:
+        """Add faces to an existing person in one transaction (all or none), with their
+        `audit` entries when given."""
 
         def work(session: Session) -> list[FaceRecord]:
             # Locked so a concurrent PeopleRepository.delete cannot miss these faces.
@@ -613,7 +635,7 @@ class FaceRepository:
             person.updated_at = now
             if stored:
                 record_change(session, ChangeKind.ADD, (face.id for face in stored))
-            return stored
+            return stored if audit is None else audited_all(session, stored, audit, now)
 
         try:
             return run_write(self._sessions, work)
@@ -771,22 +793,28 @@ class FaceRepository:
         """Those of these photos some face points at: one read for many (an import asks
         once per person, not once per photo)."""
         wanted = sorted({check_media_ref(ref) for ref in refs})
-
-        def work(session: Session) -> set[str]:
-            found: set[str] = set()
-            for start in range(0, len(wanted), IN_CHUNK):
-                chunk = wanted[start : start + IN_CHUNK]
-                query = select(Face.media_ref).where(Face.media_ref.in_(chunk)).distinct()
-                found.update(session.scalars(query))
-            return found
-
-        return run_read(self._sessions, work) if wanted else set()
+        found: set[str] = set()
+        # A statement per chunk on a bare connection, as get_many: no session's bookkeeping
+        # (most of the cost of an import's per-person ask). One snapshot across the chunks
+        # would guarantee nothing: every caller acts on the answer after the reads end.
+        for start in range(0, len(wanted), IN_CHUNK):
+            chunk = wanted[start : start + IN_CHUNK]
+            rows = run_read_rows(self._sessions, _MEDIA_REFS_IN_USE, {"refs": chunk})
+            found.update(row[0] for row in rows)
+        return found
 
     def all_media_refs(self) -> set[str]:
         def work(session: Session) -> set[str]:
             return set(session.scalars(select(Face.media_ref).distinct()))
 
         return run_read(self._sessions, work)
+
+
+_MEDIA_REFS_IN_USE = (
+    select(_FACES.c.media_ref)
+    .where(_FACES.c.media_ref.in_(bindparam("refs", expanding=True)))
+    .distinct()
+)
 
 
 def _faces_of(session: Session, person_id: int) -> list[FaceRecord]:

@@ -50,6 +50,20 @@ def test_bad_extensions_are_refused(tmp_path: Path, ext: str) -> None:
         MediaStore(tmp_path).put(b"data", ext)
 
 
+def test_put_if_ref_stores_only_the_bytes_of_that_ref(tmp_path: Path) -> None:
+    store = MediaStore(tmp_path / "media")
+    analysed = b"\xff\xd8 the bytes a worker analysed"
+    ref = hashlib.sha256(analysed).hexdigest()
+    assert not store.put_if_ref(b"\xff\xd8 changed meanwhile", "jpeg", ref)
+    assert list(store.iter_refs()) == []  # nothing stored, under any name
+    assert store.put_if_ref(analysed, "jpeg", ref)
+    assert store.read(ref) == analysed
+    assert store.put_if_ref(analysed, "jpeg", ref)  # idempotent, as put is
+    assert list(store.iter_refs()) == [ref]
+    with pytest.raises(ValidationFailedError):
+        store.put_if_ref(analysed, "../x", ref)
+
+
 def test_sweep_removes_unreferenced_and_stale_temp_files(tmp_path: Path) -> None:
     store = MediaStore(tmp_path)
     keep = store.put(b"keep", "jpg")

@@ -117,6 +117,18 @@ def test_search_filters_pagination_and_total(people: PeopleRepository) -> None:
         people.search(PersonFilter(), -1, 10)
 
 
+def test_named_is_the_people_of_exactly_that_name(people: PeopleRepository) -> None:
+    first, _ = people.create(PersonFields(name="Đặng Thị An", metadata={"row": 1}), [new_face(1)])
+    people.create(PersonFields(name="Đặng Thị An Nguyễn"), [])  # a longer name: not it
+    people.create(PersonFields(name="Lê An"), [])
+    second, _ = people.create(PersonFields(name="Đặng Thị An", metadata={"row": 2}), [])
+    found = people.named("Đặng Thị An")
+    assert [p.id for p in found] == [first.id, second.id]  # every one, in id order
+    assert found[0] == people.get(first.id)  # the full record, face count included
+    assert people.named("Đặng Thị") == [] and people.named("An") == []
+    assert people.named("nobody") == []
+
+
 def test_search_reports_face_counts(people: PeopleRepository) -> None:
     a, _ = people.create(PersonFields(name="A"), [new_face(1), new_face(2), new_face(3)])
     b, _ = people.create(PersonFields(name="B"), [])
