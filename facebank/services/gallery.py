@@ -23,6 +23,7 @@ from facebank.errors import VectorEngineUnavailableError
 from facebank.pipeline.pipeline import FacePipeline
 from facebank.services.audit import Action, AuditService, Target, audit_entry
 from facebank.services.duplicates import DuplicateCheck
+from facebank.services.enrolled import face_created, forget_unused_media
 from facebank.services.index_sync import IndexManager, IndexStatus
 from facebank.services.negative_reembed import NegativeReembedder
 from facebank.services.photos import (
@@ -35,7 +36,6 @@ from facebank.services.photos import (
     prepare_photos,
 )
 from facebank.services.reembed import Reembedder, ReembedReport
-from facebank.store.audit import NewAuditEntry
 from facebank.store.media import MediaStore
 from facebank.store.paging import Page
 from facebank.store.people import (
@@ -118,7 +118,7 @@ class GalleryService:
             raise
         self._audit.record_many(
             [audit_entry(actor, Action.CREATE, Target.PERSON, created.id)]
-            + [_face_created(actor, face) for face in records]
+            + [face_created(actor, face) for face in records]
         )
         return created, records
 
@@ -143,7 +143,7 @@ class GalleryService:
         except VectorEngineUnavailableError:
             self._undo(lambda: [self._faces.delete(r.id) for r in records], records)
             raise
-        self._audit.record_many([_face_created(actor, face) for face in records])
+        self._audit.record_many([face_created(actor, face) for face in records])
         return records
 
     def update_person(
@@ -255,15 +255,7 @@ class GalleryService:
             self._index.remove([r.id for r in records])
 
     def _forget_media(self, new_faces: list[NewFace]) -> None:
-        for face in new_faces:
-            if not self._faces.media_ref_in_use(face.media_ref):
-                self._media.delete(face.media_ref)
+        forget_unused_media(self._faces, self._media, (face.media_ref for face in new_faces))
 
     def _release_media(self, removed: list[FaceRecord]) -> None:
-        for ref in {face.media_ref for face in removed}:
-            if not self._faces.media_ref_in_use(ref):
-                self._media.delete(ref)
-
-
-def _face_created(actor: Principal, face: FaceRecord) -> NewAuditEntry:
-    return audit_entry(actor, Action.CREATE, Target.FACE, face.id, {"person_id": face.person_id})
+        forget_unused_media(self._faces, self._media, (face.media_ref for face in removed))

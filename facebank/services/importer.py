@@ -45,6 +45,7 @@ from facebank.config import Settings
 from facebank.errors import DuplicateFaceError, FacebankError, NotFoundError
 from facebank.services.audit import Action, Target, audit_entry
 from facebank.services.duplicates import DuplicateCheck
+from facebank.services.enrolled import face_created, forget_unused_media
 from facebank.services.import_report import CHANGED_FILE, MISSING_FILE, ImportSummary, Skipped
 from facebank.services.import_sources import ORIGIN_KEY, SourcePerson
 from facebank.services.import_workers import PhotoJob, PhotoOutcome, PhotoWorkers
@@ -312,10 +313,7 @@ class Importer:
         each: a separate audit transaction cost as much again as the person's own."""
 
         def faces_created(records: list[FaceRecord]) -> list[NewAuditEntry]:
-            return [
-                audit_entry(actor, Action.CREATE, Target.FACE, r.id, {"person_id": r.person_id})
-                for r in records
-            ]
+            return [face_created(actor, record) for record in records]
 
         def person_created(created: tuple[PersonRecord, list[FaceRecord]]) -> list[NewAuditEntry]:
             person, records = created
@@ -328,10 +326,7 @@ class Importer:
         return self._people.create(work.person.fields, new_faces, person_created)[1]
 
     def _forget_media(self, new_faces: list[NewFace]) -> None:
-        in_use = self._faces.media_refs_in_use(face.media_ref for face in new_faces)
-        for face in new_faces:
-            if face.media_ref not in in_use:
-                self._media.delete(face.media_ref)
+        forget_unused_media(self._faces, self._media, (face.media_ref for face in new_faces))
 
 
 def _vector(face: NewFace) -> np.ndarray:

@@ -98,8 +98,7 @@ def add_entry(session: Session, entry: NewAuditEntry, at: datetime) -> None:
 
 def audited(session: Session, result: T, audit: AuditFor[T], at: datetime) -> T:
     """Stage the audit entry of `result` in the caller's transaction; hand `result` on."""
-    add_entry(session, audit(result), at)
-    return result
+    return audited_all(session, result, lambda done: [audit(done)], at)
 
 
 def audited_all(session: Session, result: T, audit: AuditsFor[T], at: datetime) -> T:
