@@ -105,10 +105,14 @@ def reduction(width: int, height: int, max_detect_side: int) -> int:
     else 1. Also 1 where the reduced photo would be square but the original is not: its
     upright size could not be told from the decoded shape then."""
     for factor in _REDUCED:
-        w, h = -(-width // factor), -(-height // factor)  # libjpeg rounds up
+        w, h = _reduced_side(width, factor), _reduced_side(height, factor)
         if max(w, h) >= max_detect_side and (w != h or width == height):
             return factor
     return 1
+
+
+def _reduced_side(side: int, factor: int) -> int:
+    return -(-side // factor)  # libjpeg rounds a scaled side up
 
 
 def _plain_jpeg(data: bytes, img: Image.Image, factor: int = 1) -> NDArray[np.uint8] | None:
@@ -125,7 +129,7 @@ def _plain_jpeg(data: bytes, img: Image.Image, factor: int = 1) -> NDArray[np.ui
         return None
     flag = _REDUCED.get(factor, cv2.IMREAD_COLOR)
     pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
-    expected = sorted(-(-side // factor) for side in img.size)
+    expected = sorted(_reduced_side(side, factor) for side in img.size)
     if pixels is None or pixels.ndim != 3 or sorted(pixels.shape[:2]) != expected:
         return None
     return np.ascontiguousarray(pixels, dtype=np.uint8)
@@ -135,7 +139,7 @@ def _upright_size(pixels: NDArray[np.uint8], img: Image.Image, factor: int) -> t
     """The original photo's upright (width, height), from its stored size and how the
     1/`factor` decode came out (turned a quarter by EXIF orientation or not)."""
     width, height = img.size
-    if pixels.shape[1] == -(-width // factor):
+    if pixels.shape[1] == _reduced_side(width, factor):
         return width, height
     return height, width
 
