@@ -146,16 +146,16 @@ class ScrfdDetector(OnnxModel):
         scores_list, bboxes_list, kpss_list = [], [], []
         for idx, stride in enumerate(strides):
             scores = outs[idx]
-            bbox_preds = outs[idx + fmc] * stride
-            kps_preds = outs[idx + fmc * 2] * stride
+            # Only the anchors over the threshold are decoded: the same element-wise float
+            # steps as the reference's decode-all-then-filter, on a few rows of thousands.
+            pos = np.where(scores >= threshold)[0]
             centers = _anchor_centers(
                 det_img.shape[0] // stride, det_img.shape[1] // stride, stride, num_anchors
-            )
-            pos = np.where(scores >= threshold)[0]
+            )[pos]
             scores_list.append(scores[pos])
-            bboxes_list.append(_distance2bbox(centers, bbox_preds)[pos])
-            kpss = _distance2kps(centers, kps_preds).reshape((-1, 5, 2))
-            kpss_list.append(kpss[pos])
+            bboxes_list.append(_distance2bbox(centers, outs[idx + fmc][pos] * stride))
+            kpss = _distance2kps(centers, outs[idx + fmc * 2][pos] * stride)
+            kpss_list.append(kpss.reshape((-1, 5, 2)))
         return scores_list, bboxes_list, kpss_list
 
     def detect(

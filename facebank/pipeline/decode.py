@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import io
 import warnings
+from dataclasses import replace
+from functools import cache
 
 import cv2
 import numpy as np
@@ -99,14 +101,14 @@ def _to_bgr(img: Image.Image) -> NDArray[np.uint8]:
     return np.ascontiguousarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
 
 
-def reduction(width: int, height: int, max_detect_side: int) -> int:
+def reduction(width: int, height: int, min_side: int) -> int:
     """The largest of 8, 4, 2 at which a width x height JPEG decodes with its long side still
-    at least `max_detect_side` (so detection sees what a full decode shrunk would show it),
+    at least `min_side` (so the detector's input holds what a full decode would show it),
     else 1. Also 1 where the reduced photo would be square but the original is not: its
     upright size could not be told from the decoded shape then."""
     for factor in _REDUCED:
         w, h = _reduced_side(width, factor), _reduced_side(height, factor)
-        if max(w, h) >= max_detect_side and (w != h or width == height):
+        if max(w, h) >= min_side and (w != h or width == height):
             return factor
     return 1
 
@@ -146,7 +148,8 @@ def _upright_size(pixels: NDArray[np.uint8], img: Image.Image, factor: int) -> t
 
 def decode_image(data: bytes, limits: ImageLimits) -> DecodedImage:
     """Decode an upload with size limits, EXIF orientation and any colour mode -> BGR;
-    a large plain JPEG at reduced scale where `limits.decode_reduced` allows it."""
+    a large plain JPEG at reduced scale where `limits.decode_reduced` allows it (its
+    `full_decode` then decodes every pixel when asked)."""
     if not data:
         raise ImageInvalidError("image is empty (0 bytes)")
     if len(data) > limits.max_bytes:
@@ -157,12 +160,13 @@ def decode_image(data: bytes, limits: ImageLimits) -> DecodedImage:
         )
     img = _open(data, limits)
     fmt = _FORMATS.get(img.format or "", "unknown")
-    factor = reduction(*img.size, limits.max_detect_side) if limits.decode_reduced else 1
+    factor = reduction(*img.size, limits.reduce_to) if limits.decode_reduced else 1
     if factor > 1:
         pixels = _plain_jpeg(data, img, factor)
         if pixels is not None:
             size = _upright_size(pixels, img, factor)
-            return DecodedImage(pixels, fmt, scale=factor, full_size=size, source=data)
+            full = cache(lambda: decode_image(data, replace(limits, decode_reduced=False)))
+            return DecodedImage(pixels, fmt, scale=factor, full_size=size, full_decode=full)
     pixels = _plain_jpeg(data, img)
     if pixels is None:
         pixels = _to_bgr(_load(img))

@@ -17,6 +17,7 @@ A portrait with one ordinary face pays for one detector pass, as before.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -33,6 +34,16 @@ class FaceDetector(Protocol):
     def detect(
         self, img_bgr: NDArray[np.uint8], input_size: tuple[int, int], threshold: float
     ) -> list[Detection]: ...
+
+
+@dataclass(frozen=True)
+class Finer:
+    """More pixels of the photo a pass was given (a reduced decode's full-size one), fetched
+    only by a pass whose input is larger than the given pixels: `load` returns them with
+    their x and y size relative to the given ones; `side` is their longest side."""
+
+    side: int
+    load: Callable[[], tuple[NDArray[np.uint8], float, float]]
 
 
 @dataclass(frozen=True)
@@ -55,22 +66,35 @@ class DetectPasses:
     crowd_small_face_px: int = 24
 
     def detect(
-        self, detector: FaceDetector, pixels: NDArray[np.uint8], extra: bool = True
+        self,
+        detector: FaceDetector,
+        pixels: NDArray[np.uint8],
+        extra: bool = True,
+        finer: Finer | None = None,
     ) -> list[Detection]:
         """Faces in `pixels`' coordinates, one per face whichever passes found it; with
-        extra=False only the first pass runs."""
-        found = self._pass(detector, pixels, self.det_size)
+        extra=False only the first pass runs. A pass whose input is larger than `pixels`
+        runs on `finer` where given."""
+        found = self._pass(detector, pixels, self.det_size, finer)
         if not extra:
             return found
         if not found:
-            return self._rescue(detector, pixels) if self.rescue else []
+            return self._rescue(detector, pixels, finer) if self.rescue else []
         if self.crowd and self._looks_like_crowd(found, pixels.shape[:2]):
-            found = merge(found + self._pass(detector, pixels, self.crowd_det_size))
+            crowd = self._pass(detector, pixels, self.crowd_det_size, finer)
+            found = merge(found + crowd)
         return found
 
     def _pass(
-        self, detector: FaceDetector, pixels: NDArray[np.uint8], size: int
+        self,
+        detector: FaceDetector,
+        pixels: NDArray[np.uint8],
+        size: int,
+        finer: Finer | None = None,
     ) -> list[Detection]:
+        if finer is not None and size > max(pixels.shape[:2]):
+            fine, fx, fy = finer.load()
+            return [d.divided(fx, fy) for d in self._pass(detector, fine, size)]
         return detector.detect(pixels, self._input_size(pixels.shape[:2], size), self.det_threshold)
 
     def _input_size(self, hw: tuple[int, ...], size: int) -> tuple[int, int]:
@@ -84,14 +108,17 @@ class DetectPasses:
         scale = self.det_size / max(hw)
         return min(scale, 1.0) if self.det_input == "native" else scale
 
-    def _rescue(self, detector: FaceDetector, pixels: NDArray[np.uint8]) -> list[Detection]:
+    def _rescue(
+        self, detector: FaceDetector, pixels: NDArray[np.uint8], finer: Finer | None
+    ) -> list[Detection]:
         # Cheapest first: half size (~1/4 of a first pass), padded, then the crowd pass for
         # a large photo whose faces were all too small for the first pass.
         found = self._pass(detector, pixels, max(32, self.det_size // 2))
         if not found and self.rescue_pad > 0:
             found = self._padded_pass(detector, pixels)
-        if not found and self.crowd and max(pixels.shape[:2]) >= 2 * self.det_size:
-            found = self._pass(detector, pixels, self.crowd_det_size)
+        longest = max(max(pixels.shape[:2]), finer.side if finer else 0)
+        if not found and self.crowd and longest >= 2 * self.det_size:
+            found = self._pass(detector, pixels, self.crowd_det_size, finer)
         return found
 
     def _padded_pass(self, detector: FaceDetector, pixels: NDArray[np.uint8]) -> list[Detection]:

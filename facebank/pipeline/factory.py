@@ -56,6 +56,9 @@ def build_pipeline(settings: Settings, narrow_lanes: int | None = None) -> FaceP
         max_pixels=settings.max_image_pixels,
         max_detect_side=settings.max_detect_side,
         decode_reduced=settings.decode_reduced,
+        # Reduced while the first detector pass keeps its input's detail; the pipeline
+        # decodes every pixel for a pass or a face that needs more.
+        reduced_min_side=settings.det_size,
     )
     return FacePipeline(
         Lanes(lanes),

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 from numpy.typing import NDArray
 
 from facebank.pipeline.align import norm_crop
 from facebank.pipeline.decode import decode_image
-from facebank.pipeline.detect_passes import DetectPasses
+from facebank.pipeline.detect_passes import DetectPasses, Finer
 from facebank.pipeline.lanes import Lanes
 from facebank.pipeline.observer import ObserverHub
 from facebank.pipeline.quality import face_quality
@@ -57,15 +55,19 @@ class FacePipeline:
 
     def crop_source(self, image: DecodedImage, detections: list[Detection]) -> DecodedImage:
         """The image to crop `detections` from: `image`, or where it is a reduced decode and
-        a face's shorter side there is under the recogniser's input size, a full-size decode
-        (decoded only then), so small faces keep every pixel they had."""
-        if image.scale == 1 or image.source is None:
+        a face's shorter side there is under the recogniser's input size, its full-size
+        decode (decoded only then, once), so small faces keep every pixel they had."""
+        if image.full_decode is None:
             return image
         need = min(self.lanes.first.embedder.input_size)
         if all(_shorter_side(image.in_pixels(d)) >= need for d in detections):
             return image
+        return self._full_size(image)
+
+    def _full_size(self, image: DecodedImage) -> DecodedImage:
+        assert image.full_decode is not None
         with self.observers.timed("decode"):
-            return decode_image(image.source, replace(self.limits, decode_reduced=False))
+            return image.full_decode()
 
     def detect(
         self, image: DecodedImage, max_faces: int | None = None, extra_passes: bool = True
@@ -78,18 +80,35 @@ class FacePipeline:
         return found if max_faces is None else found[: max(0, max_faces)]
 
     def _detect_all(self, image: DecodedImage, extra_passes: bool) -> list[Detection]:
-        pixels, sx, sy = image.pixels, 1.0, 1.0
-        if max(pixels.shape[:2]) > self.limits.max_detect_side:
-            # The detector letterboxes to det_size anyway; shrinking huge photos first
-            # keeps its bilinear resize from aliasing, and is faster.
-            pixels, sx, sy = shrink_to(image.pixels, self.limits.max_detect_side)
-        found = self.passes.detect(self.lanes.current().detector, pixels, extra_passes)
+        pixels, sx, sy = self._detector_pixels(image)
+        detector = self.lanes.current().detector
+        found = self.passes.detect(detector, pixels, extra_passes, self._finer(image, sx, sy))
         # Detector pixels -> original photo pixels (a reduced decode is 1/scale of those).
         sx, sy = sx / image.scale, sy / image.scale
         if sx != 1.0 or sy != 1.0:
             found = [d.divided(sx, sy) for d in found]
         found.sort(key=lambda d: d.area, reverse=True)
         return found
+
+    def _detector_pixels(self, image: DecodedImage) -> tuple[NDArray[np.uint8], float, float]:
+        """`image`'s pixels within max_detect_side, and their x and y scale to them."""
+        if max(image.pixels.shape[:2]) <= self.limits.max_detect_side:
+            return image.pixels, 1.0, 1.0
+        # The detector resizes to its input anyway; shrinking huge photos first keeps its
+        # bilinear resize from aliasing, and is faster.
+        return shrink_to(image.pixels, self.limits.max_detect_side)
+
+    def _finer(self, image: DecodedImage, sx: float, sy: float) -> Finer | None:
+        """For a reduced decode shown to the detector at `sx`, `sy`: its full-size decode
+        within max_detect_side, for passes whose input is larger (the crowd pass)."""
+        if image.full_decode is None:
+            return None
+
+        def load() -> tuple[NDArray[np.uint8], float, float]:
+            fine, fx, fy = self._detector_pixels(self._full_size(image))
+            return fine, fx * image.scale / sx, fy * image.scale / sy
+
+        return Finer(min(max(image.width, image.height), self.limits.max_detect_side), load)
 
     def embed(self, image: DecodedImage, detections: list[Detection]) -> list[Face]:
         """Align every face, embed them in one batched run, score their quality."""

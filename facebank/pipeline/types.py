@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,10 +19,18 @@ class ImageLimits:
     max_pixels: int
     # Longest side fed to the detector; larger photos are downscaled first.
     max_detect_side: int
-    # Decode plain JPEGs of at least 2x max_detect_side at 1/2, 1/4 or 1/8 scale (libjpeg
-    # DCT scaling; FACEBANK_DECODE_REDUCED, on in the service). Off here: a bare decode
-    # gives every pixel.
+    # Decode plain JPEGs at 1/2, 1/4 or 1/8 scale (libjpeg DCT scaling;
+    # FACEBANK_DECODE_REDUCED, on in the service) where the long side stays at least
+    # `reduced_min_side` (default: max_detect_side). Off here: a bare decode gives every pixel.
     decode_reduced: bool = False
+    # The service's pipeline passes the detector's first-pass input side: it fetches a
+    # full-size decode itself for a pass or a face that needs more (FacePipeline).
+    reduced_min_side: int | None = None
+
+    @property
+    def reduce_to(self) -> int:
+        """The long side a reduced decode keeps at least."""
+        return self.reduced_min_side or self.max_detect_side
 
 
 @dataclass(frozen=True)
@@ -37,9 +46,11 @@ class DecodedImage:
     scale: int = 1
     # The original photo's upright (width, height) where `pixels` is reduced.
     full_size: tuple[int, int] | None = None
-    # The upload, kept with a reduced decode so faces too small in it can be aligned from a
-    # full-size one (FacePipeline.crop_source).
-    source: bytes | None = field(default=None, repr=False)
+    # With a reduced decode: the full-size decode of the same upload, decoded on the first
+    # call and kept, for detector passes and faces that need more pixels (FacePipeline).
+    full_decode: Callable[[], DecodedImage] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @property
     def width(self) -> int:

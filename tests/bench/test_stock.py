@@ -77,6 +77,7 @@ def test_a_photo_detected_downscaled_is_the_same_face_and_equal_at_full_size(
     assert downscaled.faces_compared == 1 and downscaled.min_cosine is not None
     assert 0.8 < downscaled.min_cosine < 0.999 and not downscaled.equal
     monkeypatch.setenv("FACEBANK_MAX_DETECT_SIDE", "100000")
+    monkeypatch.setenv("FACEBANK_DECODE_REDUCED", "false")
     full = check_embeddings_here(folder, threads=2)
     assert full.faces_compared == 1 and full.equal
 

@@ -246,7 +246,10 @@ def test_huge_jpeg_decodes_at_half_scale_with_its_original_size() -> None:
     assert (full.scale, out.scale) == (1, 2)
     assert (out.width, out.height) == (full.width, full.height) == (3061, 4600)
     assert out.pixels.shape == (2300, 1531, 3) and out.pixels.flags["C_CONTIGUOUS"]
-    assert out.source is data and full.source is None
+    assert full.full_decode is None and out.full_decode is not None
+    again = out.full_decode()
+    assert again is out.full_decode()  # decoded once, then kept
+    assert again.scale == 1 and np.array_equal(again.pixels, full.pixels)
     # libjpeg's 1/2 DCT scaling is close to a 2x2 box filter of the full decode.
     box = full.pixels[:, :3060].reshape(2300, 2, 1530, 2, 3).mean(axis=(1, 3))
     assert np.abs(out.pixels[:, :1530].astype(float) - box).mean() < 2
@@ -255,7 +258,7 @@ def test_huge_jpeg_decodes_at_half_scale_with_its_original_size() -> None:
 def test_photo_under_twice_the_detect_side_is_not_reduced() -> None:
     path = PEOPLE / "fr_biden" / "biden.jpg"  # 970x2204: over 1920, under 3840
     out = decode_image(path.read_bytes(), REDUCED)
-    assert out.scale == 1 and out.source is None
+    assert out.scale == 1 and out.full_decode is None
     assert np.array_equal(out.pixels, decode_image(path.read_bytes(), LIMITS).pixels)
 
 

@@ -70,11 +70,12 @@ def test_same_boxes_and_embeddings(
 def test_pipeline_detect_without_downscale_matches_reference(
     path: Path, pipeline: FacePipeline, reference: tuple[Any, Any]
 ) -> None:
-    """With no downscale, pipeline.detect is the reference detector, sorted by area."""
+    """With no downscale (nor reduced decode), pipeline.detect is the reference detector,
+    sorted by area."""
     det, _ = reference
     no_downscale = FacePipeline(
         pipeline.lanes,
-        replace(pipeline.limits, max_detect_side=100_000),
+        replace(pipeline.limits, max_detect_side=100_000, decode_reduced=False),
         det_size=DET_SIZE[0],
         det_threshold=0.5,
         model_id=pipeline.model_id,

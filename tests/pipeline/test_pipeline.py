@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from facebank.bench.stock_embeddings import iou
 from facebank.config import Settings
 from facebank.errors import ImageInvalidError
 from facebank.pipeline.decode import decode_image
@@ -136,7 +137,7 @@ def _full_size(pipeline: FacePipeline) -> FacePipeline:
 
 
 def _small_face_in_big_photo(pipeline: FacePipeline) -> bytes:
-    """A 4000x2600 JPEG (reduced to 1/2) holding a real face about 160 px high: 80 px in
+    """A 4000x2600 JPEG (reduced to 1/4) holding a real face about 160 px high: 40 px in
     the reduced pixels, under the recogniser's 112."""
     portrait = cv2.imread(str(SINGLE_FACE))
     [face] = pipeline.detect(DecodedImage(portrait, "jpeg"), max_faces=1)
@@ -160,7 +161,7 @@ def test_reduced_detections_in_original_pixels_near_full_size(
 ) -> None:
     data = (PEOPLE / name).read_bytes()
     reduced, full = pipeline.decode(data), _full_size(pipeline).decode(data)
-    assert reduced.scale == 2 and full.scale == 1
+    assert reduced.scale == 4 and full.scale == 1  # 1/4 keeps the long side over 640
     assert (reduced.width, reduced.height) == (full.width, full.height)
     [mine] = pipeline.detect(reduced, max_faces=1)
     [ref] = pipeline.detect(full, max_faces=1)
@@ -172,14 +173,16 @@ def test_reduced_detections_in_original_pixels_near_full_size(
     assert pipeline.crop_source(reduced, [mine]) is reduced
     [face] = pipeline.embed(reduced, [mine])
     [same] = pipeline.embed(full, [mine])
-    assert float(face.embedding @ same.embedding) > 0.95  # 0.983 and 0.996 measured
+    # 0.941 and 0.99 measured at 1/4: the full-size warp of a 1000-1250 px face onto 112 px
+    # aliases; against the person's other photos the reduced one scores higher (docs/bench.md).
+    assert float(face.embedding @ same.embedding) > 0.9
     assert face.quality.face_px == same.quality.face_px  # original pixels either way
 
 
 def test_small_face_of_a_reduced_photo_is_aligned_from_full_size(pipeline: FacePipeline) -> None:
     data = _small_face_in_big_photo(pipeline)
     reduced = pipeline.decode(data)
-    assert reduced.scale == 2 and (reduced.width, reduced.height) == (4000, 2600)
+    assert reduced.scale == 4 and (reduced.width, reduced.height) == (4000, 2600)
     [det] = pipeline.detect(reduced, max_faces=1)
     x1, y1, x2, y2 = reduced.in_pixels(det).box
     assert min(x2 - x1, y2 - y1) < min(pipeline.lanes.first.embedder.input_size)
@@ -200,7 +203,8 @@ def test_setting_off_decodes_and_embeds_at_full_size(pipeline: FacePipeline) -> 
     off = _full_size(pipeline)
     image, faces = off.analyze(data)
     pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    assert image.scale == 1 and image.source is None and np.array_equal(image.pixels, pixels)
+    assert image.scale == 1 and image.full_decode is None
+    assert np.array_equal(image.pixels, pixels)
     # Exactly what a full-size image gives, from detection on.
     plain = DecodedImage(pixels, "jpeg")
     expected = pipeline.embed(plain, pipeline.detect(plain))
@@ -208,3 +212,34 @@ def test_setting_off_decodes_and_embeds_at_full_size(pipeline: FacePipeline) -> 
     assert all(
         np.array_equal(a.embedding, b.embedding) for a, b in zip(faces, expected, strict=True)
     )
+
+
+def test_a_photo_under_the_detect_side_is_reduced_while_the_first_pass_keeps_its_detail(
+    pipeline: FacePipeline,
+) -> None:
+    data = (PEOPLE / "fr_obama" / "obama3.jpg").read_bytes()  # 1434x2333
+    reduced, full = pipeline.decode(data), _full_size(pipeline).decode(data)
+    assert reduced.scale == 2 and reduced.pixels.shape[:2] == (1167, 717)
+    assert max(reduced.pixels.shape[:2]) >= pipeline.det_size
+    [mine], [ref] = pipeline.detect(reduced), pipeline.detect(full)
+    tolerance = 0.02 * min(ref.box[2] - ref.box[0], ref.box[3] - ref.box[1])
+    assert np.abs(np.array(mine.box) - np.array(ref.box)).max() < tolerance
+    assert reduced.full_decode is not None
+    assert reduced.full_decode.cache_info().currsize == 0  # one portrait: one reduced pass
+
+
+def test_the_crowd_pass_of_a_reduced_photo_runs_on_its_full_size_pixels(
+    pipeline: FacePipeline,
+) -> None:
+    # 2000x1428: its first pass finds 3 faces, so the crowd pass (a 1280 input) runs,
+    # and the 1000x714 reduced pixels hold too few for it.
+    data = (GROUPS / "obama_and_biden.jpg").read_bytes()
+    reduced, full = pipeline.decode(data), _full_size(pipeline).decode(data)
+    assert reduced.scale == 2 and pipeline.passes.crowd_det_size > max(reduced.pixels.shape)
+    mine, ref = pipeline.detect(reduced), pipeline.detect(full)
+    assert reduced.full_decode is not None and reduced.full_decode.cache_info().currsize == 1
+    assert len(mine) == len(ref) == 3
+    for a, b in zip(mine, ref, strict=True):
+        assert iou(np.array(a.box), np.array(b.box)) > 0.85  # 0.89 measured on the smallest
+    # The faces are then cropped from that same full-size decode where they are small.
+    assert reduced.full_decode.cache_info().currsize == 1

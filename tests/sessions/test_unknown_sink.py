@@ -11,7 +11,7 @@ from facebank.pipeline.pipeline import FacePipeline
 from facebank.sessions.unknown_sink import crop_around
 from tests.conftest import PEOPLE
 
-HUGE = PEOPLE / "deepface_id09" / "img40.jpg"  # 3061x4600: decoded at 1/2
+HUGE = PEOPLE / "deepface_id09" / "img40.jpg"  # 3061x4600: decoded at 1/4
 
 
 def test_crop_of_a_reduced_photo_holds_the_face_at_its_coordinates(
@@ -19,14 +19,14 @@ def test_crop_of_a_reduced_photo_holds_the_face_at_its_coordinates(
 ) -> None:
     data = HUGE.read_bytes()
     image, [face] = face_pipeline.analyze(data, 1)
-    assert image.scale == 2  # the face is large: aligned from the reduced pixels
+    assert image.scale == 4  # the face is large: aligned from the reduced pixels
     crop, moved = crop_around(image, face)
     full = decode_image(data, replace(face_pipeline.limits, decode_reduced=False))
     full_crop, _ = crop_around(full, face)
-    # Half the size of the same crop cut at full size (to a pixel of rounding).
+    # A quarter of the size of the same crop cut at full size (to a pixel of rounding).
     assert crop.scale == 1 and (crop.width, crop.height) == crop.pixels.shape[1::-1]
-    assert abs(crop.width * 2 - full_crop.width) <= 2
-    assert abs(crop.height * 2 - full_crop.height) <= 2
+    assert abs(crop.width * 4 - full_crop.width) <= 4
+    assert abs(crop.height * 4 - full_crop.height) <= 4
     # The detector finds the face again where the moved face says it is, in crop pixels.
     [again] = face_pipeline.detect(crop, max_faces=1)
     np.testing.assert_allclose(again.box, moved.detection.box, atol=0.03 * crop.width)
