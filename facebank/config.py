@@ -103,10 +103,10 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(60_000_000, ge=10_000)
     # Photos larger than this (longest side) are downscaled before detection.
     max_detect_side: int = Field(1920, ge=320)
-    # JPEGs of at least twice that are decoded at 1/2, 1/4 or 1/8 scale (libjpeg DCT scaling),
-    # never below it: decode + shrink of the 2 such people photos 210-233 -> 137-155 ms. Faces
-    # under the recogniser's 112 px there are aligned from a full-size decode. Off = every
-    # photo decoded at full size, as before (docs/bench.md, "Pipeline speed-ups").
+    # JPEGs of at least twice det_size are decoded at 1/2, 1/4 or 1/8 scale (libjpeg DCT
+    # scaling), never below det_size, the first detector pass's input; a pass with a larger
+    # input (the crowd pass) and faces under the recogniser's 112 px there use a full-size
+    # decode. Off = every photo decoded at full size (docs/bench.md, "Pipeline speed-ups").
     decode_reduced: bool = True
     max_photos_per_request: int = Field(10, ge=1, le=100)
 

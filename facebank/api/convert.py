@@ -32,17 +32,19 @@ def person_with_faces(person: PersonRecord, faces: list[FaceRecord]) -> schemas.
 
 
 def geometry(detection: Detection, quality: QualityRecord) -> schemas.FaceGeometry:
-    rounded = detection.rounded()
-    return schemas.FaceGeometry(
-        box=rounded.box,
-        landmarks=rounded.landmarks,
-        det_score=rounded.score,
-        quality=schemas.Quality.model_validate(quality),
-    )
+    return schemas.FaceGeometry(**_geometry_fields(detection, quality))
 
 
 def _geometry_fields(detection: Detection, quality: QualityRecord) -> dict[str, Any]:
-    return geometry(detection, quality).model_dump()
+    """FaceGeometry's fields, for the responses that extend it: validated once, by the
+    response model that takes them (on every recognised face's path)."""
+    rounded = detection.rounded()
+    return {
+        "box": rounded.box,
+        "landmarks": rounded.landmarks,
+        "det_score": rounded.score,
+        "quality": quality.as_dict(),
+    }
 
 
 def face_geometry(face: Face) -> schemas.FaceGeometry:

@@ -39,7 +39,8 @@ class Detection:
         """The geometry as it is stored and answered: pixels to 0.01, the score to 1e-5."""
         return RoundedDetection(
             box=[round(float(v), 2) for v in self.box],
-            landmarks=[[round(float(x), 2), round(float(y), 2)] for x, y in self.landmarks],
+            # tolist: the same floats as float() of each element, without a numpy scalar each.
+            landmarks=[[round(x, 2), round(y, 2)] for x, y in self.landmarks.tolist()],
             score=round(float(self.score), 5),
         )
 
