@@ -46,6 +46,7 @@ from facebank.store.media import MediaStore
 from facebank.store.negatives import NegativeRepository
 from facebank.store.people import FaceRepository, PeopleRepository
 from facebank.store.people_merge import PeopleFixRepository
+from facebank.store.person_cache import DEFAULT_TTL_S, PersonCache
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +175,9 @@ def build_services(
     )
     migrate(engine)
     sessions = make_session_factory(engine)
-    people = PeopleRepository(sessions)
+    people_cache = PersonCache(settings.index_follow_interval_s or DEFAULT_TTL_S)
+    people_cache.clear_on_commit(engine)
+    people = PeopleRepository(sessions, people_cache)
     faces = FaceRepository(sessions)
     media = MediaStore(settings.media_dir)
     pipeline = pipeline or build_pipeline(settings)

@@ -45,6 +45,7 @@ from facebank.store.limits import (
     NAME_MAX,
 )
 from facebank.store.paging import Page
+from facebank.store.person_cache import PersonCache
 from facebank.store.shapes import CheckedInput
 from facebank.store.tables import Face, Person
 from facebank.store.tx import IN_CHUNK, SessionFactory, run_read, run_read_rows, run_write
@@ -342,8 +343,10 @@ class PeopleRepository:
     """People: create with faces atomically, read, search, update, delete (reporting the
     faces that went with them)."""
 
-    def __init__(self, session_factory: SessionFactory) -> None:
+    def __init__(self, session_factory: SessionFactory, cache: PersonCache | None = None) -> None:
         self._sessions = session_factory
+        # For get_many only; it must be emptied by the engine's commits (clear_on_commit).
+        self._cache = cache
 
     def create(
         self,
@@ -385,9 +388,20 @@ class PeopleRepository:
     def get_many(self, person_ids: Iterable[int]) -> dict[int, PersonRecord]:
         """People by id; ids that do not exist (e.g. just deleted) are simply absent.
 
-        On every recognition's path, so one prepared statement per chunk on a bare
-        connection (a single statement needs no session to be consistent)."""
-        wanted = sorted({int(i) for i in person_ids if is_storable_id(int(i))})
+        On every recognition's path, so from the cache where one is given (store/
+        person_cache.py), else one prepared statement per chunk on a bare connection (a
+        single statement needs no session to be consistent)."""
+        wanted = {int(i) for i in person_ids if is_storable_id(int(i))}
+        if self._cache is None:
+            return self._read_many(wanted)
+        generation = self._cache.generation
+        found = self._cache.get(wanted)
+        read = self._read_many(wanted - found.keys())
+        self._cache.put(read.values(), generation)
+        return found | read
+
+    def _read_many(self, person_ids: Iterable[int]) -> dict[int, PersonRecord]:
+        wanted = sorted(person_ids)
         found: dict[int, PersonRecord] = {}
         for start in range(0, len(wanted), IN_CHUNK):
             chunk = wanted[start : start + IN_CHUNK]
