@@ -50,9 +50,12 @@ def crop_around(
     image: DecodedImage, face: Face, margin: float = CROP_MARGIN
 ) -> tuple[DecodedImage, Face]:
     """The part of `image` around `face` (`margin` of the box size on each side, clipped to
-    the image), and the face moved into the crop's coordinates. Cut from `image.pixels`, a
-    reduced decode where the photo was large (the crop's pixels, and so its coordinates,
-    are then that scale's; pass FacePipeline.crop_source's image to keep small faces)."""
+    the image), and the face moved into the crop's coordinates. Where `image` is a reduced
+    decode the crop is cut from its full-size decode (made once per photo): a kept crop is
+    what a face is later enrolled from, so it keeps every pixel the photo had, and the
+    enroll gate measures the face as the photo holds it."""
+    if image.full_decode is not None:
+        image = image.full_decode()
     inner = image.in_pixels(face.detection)
     x1, y1, x2, y2 = inner.box
     mx, my = (x2 - x1) * margin, (y2 - y1) * margin
