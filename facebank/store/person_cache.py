@@ -21,27 +21,29 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, event
 
+from facebank.auth.ttl_cache import TTLCache
+
 if TYPE_CHECKING:  # people.py holds the record and uses this cache
     from facebank.store.people import PersonRecord
 
 # With no follower (FACEBANK_INDEX_FOLLOW_INTERVAL_S=0): the follower's default interval.
 DEFAULT_TTL_S = 2.0
-# Past this many people it starts again empty: it holds who is being recognised now.
+# The people being recognised now; past this many the oldest read go first.
 MAX_ENTRIES = 10_000
 
 
 class PersonCache:
+    """TTLCache of people by id, plus the generation that keeps a read from before a
+    commit out of it."""
+
     def __init__(
         self,
         ttl_s: float = DEFAULT_TTL_S,
         max_entries: int = MAX_ENTRIES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._ttl_s = ttl_s
-        self._max_entries = max_entries
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._records: dict[int, tuple[float, PersonRecord]] = {}
+        self._records: TTLCache[int, PersonRecord] = TTLCache(ttl_s, max_entries, clock)
+        self._lock = threading.Lock()  # a generation check and its put are one step
         self._generation = 0
 
     @property
@@ -51,21 +53,17 @@ class PersonCache:
 
     def get(self, person_ids: Iterable[int]) -> dict[int, PersonRecord]:
         """The cached people among `person_ids` read less than ttl_s ago."""
-        oldest = self._clock() - self._ttl_s
-        with self._lock:
-            found = {i: self._records.get(i) for i in person_ids}
-        return {i: entry[1] for i, entry in found.items() if entry and entry[0] > oldest}
+        found = ((i, self._records.get(i)) for i in person_ids)
+        return {i: record for i, record in found if record is not None}
 
     def put(self, records: Iterable[PersonRecord], generation: int) -> None:
         """Keep `records`, read from the database after `generation` was taken, unless
         something was committed since (they may be older than that commit then)."""
-        now = self._clock()
         with self._lock:
             if generation != self._generation:
                 return
-            if len(self._records) >= self._max_entries:
-                self._records.clear()
-            self._records.update((r.id, (now, r)) for r in records)
+            for record in records:
+                self._records.put(record.id, record)
 
     def clear(self) -> None:
         with self._lock:

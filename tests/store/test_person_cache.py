@@ -120,9 +120,9 @@ def test_a_read_from_before_a_commit_is_not_kept(people: PeopleRepository, clock
     assert cache.get([ada.id]) == {ada.id: ada}
 
 
-def test_past_its_size_it_starts_again(people: PeopleRepository, clock: Clock) -> None:
+def test_past_its_size_the_oldest_read_go_first(people: PeopleRepository, clock: Clock) -> None:
     made = [people.create(person(f"P{i}"), [])[0] for i in range(3)]
     cache = PersonCache(TTL_S, max_entries=2, clock=clock)
     cache.put(made[:2], cache.generation)
     cache.put(made[2:], cache.generation)
-    assert cache.get(p.id for p in made) == {made[2].id: made[2]}
+    assert cache.get(p.id for p in made) == {made[1].id: made[1], made[2].id: made[2]}
